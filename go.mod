@@ -1,0 +1,3 @@
+module github.com/sinopay/sinopay
+
+go 1.26
