@@ -1,0 +1,53 @@
+// Command sinopay is the one binary of the project: the shop, the bank
+// sandbox and the funbiz debugging tools.
+//
+//	sinopay funbiz …   call the bank's API, or sign and open messages offline
+//	sinopay sandbox    run the offline bank simulator
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "funbiz":
+		return runFunbiz(ctx, args[1:], stdin, stdout, stderr)
+	case "sandbox":
+		return runSandbox(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "sinopay: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: sinopay <command> [flags]
+
+commands:
+  funbiz    call the bank's API (one subcommand per service), or sign and
+            open messages offline; "sinopay funbiz help" lists them
+  sandbox   run the offline simulator of the bank
+`)
+}

@@ -1,0 +1,407 @@
+package funbiz
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Base URLs of the bank. The bank has moved its hosts before (PROTOCOL
+// §1.1); confirm the production URL with the bank when you go live.
+const (
+	SandboxURL    = "https://apisbx.sinopac.com/funBIZ-Sbx/QPay.WebAPI/api"
+	ProductionURL = "https://api.sinopac.com/funBIZ/QPay.WebAPI/api"
+)
+
+// Config configures a Client. BaseURL, ShopNo and Hash are required.
+type Config struct {
+	// BaseURL is the API base, ending in /QPay.WebAPI/api: SandboxURL,
+	// ProductionURL, or the address of our own sandbox.
+	BaseURL string
+	// ShopNo is the merchant's shop number, e.g. "NA0249_001".
+	ShopNo string
+	// Hash holds the four hash values A1, A2, B1, B2.
+	Hash Hash
+	// KeyID is the X-KeyID header value the bank issues (required by the bank
+	// since 2023; our sandbox requires it only when started with --key-id).
+	KeyID Secret
+	// HTTPClient sends the requests. The default has a 5 s connect timeout
+	// and a 30 s limit on a whole call, and requires TLS 1.2.
+	HTTPClient *http.Client
+	// Retry governs retries of the calls that are safe to repeat. The zero
+	// value means DefaultRetry.
+	Retry RetryPolicy
+	// Logger receives one debug line per call (service, duration, outcome);
+	// never a hash value or a decrypted message. Nil logs nothing.
+	Logger *slog.Logger
+}
+
+// String describes the configuration without its secrets.
+func (c Config) String() string {
+	return fmt.Sprintf("funbiz.Config{BaseURL:%q ShopNo:%q Hash:%s KeyID:%s}", c.BaseURL, c.ShopNo, redacted, redacted)
+}
+
+// Format keeps secrets out of every fmt verb, including %+v and %#v.
+func (c Config) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+
+// LogValue keeps secrets out of slog output.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("BaseURL", c.BaseURL), slog.String("ShopNo", c.ShopNo))
+}
+
+// RetryPolicy is capped exponential backoff with full jitter. It applies
+// only to the Nonce call and to read-only queries.
+type RetryPolicy struct {
+	// Attempts is the number of tries in all (1 = no retry).
+	Attempts int
+	// Base is the first backoff; each retry doubles it, up to Max.
+	Base, Max time.Duration
+}
+
+// DefaultRetry tries a safe call three times, backing off 200 ms then
+// 400 ms (jittered), never more than 2 s.
+var DefaultRetry = RetryPolicy{Attempts: 3, Base: 200 * time.Millisecond, Max: 2 * time.Second}
+
+// NoRetry makes every call a single try.
+var NoRetry = RetryPolicy{Attempts: 1}
+
+// Client calls the bank's API for one shop. It is safe for concurrent use.
+type Client struct {
+	base     string
+	shopNo   string
+	keyID    string
+	keys     *Keys
+	http     *http.Client
+	retry    RetryPolicy
+	log      *slog.Logger
+	maxBody  int64
+	nonceURL string
+	orderURL string
+}
+
+// NewClient checks the configuration and returns a client. A bad value is
+// an *Error wrapping ErrInvalid whose Field names it.
+func NewClient(cfg Config) (*Client, error) {
+	base := strings.TrimRight(strings.TrimSpace(cfg.BaseURL), "/")
+	if base == "" {
+		return nil, invalid("BaseURL", "is required")
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, invalid("BaseURL", "must be an http or https URL, got %q", cfg.BaseURL)
+	}
+	if err := checkShopNo(cfg.ShopNo); err != nil {
+		return nil, err
+	}
+	keys, err := NewKeys(cfg.Hash)
+	if err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(string(cfg.KeyID), "\r\n") {
+		return nil, invalid("KeyID", "must be one line")
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = DefaultHTTPClient()
+	}
+	retry := cfg.Retry
+	if retry.Attempts == 0 {
+		retry = DefaultRetry
+	}
+	if retry.Attempts < 0 || retry.Base < 0 || retry.Max < 0 {
+		return nil, invalid("Retry", "must not be negative")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		base: base, shopNo: cfg.ShopNo, keyID: string(cfg.KeyID), keys: keys, http: hc,
+		retry: retry, log: log, maxBody: 4 << 20,
+		nonceURL: base + "/Nonce", orderURL: base + "/Order",
+	}, nil
+}
+
+func checkShopNo(s string) error {
+	switch {
+	case s == "":
+		return invalid("ShopNo", "is required")
+	case len(s) > 20:
+		return invalid("ShopNo", "is %d bytes, at most 20", len(s))
+	case strings.TrimSpace(s) != s || strings.ContainsAny(s, `'"% `):
+		return invalid("ShopNo", "must not contain blanks, quotes or %%")
+	}
+	return nil
+}
+
+// DefaultHTTPClient returns the client NewClient uses when none is given:
+// 5 s to connect, 10 s for TLS, 30 s for a whole call, TLS 1.2 or later.
+func DefaultHTTPClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+			ResponseHeaderTimeout: 30 * time.Second,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
+		},
+	}
+}
+
+// ShopNo returns the client's shop number.
+func (c *Client) ShopNo() string { return c.shopNo }
+
+// Keys returns the client's key material, for sealing and opening by hand.
+func (c *Client) Keys() *Keys { return c.keys }
+
+func (c *Client) String() string { return fmt.Sprintf("funbiz.Client{%s %s}", c.base, c.shopNo) }
+
+// Nonce fetches a fresh Nonce. It is retried with backoff on transport
+// failures, since asking for a nonce changes nothing at the bank.
+func (c *Client) Nonce(ctx context.Context) (string, error) {
+	var nonce string
+	err := c.withRetry(ctx, c.retry, func() error {
+		var err error
+		nonce, err = c.nonceOnce(ctx)
+		return err
+	})
+	return nonce, err
+}
+
+func (c *Client) nonceOnce(ctx context.Context) (string, error) {
+	body, _ := json.Marshal(struct{ ShopNo string }{c.shopNo})
+	raw, status, err := c.post(ctx, c.nonceURL, body)
+	if err != nil {
+		return "", &Error{Service: "Nonce", Msg: "nonce request failed", Err: joinSentinel(ErrTransport, err)}
+	}
+	if status != http.StatusOK {
+		return "", transportError("Nonce", status, raw)
+	}
+	var r struct {
+		Nonce       string
+		Status      string
+		Description string
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return "", &Error{Service: "Nonce", Msg: "answer is not JSON", Body: truncateBody(raw), Err: joinSentinel(ErrMalformedResponse, err)}
+	}
+	if r.Nonce == "" {
+		if r.Status != "" || r.Description != "" {
+			return "", bankError("Nonce", r.Status, r.Description)
+		}
+		return "", &Error{Service: "Nonce", Msg: "answer has no Nonce", Body: truncateBody(raw), Err: ErrMalformedResponse}
+	}
+	if len(r.Nonce) > 1024 || strings.ContainsAny(r.Nonce, " \r\n\t") {
+		return "", &Error{Service: "Nonce", Msg: "answer's Nonce is not a plain token", Body: truncateBody(raw), Err: ErrMalformedResponse}
+	}
+	return r.Nonce, nil
+}
+
+func transportError(service string, status int, raw []byte) *Error {
+	e := &Error{Service: service, HTTPStatus: status, Body: truncateBody(raw), Msg: "unexpected HTTP status", Err: ErrTransport}
+	// A bank-shaped refusal in a non-200 answer still carries its code.
+	var r struct{ Status, Description string }
+	if json.Unmarshal(raw, &r) == nil && r.Description != "" {
+		e.Status, e.Description, e.Code = r.Status, r.Description, descriptionCode(r.Description)
+		if isNonceExpired(e.Code, e.Description) {
+			e.Err = ErrNonceExpired
+		}
+	}
+	return e
+}
+
+func bankError(service, status, description string) *Error {
+	if status == "" {
+		status = "F"
+	}
+	e := &Error{Service: service, Status: status, Description: description, Code: descriptionCode(description), Err: ErrBankRefused}
+	if isNonceExpired(e.Code, description) {
+		e.Err = ErrNonceExpired
+	}
+	return e
+}
+
+// post sends one request and reads at most maxBody bytes of the answer.
+func (c *Client) post(ctx context.Context, url string, body []byte) ([]byte, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if c.keyID != "" {
+		req.Header.Set("X-KeyID", c.keyID)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return raw, resp.StatusCode, fmt.Errorf("reading answer: %w", err)
+	}
+	if int64(len(raw)) > c.maxBody {
+		return raw[:512], resp.StatusCode, fmt.Errorf("answer is larger than %d bytes", c.maxBody)
+	}
+	return raw, resp.StatusCode, nil
+}
+
+// callKind says whether a service may be repeated.
+type callKind int
+
+const (
+	// mutating calls (OrderCreate, OrderMaintain) are sent once; only a
+	// refused nonce, which proves the bank did nothing, is retried.
+	mutating callKind = iota
+	// readOnly calls are retried with backoff on transport failures.
+	readOnly
+)
+
+// call runs one service: nonce, seal, post, open, and decode into out. The
+// decrypted message's Status is checked: an F becomes an *Error.
+func (c *Client) call(ctx context.Context, service string, kind callKind, msg any, out statusCarrier) error {
+	start := time.Now()
+	policy := c.retry
+	if kind == mutating {
+		policy = NoRetry
+	}
+	nonceRetried := false
+	err := c.withRetry(ctx, policy, func() error {
+		for {
+			err := c.callOnce(ctx, service, msg, out)
+			if errors.Is(err, ErrNonceExpired) && !nonceRetried && ctx.Err() == nil {
+				nonceRetried = true
+				c.log.DebugContext(ctx, "funbiz: nonce refused, retrying once with a new nonce", "service", service)
+				continue
+			}
+			return err
+		}
+	})
+	c.log.DebugContext(ctx, "funbiz call", "service", service, "duration", time.Since(start), "error", errText(err))
+	return err
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+type statusCarrier interface {
+	status() (string, string)
+}
+
+func (c *Client) callOnce(ctx context.Context, service string, msg any, out statusCarrier) error {
+	nonce, err := c.Nonce(ctx)
+	if err != nil {
+		return err
+	}
+	env, err := c.keys.Seal(c.shopNo, service, nonce, msg)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(env)
+	raw, status, err := c.post(ctx, c.orderURL, body)
+	if err != nil {
+		return &Error{Service: service, Msg: "request failed", Body: truncateBody(raw), Err: joinSentinel(ErrTransport, err)}
+	}
+	if status != http.StatusOK {
+		return transportError(service, status, raw)
+	}
+	return c.decode(service, raw, out)
+}
+
+// decode opens a response body for service into out.
+func (c *Client) decode(service string, raw []byte, out statusCarrier) error {
+	var resp Envelope
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		return &Error{Service: service, Msg: "answer is not a JSON envelope", Body: truncateBody(raw), Err: joinSentinel(ErrMalformedResponse, err)}
+	}
+	if resp.Nonce == "" || resp.Message == "" {
+		// A plain {"Status":"F","Description":"E…"} is how a refusal looks
+		// when the bank cannot encrypt an answer (our sandbox does this for
+		// an unknown ShopNo).
+		var plain struct{ Status, Description string }
+		if json.Unmarshal(raw, &plain) == nil && plain.Description != "" {
+			return bankError(service, plain.Status, plain.Description)
+		}
+		return &Error{Service: service, Msg: "answer has no Nonce or Message", Body: truncateBody(raw), Err: ErrMalformedResponse}
+	}
+	if resp.ShopNo != "" && resp.ShopNo != c.shopNo {
+		return &Error{Service: service, Msg: fmt.Sprintf("answer is for ShopNo %q, not %q", resp.ShopNo, c.shopNo), Err: ErrMismatch}
+	}
+	if resp.APIService != "" && resp.APIService != service {
+		return &Error{Service: service, Msg: fmt.Sprintf("answer is for APIService %q", resp.APIService), Err: ErrMalformedResponse}
+	}
+	if err := c.keys.OpenInto(&resp, out); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Service = service
+			e.Body = truncateBody(raw)
+		}
+		return err
+	}
+	st, desc := out.status()
+	if st != "S" {
+		return bankError(service, st, desc)
+	}
+	return nil
+}
+
+// withRetry runs fn up to policy.Attempts times while it fails with a
+// transport error and ctx is live, sleeping a jittered, capped, doubling
+// backoff between tries. Bank refusals, bad signatures and malformed
+// answers are final.
+func (c *Client) withRetry(ctx context.Context, policy RetryPolicy, fn func() error) error {
+	attempts := max(policy.Attempts, 1)
+	backoff := policy.Base
+	var err error
+	for i := range attempts {
+		err = fn()
+		if err == nil || !retryable(err) || i == attempts-1 || ctx.Err() != nil {
+			return err
+		}
+		wait := backoff
+		if policy.Max > 0 && wait > policy.Max {
+			wait = policy.Max
+		}
+		if wait > 0 {
+			wait = time.Duration(rand.Int64N(int64(wait)) + 1)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		backoff *= 2
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || !errors.Is(err, ErrTransport) {
+		return false
+	}
+	// 4xx answers will not change on their own; 5xx, 429 and no answer may.
+	return e.HTTPStatus == 0 || e.HTTPStatus >= 500 || e.HTTPStatus == http.StatusTooManyRequests
+}
