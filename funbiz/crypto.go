@@ -146,28 +146,33 @@ func (k *Keys) Format(f fmt.State, verb rune) { fmt.Fprint(f, k.String()) }
 // Encrypt encrypts plaintext with AES-256-CBC and PKCS#7 padding under the
 // IV of nonce, and returns the ciphertext as upper-case hex (PROTOCOL §6).
 func (k *Keys) Encrypt(nonce string, plaintext []byte) string {
-	return string(k.appendEncrypt(nil, nonce, plaintext))
-}
-
-func (k *Keys) appendEncrypt(dst []byte, nonce string, plaintext []byte) []byte {
-	var iv [16]byte
-	ivFor(nonce, &iv)
 	n := len(plaintext)
 	pad := aes.BlockSize - n%aes.BlockSize
-	buf := make([]byte, n+pad)
+	scratch := getBuf()
+	defer putBuf(scratch)
+	scratch.Grow(n + pad)
+	buf := scratch.AvailableBuffer()[:n+pad]
 	copy(buf, plaintext)
 	for i := n; i < len(buf); i++ {
 		buf[i] = byte(pad)
 	}
-	cipher.NewCBCEncrypter(k.block, iv[:]).CryptBlocks(buf, buf)
-	start := len(dst)
-	dst = append(dst, make([]byte, 2*len(buf))...)
-	out := dst[start:]
+	// CBC by hand: the standard library's CBC encrypter is a serial loop of
+	// the same block calls, plus an allocation per message.
+	var iv [16]byte
+	ivFor(nonce, &iv)
+	prev := iv[:]
+	for i := 0; i < len(buf); i += aes.BlockSize {
+		blk := buf[i : i+aes.BlockSize]
+		subtle.XORBytes(blk, blk, prev)
+		k.block.Encrypt(blk, blk)
+		prev = blk
+	}
+	out := make([]byte, 2*len(buf))
 	for i, b := range buf {
 		out[2*i] = upperHex[b>>4]
 		out[2*i+1] = upperHex[b&0x0f]
 	}
-	return dst
+	return string(out)
 }
 
 // Decrypt reverses Encrypt: it accepts hex in either letter case, decrypts
@@ -209,15 +214,15 @@ func (k *Keys) Decrypt(nonce string, hexMessage string) ([]byte, error) {
 // (PROTOCOL §5): SHA-256, upper-case hex, of the sign string followed by the
 // nonce and the HashID.
 func (k *Keys) Sign(nonce string, message []byte) (string, error) {
-	var fields [24]signField
-	members, err := scanTopLevel(message, fields[:0])
+	var buf [24]member
+	members, err := scanMembers(message, buf[:0])
 	if err != nil {
 		return "", err
 	}
 	return k.signMembers(nonce, members), nil
 }
 
-func (k *Keys) signMembers(nonce string, members []signField) string {
+func (k *Keys) signMembers(nonce string, members []member) string {
 	h := sha256.New()
 	var scratch [512]byte
 	b := appendSignString(scratch[:0], members)
@@ -240,7 +245,8 @@ func (k *Keys) signMembers(nonce string, members []signField) string {
 // by "&", with raw values (PROTOCOL §5). It is what a merchant compares when
 // the bank says the Sign is wrong.
 func SignString(message []byte) (string, error) {
-	members, err := scanTopLevel(message, nil)
+	var buf [24]member
+	members, err := scanMembers(message, buf[:0])
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,7 @@ package funbiz
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -78,8 +79,8 @@ func (k *Keys) Seal(shopNo, service, nonce string, message any) (*Envelope, erro
 // SealJSON is Seal for a message that is already JSON text. The text is
 // encrypted byte for byte as given.
 func (k *Keys) SealJSON(shopNo, service, nonce string, message []byte) (*Envelope, error) {
-	var fields [24]signField
-	members, err := scanTopLevel(message, fields[:0])
+	var buf [24]member
+	members, err := scanMembers(message, buf[:0])
 	if err != nil {
 		return nil, &Error{Service: service, Msg: "cannot sign message", Err: err}
 	}
@@ -100,20 +101,23 @@ func (k *Keys) SealJSON(shopNo, service, nonce string, message []byte) (*Envelop
 // ErrMalformedResponse. Open works for requests (the sandbox opens those)
 // and responses alike.
 func (k *Keys) Open(env *Envelope) ([]byte, error) {
-	plain, _, err := k.open(env)
+	var buf [24]member
+	plain, _, err := k.open(env, buf[:0])
 	if err != nil {
 		return nil, err
 	}
 	return plain, nil
 }
 
-// OpenInto is Open followed by json.Unmarshal into v.
+// OpenInto is Open followed by decoding the message into v, a pointer to a
+// struct (encoding/json field names and tags apply).
 func (k *Keys) OpenInto(env *Envelope, v any) error {
-	plain, _, err := k.open(env)
+	var buf [24]member
+	_, members, err := k.open(env, buf[:0])
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(bytes.TrimPrefix(plain, utf8BOM), v); err != nil {
+	if err := decodeMembers(members, v); err != nil {
 		return &Error{Service: env.APIService, Msg: "decrypted message does not have the expected shape", Err: joinSentinel(ErrMalformedResponse, err)}
 	}
 	return nil
@@ -126,16 +130,15 @@ type SignMismatch struct {
 	SignString string
 }
 
-// CheckSign opens an envelope and reports, when its Sign does not verify,
-// the expected Sign and the sign string it was computed from. Debugging
-// tools use it; plain callers use Open.
+// CheckSign opens an envelope like Open and, when its Sign does not verify,
+// also reports the expected Sign and the sign string it was computed from,
+// with the decrypted message. Debugging tools and the sandbox use it;
+// plain callers use Open.
 func (k *Keys) CheckSign(env *Envelope) (plain []byte, mismatch *SignMismatch, err error) {
-	plain, members, err := k.open(env)
-	if err == nil {
-		return plain, nil, nil
-	}
-	if members == nil {
-		return nil, nil, err
+	var buf [24]member
+	plain, members, err := k.open(env, buf[:0])
+	if err == nil || !errors.Is(err, ErrBadSignature) {
+		return plain, nil, err
 	}
 	return plain, &SignMismatch{
 		Got:        env.Sign,
@@ -144,7 +147,9 @@ func (k *Keys) CheckSign(env *Envelope) (plain []byte, mismatch *SignMismatch, e
 	}, err
 }
 
-func (k *Keys) open(env *Envelope) ([]byte, []signField, error) {
+// open decrypts and verifies. On a Sign mismatch it still returns the
+// plaintext and members, for CheckSign.
+func (k *Keys) open(env *Envelope, buf []member) ([]byte, []member, error) {
 	if env.Nonce == "" {
 		return nil, nil, &Error{Service: env.APIService, Msg: "envelope has no Nonce", Err: ErrMalformedResponse}
 	}
@@ -155,8 +160,7 @@ func (k *Keys) open(env *Envelope) ([]byte, []signField, error) {
 	if err != nil {
 		return nil, nil, &Error{Service: env.APIService, Msg: "cannot decrypt Message", Err: joinSentinel(ErrMalformedResponse, err)}
 	}
-	var fields [24]signField
-	members, err := scanTopLevel(plain, fields[:0])
+	members, err := scanMembers(plain, buf)
 	if err != nil {
 		return nil, nil, &Error{Service: env.APIService, Msg: "decrypted Message is not a JSON object", Err: joinSentinel(ErrMalformedResponse, err)}
 	}
@@ -164,7 +168,7 @@ func (k *Keys) open(env *Envelope) ([]byte, []signField, error) {
 	if !signEqual(env.Sign, want) {
 		return plain, members, &Error{Service: env.APIService, Msg: fmt.Sprintf("Sign %q does not match the message (expected %q)", env.Sign, want), Err: ErrBadSignature}
 	}
-	return plain, nil, nil
+	return plain, members, nil
 }
 
 // joinSentinel wraps a cause under a sentinel so that both errors.Is(err,

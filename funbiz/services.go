@@ -195,8 +195,8 @@ func (p *OrderCreateParams) Validate() error {
 	if err := checkText("Memo", p.Memo, MaxMemo, false); err != nil {
 		return err
 	}
-	for i, v := range []string{p.Param1, p.Param2, p.Param3} {
-		if err := checkText(fmt.Sprintf("Param%d", i+1), v, MaxParam, false); err != nil {
+	for i, v := range [...]string{p.Param1, p.Param2, p.Param3} {
+		if err := checkText(paramNames[i], v, MaxParam, false); err != nil {
 			return err
 		}
 	}
@@ -205,6 +205,8 @@ func (p *OrderCreateParams) Validate() error {
 	}
 	return checkURL("BackendURL", p.BackendURL, false)
 }
+
+var paramNames = [...]string{"Param1", "Param2", "Param3"}
 
 // orderCreateMsg is the wire message, fields in the order of the bank's
 // own example. Both parameter objects are always sent, the unused one as

@@ -9,11 +9,44 @@ import (
 	"unicode/utf8"
 )
 
-// signField is one top-level scalar member of a message that takes part in
-// the Sign: its name and its raw value text.
-type signField struct {
-	name  []byte
+// member is one member of a JSON object as the scanner sees it.
+type member struct {
+	name []byte
+	// value is the decoded text of a string, the literal of a number, or
+	// "True"/"False" for a boolean: what the Sign hashes.
 	value []byte
+	// raw is the whole value text, for nested objects and arrays.
+	raw []byte
+	// kind is '"' string, '0' number, 'b' boolean, 'n' null, '{' object or
+	// '[' array.
+	kind byte
+}
+
+// signs reports whether a member takes part in the Sign.
+func (m *member) signs() bool {
+	switch m.kind {
+	case '0', 'b':
+		return true
+	case '"':
+		return !isBlank(m.value)
+	}
+	return false
+}
+
+// isBlank reports whether b is empty or only white space, the values the
+// bank's C# sample leaves out of the Sign (string.IsNullOrWhiteSpace).
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+			continue
+		}
+		if c < utf8.RuneSelf {
+			return false
+		}
+		return len(bytes.TrimSpace(b)) == 0
+	}
+	return true
 }
 
 // The Sign rules where the published implementations disagree (PROTOCOL
@@ -30,12 +63,12 @@ type signField struct {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// scanTopLevel walks a JSON object and returns its top-level members that
-// take part in the Sign, in name order. Nested objects and arrays are
-// skipped whatever they contain. It does not allocate for messages whose
-// names and values hold no escapes.
-func scanTopLevel(msg []byte, out []signField) ([]signField, error) {
-	s := scanner{b: bytes.TrimPrefix(msg, utf8BOM)}
+// scanMembers walks a JSON object and returns its members in document
+// order. It does not allocate for objects whose names and strings hold no
+// escapes. A name given twice is an error: the two readers of a message
+// (ours and the bank's) might otherwise disagree on its value.
+func scanMembers(msg []byte, out []member) ([]member, error) {
+	s := scanner{b: trimBOM(msg)}
 	s.skipSpace()
 	if !s.consume('{') {
 		return nil, s.errorf("message is not a JSON object")
@@ -55,18 +88,17 @@ func scanTopLevel(msg []byte, out []signField) ([]signField, error) {
 			return nil, s.errorf("want ':' after member name %q", name)
 		}
 		s.skipSpace()
-		value, keep, err := s.value()
+		start := s.i
+		value, kind, err := s.value()
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range out {
-			if bytes.Equal(f.name, name) {
+		for i := range out {
+			if bytes.Equal(out[i].name, name) {
 				return nil, fmt.Errorf("message has member %q twice", name)
 			}
 		}
-		if keep {
-			out = insertSorted(out, signField{name: name, value: value})
-		}
+		out = append(out, member{name: name, value: value, raw: s.b[start:s.i], kind: kind})
 		s.skipSpace()
 		if s.consume(',') {
 			continue
@@ -78,17 +110,24 @@ func scanTopLevel(msg []byte, out []signField) ([]signField, error) {
 	}
 }
 
-// insertSorted keeps members ordered by name, ignoring case, with an
-// ordinal tie-break (what .NET's OrdinalIgnoreCase comparer gives for the
-// documented names). Messages have a dozen members, so insertion is cheapest.
-func insertSorted(out []signField, f signField) []signField {
-	out = append(out, f)
-	i := len(out) - 1
-	for i > 0 && compareNames(out[i-1].name, f.name) > 0 {
-		out[i] = out[i-1]
-		i--
+// signOrder returns the indexes of the members that take part in the
+// Sign, ordered by name ignoring case, with an ordinal tie-break (what
+// .NET's OrdinalIgnoreCase comparer gives for the documented names).
+// Messages have a dozen members, so insertion sort is cheapest; indexes
+// rather than pointers keep the members on the caller's stack.
+func signOrder(members []member, out []int) []int {
+	for i := range members {
+		if !members[i].signs() {
+			continue
+		}
+		out = append(out, i)
+		j := len(out) - 1
+		for j > 0 && compareNames(members[out[j-1]].name, members[i].name) > 0 {
+			out[j] = out[j-1]
+			j--
+		}
+		out[j] = i
 	}
-	out[i] = f
 	return out
 }
 
@@ -127,8 +166,10 @@ func upperASCII(c byte) byte {
 	return c
 }
 
-func appendSignString(dst []byte, members []signField) []byte {
-	for i, f := range members {
+func appendSignString(dst []byte, members []member) []byte {
+	var buf [24]int
+	for i, idx := range signOrder(members, buf[:0]) {
+		f := &members[idx]
 		if i > 0 {
 			dst = append(dst, '&')
 		}
@@ -209,40 +250,79 @@ func (s *scanner) str() ([]byte, error) {
 	return nil, s.errorf("unterminated string")
 }
 
-// value reads any JSON value. keep reports whether it takes part in the
-// Sign, and value is its sign text.
-func (s *scanner) value() (value []byte, keep bool, err error) {
+// value reads any JSON value and returns its sign text and kind.
+func (s *scanner) value() (value []byte, kind byte, err error) {
 	if s.i >= len(s.b) {
-		return nil, false, s.errorf("want a value")
+		return nil, 0, s.errorf("want a value")
 	}
 	switch c := s.b[s.i]; {
 	case c == '"':
 		v, err := s.str()
-		if err != nil {
-			return nil, false, err
-		}
-		return v, len(bytes.TrimSpace(v)) > 0, nil
+		return v, '"', err
 	case c == '{' || c == '[':
-		return nil, false, s.skipNested()
+		return nil, c, s.skipNested()
 	case c == '-' || ('0' <= c && c <= '9'):
 		start := s.i
 		for s.i < len(s.b) && isNumberByte(s.b[s.i]) {
 			s.i++
 		}
 		num := s.b[start:s.i]
-		if !json.Valid(num) {
-			return nil, false, s.errorf("bad number %q", num)
+		if !validNumber(num) {
+			return nil, 0, s.errorf("bad number %q", num)
 		}
-		return num, true, nil
+		return num, '0', nil
 	case s.literal("true"):
-		return []byte("True"), true, nil
+		return []byte("True"), 'b', nil
 	case s.literal("false"):
-		return []byte("False"), true, nil
+		return []byte("False"), 'b', nil
 	case s.literal("null"):
-		return nil, false, nil
+		return nil, 'n', nil
 	default:
-		return nil, false, s.errorf("unexpected character %q", c)
+		return nil, 0, s.errorf("unexpected character %q", c)
 	}
+}
+
+// validNumber checks the JSON number grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 func isNumberByte(c byte) bool {
@@ -257,23 +337,32 @@ func (s *scanner) literal(word string) bool {
 	return false
 }
 
-// skipNested skips an object or array, checking only that brackets and
-// strings are balanced; the full message is parsed again by encoding/json.
+// skipNested skips an object or array, checking that brackets match and
+// strings are well formed; members inside are checked again when decoded.
 func (s *scanner) skipNested() error {
+	var stack [64]byte
 	depth := 0
 	for s.i < len(s.b) {
-		switch s.b[s.i] {
+		switch c := s.b[s.i]; c {
 		case '"':
 			if _, err := s.str(); err != nil {
 				return err
 			}
 			continue
 		case '{', '[':
-			depth++
-			if depth > 64 {
+			if depth == len(stack) {
 				return errors.New("message nests deeper than 64 levels")
 			}
+			closer := byte('}')
+			if c == '[' {
+				closer = ']'
+			}
+			stack[depth] = closer
+			depth++
 		case '}', ']':
+			if depth == 0 || stack[depth-1] != c {
+				return s.errorf("mismatched %q", c)
+			}
 			depth--
 			if depth == 0 {
 				s.i++
