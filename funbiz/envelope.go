@@ -2,7 +2,6 @@ package funbiz
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,23 +35,7 @@ func (e Envelope) LogValue() slog.Value {
 // MarshalMessage renders a message the way the bank renders its own:
 // compact JSON, raw UTF-8, no HTML escaping, no trailing newline.
 func MarshalMessage(v any) ([]byte, error) {
-	buf := getBuf()
-	defer putBuf(buf)
-	if err := encodeMessage(buf, v); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(buf.Bytes()), nil
-}
-
-func encodeMessage(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	// Encode always ends with a newline; the bank's messages do not.
-	buf.Truncate(buf.Len() - 1)
-	return nil
+	return appendMessage(nil, v)
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -70,10 +53,12 @@ func putBuf(b *bytes.Buffer) {
 func (k *Keys) Seal(shopNo, service, nonce string, message any) (*Envelope, error) {
 	buf := getBuf()
 	defer putBuf(buf)
-	if err := encodeMessage(buf, message); err != nil {
+	b, err := appendMessage(buf.AvailableBuffer(), message)
+	if err != nil {
 		return nil, fmt.Errorf("funbiz: rendering %s message: %w", service, err)
 	}
-	return k.SealJSON(shopNo, service, nonce, buf.Bytes())
+	buf.Write(b) // keeps the grown array in the pooled buffer for next time
+	return k.SealJSON(shopNo, service, nonce, b)
 }
 
 // SealJSON is Seal for a message that is already JSON text. The text is

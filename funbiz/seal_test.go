@@ -1,6 +1,7 @@
 package funbiz
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 )
@@ -137,3 +138,40 @@ func BenchmarkSealOpenOrderCreate(b *testing.B) {
 }
 
 var _ = json.Valid
+
+// The fast encoder must render exactly what encoding/json renders with
+// SetEscapeHTML(false).
+func TestEncoderMatchesEncodingJSON(t *testing.T) {
+	type nested struct {
+		A string `json:"A,omitempty"`
+		N int    `json:"N,omitempty"`
+	}
+	type msg struct {
+		S      string  `json:"S"`
+		E      string  `json:"E,omitempty"`
+		I      int64   `json:"I"`
+		B      bool    `json:"B"`
+		In     nested  `json:"In"`
+		InOmit nested  `json:"InOmit,omitempty"`
+		P      *nested `json:"P,omitempty"`
+		Pn     *nested `json:"Pn"`
+		Plain  string
+	}
+	for _, s := range []string{"", "plain", "Tea & Cake <b>", "咖啡 – 50%", "a\"b\\c", "line\nbreak\ttab\x01\x1f", "bad\xffutf8", "sep\u2028\u2029", "/path?x=1&y=2"} {
+		m := msg{S: s, E: s, I: -42, B: true, In: nested{A: s}, P: &nested{N: 7}, Plain: s}
+		got, err := MarshalMessage(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		if !bytes.Equal(got, want) {
+			t.Errorf("for %q:\n got %s\nwant %s", s, got, want)
+		}
+	}
+}

@@ -132,18 +132,25 @@ func signOrder(members []member, out []int) []int {
 }
 
 func compareNames(a, b []byte) int {
-	if isASCII(a) && isASCII(b) {
-		for i := 0; i < len(a) && i < len(b); i++ {
-			ca, cb := upperASCII(a[i]), upperASCII(b[i])
-			if ca != cb {
-				return int(ca) - int(cb)
-			}
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := a[i], b[i]
+		if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf {
+			return compareFolded(a, b)
 		}
-		if len(a) != len(b) {
-			return len(a) - len(b)
+		if ca, cb = upperASCII(ca), upperASCII(cb); ca != cb {
+			return int(ca) - int(cb)
 		}
-		return bytes.Compare(a, b)
 	}
+	if len(a) != len(b) {
+		if !isASCII(a) || !isASCII(b) {
+			return compareFolded(a, b)
+		}
+		return len(a) - len(b)
+	}
+	return bytes.Compare(a, b)
+}
+
+func compareFolded(a, b []byte) int {
 	if c := strings.Compare(strings.ToUpper(string(a)), strings.ToUpper(string(b))); c != 0 {
 		return c
 	}
@@ -223,15 +230,30 @@ func (s *scanner) str() ([]byte, error) {
 		return nil, s.errorf("want a string")
 	}
 	start := s.i
+	// Fast path: find the closing quote with a vectorised search; the
+	// string is plain when no backslash or control character precedes it.
+	if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 {
+		raw := s.b[start : start+q]
+		plain := bytes.IndexByte(raw, '\\') < 0
+		for _, c := range raw {
+			if c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			s.i = start + q + 1
+			return raw, nil
+		}
+	}
 	escaped := false
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		switch {
 		case c == '"':
-			raw := s.b[start:s.i]
 			s.i++
 			if !escaped {
-				return raw, nil
+				return s.b[start : s.i-1], nil
 			}
 			var v string
 			if err := json.Unmarshal(s.b[start-1:s.i], &v); err != nil {
