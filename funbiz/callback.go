@@ -190,6 +190,9 @@ func (c *Client) Confirm(ctx context.Context, payToken string, want Expected) (*
 	if err != nil {
 		return nil, err
 	}
+	if r.PayToken != "" && r.PayToken != payToken {
+		return nil, &Error{Service: ServiceOrderPayQuery, Msg: fmt.Sprintf("answer is for another PayToken %q", r.PayToken), Err: ErrMismatch}
+	}
 	return Judge(c.shopNo, r, want), nil
 }
 
@@ -198,8 +201,11 @@ func (c *Client) Confirm(ctx context.Context, payToken string, want Expected) (*
 func Judge(shopNo string, r *PayResult, want Expected) *Confirmation {
 	p := &r.Payment
 	var why []string
-	if r.ShopNo != shopNo || (p.ShopNo != "" && p.ShopNo != shopNo) {
-		why = append(why, fmt.Sprintf("ShopNo %q is not ours (%q)", p.ShopNo, shopNo))
+	if r.ShopNo != shopNo {
+		why = append(why, fmt.Sprintf("answer's ShopNo %q is not ours (%q)", r.ShopNo, shopNo))
+	}
+	if p.ShopNo != "" && p.ShopNo != shopNo {
+		why = append(why, fmt.Sprintf("payment's ShopNo %q is not ours (%q)", p.ShopNo, shopNo))
 	}
 	if p.OrderNo != want.OrderNo {
 		why = append(why, fmt.Sprintf("OrderNo %q, expected %q", p.OrderNo, want.OrderNo))

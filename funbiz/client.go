@@ -171,6 +171,9 @@ func (c *Client) Keys() *Keys { return c.keys }
 
 func (c *Client) String() string { return fmt.Sprintf("funbiz.Client{%s %s}", c.base, c.shopNo) }
 
+// Format keeps the X-KeyID out of every fmt verb, including %#v and %d.
+func (c *Client) Format(f fmt.State, verb rune) { fmt.Fprint(f, c.String()) }
+
 // Nonce fetches a fresh Nonce. It is retried with backoff on transport
 // failures, since asking for a nonce changes nothing at the bank.
 func (c *Client) Nonce(ctx context.Context) (string, error) {
@@ -213,16 +216,16 @@ func (c *Client) nonceOnce(ctx context.Context) (string, error) {
 }
 
 func transportError(service string, status int, raw []byte) *Error {
-	e := &Error{Service: service, HTTPStatus: status, Body: truncateBody(raw), Msg: "unexpected HTTP status", Err: ErrTransport}
-	// A bank-shaped refusal in a non-200 answer still carries its code.
+	// A bank-shaped refusal in a non-200 answer is a refusal: the bank said
+	// what it did (nothing), so it is final and not retried.
 	var r struct{ Status, Description string }
-	if json.Unmarshal(raw, &r) == nil && r.Description != "" {
-		e.Status, e.Description, e.Code = r.Status, r.Description, descriptionCode(r.Description)
-		if isNonceExpired(e.Code, e.Description) {
-			e.Err = ErrNonceExpired
-		}
+	if json.Unmarshal(raw, &r) == nil && r.Status == "F" && r.Description != "" {
+		e := bankError(service, r.Status, r.Description)
+		e.HTTPStatus = status
+		e.Body = truncateBody(raw)
+		return e
 	}
-	return e
+	return &Error{Service: service, HTTPStatus: status, Body: truncateBody(raw), Msg: "unexpected HTTP status", Err: ErrTransport}
 }
 
 func bankError(service, status, description string) *Error {

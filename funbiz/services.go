@@ -744,8 +744,12 @@ func (c *Client) OrderMaintain(ctx context.Context, p *OrderMaintainParams) (*Ma
 	if err != nil {
 		return nil, malformed(ServiceOrderMaintain, err)
 	}
-	return &MaintainResult{OrderNo: w.OrderNo, ShopNo: w.ShopNo, TSNo: w.TSNo, Command: w.Command, Amount: amt,
-		Date: w.Date, Status: w.Status, Description: w.Description}, nil
+	r := &MaintainResult{OrderNo: w.OrderNo, ShopNo: w.ShopNo, TSNo: w.TSNo, Command: w.Command, Amount: amt,
+		Date: w.Date, Status: w.Status, Description: w.Description}
+	if r.OrderNo != p.OrderNo || (r.Command != "" && r.Command != p.Command) {
+		return r, &Error{Service: ServiceOrderMaintain, Msg: fmt.Sprintf("bank answered for order %q command %q, asked %q %q", r.OrderNo, r.Command, p.OrderNo, p.Command), Err: ErrMismatch}
+	}
+	return r, nil
 }
 
 // Capture asks for the capture (請款) of an authorised card order; amount
@@ -977,10 +981,13 @@ func (c *Client) AllotQuery(ctx context.Context, p *AllotParams) (*AllotResult, 
 	}
 	r := &AllotResult{ShopNo: w.ShopNo, Date: w.Date, Status: w.Status, Description: w.Description}
 	for _, a := range w.Allot {
-		pay, err1 := a.PayAmount.ntd("PayAmount")
-		ref, err2 := a.RefundAmount.ntd("RefundAmount")
-		if err1 != nil || err2 != nil {
-			return nil, malformed(ServiceAllotQuery, fmt.Errorf("%v %v", err1, err2))
+		pay, err := a.PayAmount.ntd("PayAmount")
+		if err != nil {
+			return nil, malformed(ServiceAllotQuery, err)
+		}
+		ref, err := a.RefundAmount.ntd("RefundAmount")
+		if err != nil {
+			return nil, malformed(ServiceAllotQuery, err)
 		}
 		al := Allot{AllotNo: a.AllotNo, AllotDate: string(a.AllotDate), PayType: a.PayType, PayAmount: pay, RefundAmount: ref,
 			FeeAmountCents: int64(a.FeeAmount), ExtAllotAmountCents: int64(a.ExtAllotAmount), AllotAmountCents: int64(a.AllotAmount), Account: a.Account}
