@@ -1,0 +1,413 @@
+// Package payment takes the shop's payments through the bank: checkout
+// (OrderCreate), the bank's two callbacks, their confirmation with
+// OrderPayQuery, and the background sweeps that ask the bank about orders
+// whose callbacks never came. Its background work runs as durable jobs in
+// the shop's database (River), so an accepted callback survives a crash.
+package payment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// Config tunes the service. Zero values take the defaults in brackets.
+type Config struct {
+	// BaseURL is the shop's public URL, where the bank sends callbacks.
+	BaseURL string
+	// ATMExpireDays is how many days an ATM account stays payable [7].
+	ATMExpireDays int
+	// CardExpMinutes is how long the card page link lives, 1–30 [30].
+	CardExpMinutes int
+	// CheckAfter is how long an order may wait for its callback before the
+	// sweep asks the bank about it [10m].
+	CheckAfter time.Duration
+	// SweepEvery is how often the reconciliation sweep runs [5m].
+	SweepEvery time.Duration
+	// ReturnWait bounds how long the browser's return waits for the bank [5s].
+	ReturnWait time.Duration
+	// Now is the clock [time.Now].
+	Now func() time.Time
+	// Workers is how many jobs run at once [8]; 0 workers is not allowed,
+	// use InsertOnly to run no jobs.
+	Workers int
+	// InsertOnly makes a service that enqueues jobs but never works them.
+	InsertOnly bool
+	// PollInterval is how often idle workers look for jobs [250ms].
+	PollInterval time.Duration
+}
+
+func (c *Config) defaults() {
+	if c.ATMExpireDays == 0 {
+		c.ATMExpireDays = 7
+	}
+	if c.CardExpMinutes == 0 {
+		c.CardExpMinutes = 30
+	}
+	if c.CheckAfter == 0 {
+		c.CheckAfter = 10 * time.Minute
+	}
+	if c.SweepEvery == 0 {
+		c.SweepEvery = 5 * time.Minute
+	}
+	if c.ReturnWait == 0 {
+		c.ReturnWait = 5 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Workers == 0 {
+		c.Workers = 8
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = 250 * time.Millisecond
+	}
+}
+
+// Service is the payment side of the shop. It is safe for concurrent use.
+type Service struct {
+	db   *storage.DB
+	bank *funbiz.Client
+	jobs *river.Client[*sql.Tx]
+	cfg  Config
+	log  *slog.Logger
+}
+
+// New builds the service and its job queue client. Call Start to run the
+// workers and the periodic sweeps.
+func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Service, error) {
+	cfg.defaults()
+	if cfg.BaseURL == "" {
+		return nil, errors.New("payment: BaseURL is required")
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{db: db, bank: bank, cfg: cfg, log: log}
+	rc := &river.Config{
+		Logger:               log.With("component", "jobs"),
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 2 * time.Minute,
+		FetchPollInterval:    cfg.PollInterval,
+		FetchCooldown:        cfg.PollInterval / 5,
+		MaxAttempts:          20,
+	}
+	if !cfg.InsertOnly {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &confirmWorker{s: s})
+		river.AddWorker(workers, &sweepWorker{s: s})
+		river.AddWorker(workers, &expireWorker{s: s})
+		rc.Workers = workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rc.PeriodicJobs = []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "reconcile", RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+				func() (river.JobArgs, *river.InsertOpts) { return ExpireArgs{}, nil },
+				&river.PeriodicJobOpts{ID: "expire-atm", RunOnStart: true}),
+		}
+	}
+	var err error
+	switch db.Dialect {
+	case storage.SQLite:
+		s.jobs, err = river.NewClient(riversqlite.New(db.SQL), rc)
+	default:
+		s.jobs, err = river.NewClient(riverdatabasesql.New(db.SQL), rc)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return s, nil
+}
+
+// Start runs the workers and periodic jobs until Stop.
+func (s *Service) Start(ctx context.Context) error {
+	if s.cfg.InsertOnly {
+		return nil
+	}
+	return s.jobs.Start(ctx)
+}
+
+// Stop lets running jobs finish (until ctx ends) and stops the workers.
+func (s *Service) Stop(ctx context.Context) error {
+	if s.cfg.InsertOnly {
+		return nil
+	}
+	return s.jobs.Stop(ctx)
+}
+
+// Jobs exposes the queue client, for admin pages and tests.
+func (s *Service) Jobs() *river.Client[*sql.Tx] { return s.jobs }
+
+// ShopNo is the merchant's shop number.
+func (s *Service) ShopNo() string { return s.bank.ShopNo() }
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
+
+// ---- checkout ----
+
+// Checkout prices the cart from the catalogue, stores the order and creates
+// it at the bank. The checkout key makes it idempotent: any number of
+// submits of one checkout form give one order and one bank order. When the
+// bank cannot be reached the order is kept, marked unknown at the bank,
+// and the sweep finds out (never a blind second OrderCreate).
+func (s *Service) Checkout(ctx context.Context, customerID int64, key string, lines []shop.CartLine, pt shop.PayType, lang string) (*shop.Order, error) {
+	if key == "" || len(key) > 64 {
+		return nil, shop.Errorf(shop.Invalid, "checkout.expired_form", "bad checkout key")
+	}
+	products, err := s.db.Products(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items, total, err := shop.PriceCart(products, lines, lang)
+	if err != nil {
+		return nil, err
+	}
+	if err := shop.CheckPayable(pt, total); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	o := &shop.Order{CustomerID: customerID, PayType: pt, Amount: total, Items: items}
+	for attempt := 0; ; attempt++ {
+		o.No = shop.NewOrderNo(now)
+		err = s.db.CreateOrder(ctx, o, key, now)
+		if err == nil {
+			break
+		}
+		if !shop.IsCode(err, shop.Conflict) || attempt == 3 {
+			return nil, err
+		}
+		// Either this checkout was submitted before (same key), or a random
+		// order number collided.
+		if prev, perr := s.db.OrderByCheckoutKey(ctx, customerID, key); perr == nil {
+			return s.awaitBank(ctx, prev)
+		}
+	}
+	// The order is stored; a browser that gives up must not leave it
+	// half-created, so the bank call outlives the request.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 35*time.Second)
+	defer cancel()
+	if err := s.createAtBank(bctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// awaitBank waits briefly for a concurrent checkout of the same order to
+// hear from the bank, so a double submit shows the same page as the first.
+func (s *Service) awaitBank(ctx context.Context, o *shop.Order) (*shop.Order, error) {
+	deadline := time.Now().Add(40 * time.Second)
+	for o.Bank.State == shop.BankCreating && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return o, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+		next, err := s.db.OrderByID(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		o = next
+	}
+	return o, nil
+}
+
+func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
+	now := s.now()
+	p := &funbiz.OrderCreateParams{
+		OrderNo:    o.No,
+		Amount:     int64(o.Amount),
+		PayType:    funbiz.PayType(o.PayType),
+		PrdtName:   shop.ProductName(o.Items),
+		ReturnURL:  s.cfg.BaseURL + "/funbiz/return",
+		BackendURL: s.cfg.BaseURL + "/funbiz/notify",
+	}
+	var expireDate string
+	if o.PayType == shop.PayATM {
+		expireDate = funbiz.FormatDate(now.AddDate(0, 0, s.cfg.ATMExpireDays))
+		p.ATM = &funbiz.ATMParams{ExpireDate: expireDate}
+	} else {
+		p.Card = &funbiz.CardParams{AutoBilling: true, ExpMinutes: s.cfg.CardExpMinutes}
+	}
+	res, err := s.bank.OrderCreate(ctx, p)
+	b := shop.BankOrder{State: shop.BankCreated, ExpireDate: expireDate}
+	switch {
+	case err == nil:
+		b.TSNo = res.TSNo
+		if res.ATM != nil {
+			b.AtmPayNo, b.WebAtmURL, b.OtpURL = res.ATM.AtmPayNo, res.ATM.WebAtmURL, res.ATM.OtpURL
+		}
+		if res.Card != nil {
+			b.CardPayURL = res.Card.CardPayURL
+			b.CardExpiresAt = now.Add(time.Duration(s.cfg.CardExpMinutes) * time.Minute)
+		}
+	case errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid):
+		b.State = shop.BankRefused
+		b.Error = bankErrorText(err)
+		s.log.Warn("bank refused an order", "order", o.No, "error", err)
+	default:
+		// Timeout, garbage, a bad signature: the bank may or may not have the
+		// order. The sweep asks it by OrderNo before anything else happens.
+		b.State = shop.BankUnknown
+		s.log.Warn("order creation outcome unknown; the sweep will ask the bank", "order", o.No, "error", err)
+	}
+	if serr := s.db.SetBank(ctx, o.ID, b, s.now()); serr != nil {
+		return serr
+	}
+	o.Bank = b
+	return nil
+}
+
+func bankErrorText(err error) string {
+	var fe *funbiz.Error
+	if errors.As(err, &fe) && fe.Description != "" {
+		return fe.Description
+	}
+	return err.Error()
+}
+
+// ---- callbacks ----
+
+// Callback sources.
+const (
+	SourceNotify    = "notify"
+	SourceReturn    = "return"
+	SourceReconcile = "reconcile"
+	SourceExpiry    = "expiry"
+)
+
+// RecordCallback durably records a callback's PayToken and enqueues its
+// confirmation in the same transaction. Only after it returns nil may the
+// notification be acknowledged; an error means nothing was kept and the
+// bank must send again. delay postpones the confirmation job (the return
+// path confirms at once itself and leaves the job as a safety net).
+func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, source string, delay time.Duration) (*storage.PayToken, error) {
+	if n.ShopNo != s.bank.ShopNo() {
+		return nil, shop.Errorf(shop.Invalid, "callback.other_shop", "callback for shop %q", n.ShopNo)
+	}
+	var pt *storage.PayToken
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		pt, err = storage.InsertPayToken(ctx, tx, n.PayToken, n.ShopNo, source, s.now())
+		if err != nil {
+			return err
+		}
+		opts := &river.InsertOpts{MaxAttempts: 25}
+		if delay > 0 {
+			opts.ScheduledAt = time.Now().Add(delay)
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx, ConfirmArgs{PayTokenID: pt.ID}, opts); err != nil {
+			return shop.Wrap(shop.Unavailable, "error.unavailable", err, "enqueue confirmation")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pt, nil
+}
+
+// Return handles the browser's return from the card page: it records the
+// PayToken like a notification, then asks the bank at once, waiting at
+// most ReturnWait. It returns the delivery, processed when the bank
+// answered in time.
+func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*storage.PayToken, error) {
+	pt, err := s.RecordCallback(ctx, n, SourceReturn, 2*s.cfg.ReturnWait)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReturnWait)
+	defer cancel()
+	done, err := s.ConfirmToken(cctx, pt.ID)
+	if err != nil {
+		// The job confirms it later; the page says so and refreshes.
+		s.log.Info("return not confirmed in time; left to the job", "ref", pt.Ref, "error", err)
+		return pt, nil
+	}
+	return done, nil
+}
+
+// Outcomes recorded on a PayToken row.
+const (
+	OutcomePaid     = "paid"
+	OutcomeFailed   = "failed"
+	OutcomeMismatch = "mismatch"
+	OutcomeRefused  = "refused"  // the bank does not know the token: forged or mistyped
+	OutcomeNotOurs  = "not-ours" // the bank's answer names an order we do not have
+)
+
+// ConfirmToken asks the bank what a recorded PayToken stands for and
+// applies the answer to the order it names, exactly once however often it
+// runs. It returns the updated delivery. An error means the bank could not
+// be asked; the caller retries later.
+func (s *Service) ConfirmToken(ctx context.Context, id int64) (*storage.PayToken, error) {
+	pt, err := s.db.PayTokenByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !pt.ProcessedAt.IsZero() {
+		return pt, nil
+	}
+	res, err := s.bank.OrderPayQuery(ctx, pt.Token)
+	if err != nil {
+		if errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid) {
+			return s.mark(ctx, pt, "", OutcomeRefused+": "+bankErrorText(err))
+		}
+		return nil, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "confirming PayToken %d", id)
+	}
+	o, err := s.db.OrderByNo(ctx, res.Payment.OrderNo)
+	if shop.IsCode(err, shop.NotFound) {
+		return s.mark(ctx, pt, res.Payment.OrderNo, OutcomeNotOurs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := funbiz.Judge(s.bank.ShopNo(), res, funbiz.Expected{OrderNo: o.No, Amount: int64(o.Amount)})
+	var ev shop.Event
+	outcome := ""
+	switch c.Outcome {
+	case funbiz.OutcomePaid:
+		ev, outcome = shop.EventPaid, OutcomePaid
+	case funbiz.OutcomeFailed:
+		ev, outcome = shop.EventFailed, OutcomeFailed
+	default:
+		if res.ShopNo != s.bank.ShopNo() || res.Payment.ShopNo != s.bank.ShopNo() {
+			return s.mark(ctx, pt, o.No, OutcomeNotOurs+": "+c.Reason)
+		}
+		ev, outcome = shop.EventMismatch, OutcomeMismatch+": "+c.Reason
+	}
+	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{
+		Source: pt.Source, PayToken: pt.Token, Amount: shop.Money(res.Payment.Amount), Note: c.Reason,
+	}, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		outcome += " (no change)"
+	}
+	s.log.Info("PayToken confirmed", "ref", pt.Ref, "order", o.No, "outcome", outcome, "source", pt.Source)
+	return s.mark(ctx, pt, o.No, outcome)
+}
+
+func (s *Service) mark(ctx context.Context, pt *storage.PayToken, orderNo, outcome string) (*storage.PayToken, error) {
+	now := s.now()
+	if err := s.db.MarkPayToken(ctx, pt.ID, orderNo, outcome, now); err != nil {
+		return nil, err
+	}
+	pt.OrderNo, pt.Outcome, pt.ProcessedAt = orderNo, outcome, now
+	return pt, nil
+}

@@ -1,0 +1,201 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// ConfirmArgs is the job that confirms one recorded callback.
+type ConfirmArgs struct {
+	PayTokenID int64 `json:"pay_token_id"`
+}
+
+func (ConfirmArgs) Kind() string { return "confirm_paytoken" }
+
+type confirmWorker struct {
+	river.WorkerDefaults[ConfirmArgs]
+	s *Service
+}
+
+func (w *confirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) error {
+	_, err := w.s.ConfirmToken(ctx, job.Args.PayTokenID)
+	return err
+}
+
+// NextRetry retries a confirmation soon at first, then backs off to a few
+// minutes: the bank being down for a while is normal, and the sweep is the
+// net behind this.
+func (w *confirmWorker) NextRetry(job *river.Job[ConfirmArgs]) time.Time {
+	d := time.Duration(1<<min(job.Attempt, 8)) * time.Second
+	return time.Now().Add(min(d, 5*time.Minute))
+}
+
+// SweepArgs is the periodic reconciliation sweep.
+type SweepArgs struct{}
+
+func (SweepArgs) Kind() string { return "reconcile_sweep" }
+
+type sweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	s *Service
+}
+
+func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
+	_, err := w.s.Sweep(ctx)
+	return err
+}
+
+func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return 10 * time.Minute }
+
+// ExpireArgs is the periodic ATM expiry.
+type ExpireArgs struct{}
+
+func (ExpireArgs) Kind() string { return "expire_atm" }
+
+type expireWorker struct {
+	river.WorkerDefaults[ExpireArgs]
+	s *Service
+}
+
+func (w *expireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
+	_, err := w.s.ExpireATM(ctx)
+	return err
+}
+
+func (w *expireWorker) Timeout(*river.Job[ExpireArgs]) time.Duration { return 10 * time.Minute }
+
+// SweepResult counts what a sweep did.
+type SweepResult struct {
+	Checked, Changed, Failed int
+}
+
+// sweepBatch bounds one sweep; the rest wait for the next run.
+const sweepBatch = 200
+
+// Sweep asks the bank (OrderQuery) about every order still waiting past
+// its notification window, and applies what it learns: paid, expired,
+// created after all. It is the net under lost callbacks. Run-once; the
+// periodic job calls it.
+func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+	var r SweepResult
+	orders, err := s.db.OrdersToCheck(ctx, s.now().Add(-s.cfg.CheckAfter), sweepBatch)
+	if err != nil {
+		return r, err
+	}
+	for _, o := range orders {
+		if ctx.Err() != nil {
+			return r, ctx.Err()
+		}
+		r.Checked++
+		changed, err := s.CheckOrder(ctx, o, SourceReconcile)
+		if err != nil {
+			r.Failed++
+			s.log.Warn("sweep could not check an order", "order", o.No, "error", err)
+			continue
+		}
+		if changed {
+			r.Changed++
+		}
+	}
+	if r.Checked > 0 {
+		s.log.Info("reconciliation sweep", "checked", r.Checked, "changed", r.Changed, "failed", r.Failed)
+	}
+	return r, nil
+}
+
+// ExpireATM asks the bank about every waiting ATM order past its last day
+// to pay, and expires those the bank says are unpaid.
+func (s *Service) ExpireATM(ctx context.Context) (SweepResult, error) {
+	var r SweepResult
+	today := funbiz.FormatDate(s.now())
+	orders, err := s.db.ExpiredATMOrders(ctx, today, sweepBatch)
+	if err != nil {
+		return r, err
+	}
+	for _, o := range orders {
+		r.Checked++
+		changed, err := s.CheckOrder(ctx, o, SourceExpiry)
+		if err != nil {
+			r.Failed++
+			s.log.Warn("expiry could not check an order", "order", o.No, "error", err)
+			continue
+		}
+		if changed {
+			r.Changed++
+		}
+	}
+	return r, nil
+}
+
+// CheckOrder asks the bank about one order and applies what it says. It
+// reports whether the order's status changed.
+func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source string) (bool, error) {
+	info, found, err := s.bank.FindOrder(ctx, o.No)
+	if err != nil {
+		return false, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "asking the bank about %s", o.No)
+	}
+	if o.Bank.State != shop.BankCreated {
+		if !found {
+			// The bank never got it: now, and only now, creating it again is
+			// safe. The claim keeps two sweeps from both doing so.
+			won, err := s.db.ClaimBankCreate(ctx, o.ID, o.Bank.State, s.now())
+			if err != nil || !won {
+				return false, err
+			}
+			s.log.Info("order never reached the bank; creating it now", "order", o.No)
+			return false, s.createAtBank(ctx, o)
+		}
+		b := shop.BankOrder{State: shop.BankCreated, TSNo: info.TSNo, ExpireDate: o.Bank.ExpireDate}
+		if info.ATM != nil {
+			b.AtmPayNo, b.WebAtmURL, b.OtpURL = info.ATM.AtmPayNo, info.ATM.WebAtmURL, info.ATM.OtpURL
+		}
+		if info.Card != nil {
+			b.CardPayURL = info.Card.CardPayURL
+		}
+		if len(info.ExpireDate) >= 8 && o.PayType == shop.PayATM {
+			b.ExpireDate = info.ExpireDate[:8]
+		}
+		if err := s.db.SetBank(ctx, o.ID, b, s.now()); err != nil {
+			return false, err
+		}
+		o.Bank = b
+	}
+	if !found {
+		_ = s.db.TouchOrder(ctx, o.ID, s.now())
+		return false, errors.New("the bank does not know an order it created")
+	}
+	ev, note := s.eventFor(o, info)
+	if ev == "" {
+		return false, s.db.TouchOrder(ctx, o.ID, s.now())
+	}
+	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{Source: source, Amount: shop.Money(info.Amount), Note: note}, s.now())
+	if err == nil && !changed {
+		err = s.db.TouchOrder(ctx, o.ID, s.now())
+	}
+	return changed, err
+}
+
+// eventFor reads the bank's view of an order as an event, or none.
+func (s *Service) eventFor(o *shop.Order, info funbiz.OrderInfo) (shop.Event, string) {
+	switch {
+	case info.PayStatus.Paid():
+		if info.Amount != int64(o.Amount) {
+			return shop.EventMismatch, "bank says paid with another amount"
+		}
+		return shop.EventPaid, "bank says " + string(info.PayStatus)
+	case info.PayStatus == funbiz.PayStatusCardExpired:
+		return shop.EventExpired, "card page expired unpaid"
+	case info.PayStatus == funbiz.PayStatusCardVoid || info.PayStatus == funbiz.PayStatusCardCanceled:
+		return shop.EventFailed, "authorisation void"
+	case o.PayType == shop.PayATM && o.Bank.ExpireDate != "" && funbiz.FormatDate(s.now()) > o.Bank.ExpireDate:
+		return shop.EventExpired, "unpaid after " + o.Bank.ExpireDate
+	}
+	return "", ""
+}

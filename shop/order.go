@@ -1,0 +1,221 @@
+// Package shop is the business of the web shop: products, carts, orders,
+// their payment states and the errors a person can read. It does no I/O:
+// the web layer, the storage and the bank adapter meet through its types.
+package shop
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Money is an amount in whole NT$. The bank's ×100 happens only in funbiz.
+type Money int64
+
+// PayType is how an order is paid.
+type PayType string
+
+const (
+	PayATM  PayType = "A"
+	PayCard PayType = "C"
+)
+
+// Valid reports whether p is a pay type the shop offers.
+func (p PayType) Valid() bool { return p == PayATM || p == PayCard }
+
+// Product is something for sale. Names are per language; prices are
+// whole NT$.
+type Product struct {
+	ID     int64
+	SKU    string
+	NameZH string
+	NameEN string
+	Price  Money
+}
+
+// Name returns the product's name in lang ("en" or anything else for zh-TW).
+func (p *Product) Name(lang string) string {
+	if lang == "en" && p.NameEN != "" {
+		return p.NameEN
+	}
+	return p.NameZH
+}
+
+// CartLine is a product and a quantity as the browser asks for them.
+type CartLine struct {
+	ProductID int64
+	Qty       int
+}
+
+// Item is one priced line of an order, copied from the catalogue when the
+// order is made, so later price changes do not rewrite history.
+type Item struct {
+	ProductID int64
+	Name      string
+	UnitPrice Money
+	Qty       int
+}
+
+// MaxQty bounds one line of a cart.
+const MaxQty = 99
+
+// PriceCart prices a cart from the catalogue. The total is always computed
+// here from catalogue prices: an amount sent by the browser is never used.
+// Lines for the same product are merged; a zero quantity drops the line.
+func PriceCart(catalogue []Product, lines []CartLine, lang string) ([]Item, Money, error) {
+	byID := make(map[int64]*Product, len(catalogue))
+	for i := range catalogue {
+		byID[catalogue[i].ID] = &catalogue[i]
+	}
+	qty := map[int64]int{}
+	var order []int64
+	for _, l := range lines {
+		if l.Qty < 0 || l.Qty > MaxQty {
+			return nil, 0, Errorf(Invalid, "cart.bad_quantity", "quantity %d out of range", l.Qty)
+		}
+		if _, ok := byID[l.ProductID]; !ok {
+			return nil, 0, Errorf(Invalid, "cart.unknown_product", "no product %d", l.ProductID)
+		}
+		if _, seen := qty[l.ProductID]; !seen {
+			order = append(order, l.ProductID)
+		}
+		qty[l.ProductID] += l.Qty
+		if qty[l.ProductID] > MaxQty {
+			return nil, 0, Errorf(Invalid, "cart.bad_quantity", "quantity over %d", MaxQty)
+		}
+	}
+	var items []Item
+	var total Money
+	for _, id := range order {
+		q := qty[id]
+		if q == 0 {
+			continue
+		}
+		p := byID[id]
+		items = append(items, Item{ProductID: id, Name: p.Name(lang), UnitPrice: p.Price, Qty: q})
+		total += p.Price * Money(q)
+	}
+	if len(items) == 0 {
+		return nil, 0, Errorf(Invalid, "cart.empty", "the cart is empty")
+	}
+	return items, total, nil
+}
+
+// MaxATMAmount is the bank's limit for one ATM order.
+const MaxATMAmount Money = 30000
+
+// CheckPayable checks that an order of total can be paid with pt.
+func CheckPayable(pt PayType, total Money) error {
+	if !pt.Valid() {
+		return Errorf(Invalid, "checkout.bad_pay_type", "pay type %q", pt)
+	}
+	if total <= 0 {
+		return Errorf(Invalid, "cart.empty", "nothing to pay")
+	}
+	if pt == PayATM && total > MaxATMAmount {
+		return Errorf(Invalid, "checkout.atm_limit", "ATM orders are at most NT$%d", MaxATMAmount)
+	}
+	return nil
+}
+
+// ProductName is the name sent to the bank for an order: the first item's
+// name and a count, cut to the bank's 60 UTF-8 bytes and stripped of the
+// characters the bank forbids.
+func ProductName(items []Item) string {
+	if len(items) == 0 {
+		return "KummyShop"
+	}
+	name := items[0].Name
+	if len(items) > 1 {
+		name = fmt.Sprintf("%s +%d", name, len(items)-1)
+	}
+	name = strings.Map(func(r rune) rune {
+		switch r {
+		case '\'', '"', '%':
+			return -1
+		}
+		if r < 0x20 {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	for len(name) > 60 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = strings.TrimSpace(name[:len(name)-size])
+	}
+	return name
+}
+
+// NewOrderNo makes an order number: "K", the Taiwan date, and 8 random
+// digits, e.g. K2026112712345678 (17 characters, well under the bank's
+// 50). The unique index in storage catches the rare collision.
+func NewOrderNo(now time.Time) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported systems
+	}
+	n := binary.BigEndian.Uint64(b[:]) % 100_000_000
+	return fmt.Sprintf("K%s%08d", now.In(taipei).Format("20060102"), n)
+}
+
+var taipei = time.FixedZone("Asia/Taipei", 8*60*60)
+
+// Order is a customer's order and its payment state.
+type Order struct {
+	ID         int64
+	No         string
+	CustomerID int64
+	PayType    PayType
+	Amount     Money
+	Status     Status
+	Items      []Item
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+
+	// Bank is what the bank said when the order was created.
+	Bank BankOrder
+}
+
+// BankState says whether the bank has the order.
+type BankState string
+
+const (
+	BankCreating BankState = "creating" // OrderCreate not answered yet
+	BankCreated  BankState = "created"  // the bank has it
+	BankUnknown  BankState = "unknown"  // OrderCreate failed in transport; ask the bank before retrying
+	BankRefused  BankState = "refused"  // the bank refused to create it
+)
+
+// BankOrder is the bank's side of an order.
+type BankOrder struct {
+	State      BankState
+	TSNo       string
+	AtmPayNo   string
+	WebAtmURL  string
+	OtpURL     string
+	CardPayURL string
+	// ExpireDate is the last day to pay an ATM order (Taiwan time).
+	ExpireDate string
+	// CardExpiresAt is when the card page link stops working.
+	CardExpiresAt time.Time
+	// Error is why the bank refused, for the order page.
+	Error string
+}
+
+// PaymentEvent is one line of an order's timeline.
+type PaymentEvent struct {
+	ID       int64
+	OrderID  int64
+	From     Status
+	To       Status
+	Event    Event
+	Source   string // "notify", "return", "reconcile", "expiry", "admin"
+	PayToken string
+	Amount   Money
+	Note     string
+	At       time.Time
+}

@@ -1,0 +1,100 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// Customer is a shop account.
+type Customer struct {
+	ID           int64
+	Email        string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// CreateCustomer adds an account; a taken email is a Conflict.
+func (db *DB) CreateCustomer(ctx context.Context, email, passwordHash string, now time.Time) (int64, error) {
+	var id int64
+	err := db.SQL.QueryRowContext(ctx, `INSERT INTO customers (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
+		email, passwordHash, ms(now)).Scan(&id)
+	if err != nil {
+		err = mapErr(err, "create customer")
+		if shop.IsCode(err, shop.Conflict) {
+			return 0, shop.Wrap(shop.Conflict, "auth.email_taken", err, "email taken")
+		}
+		return 0, err
+	}
+	return id, nil
+}
+
+// CustomerByEmail finds an account by email.
+func (db *DB) CustomerByEmail(ctx context.Context, email string) (*Customer, error) {
+	var c Customer
+	var created int64
+	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM customers WHERE email = $1`, email).
+		Scan(&c.ID, &c.Email, &c.PasswordHash, &created)
+	if err != nil {
+		return nil, mapErr(err, "customer")
+	}
+	c.CreatedAt = fromMS(created)
+	return &c, nil
+}
+
+// CustomerByID finds an account by id.
+func (db *DB) CustomerByID(ctx context.Context, id int64) (*Customer, error) {
+	var c Customer
+	var created int64
+	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM customers WHERE id = $1`, id).
+		Scan(&c.ID, &c.Email, &c.PasswordHash, &created)
+	if err != nil {
+		return nil, mapErr(err, "customer")
+	}
+	c.CreatedAt = fromMS(created)
+	return &c, nil
+}
+
+// Sessions are stored by the SHA-256 of their token, so a copy of the
+// database does not hand out live sessions.
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateSession stores a session token for a customer.
+func (db *DB) CreateSession(ctx context.Context, token string, customerID int64, now, expires time.Time) error {
+	_, err := db.SQL.ExecContext(ctx, `INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		tokenHash(token), customerID, ms(now), ms(expires))
+	return mapErr(err, "create session")
+}
+
+// SessionCustomer returns the customer of a live session.
+func (db *DB) SessionCustomer(ctx context.Context, token string, now time.Time) (int64, error) {
+	var id int64
+	err := db.SQL.QueryRowContext(ctx, `SELECT customer_id FROM sessions WHERE token_hash = $1 AND expires_at > $2`,
+		tokenHash(token), ms(now)).Scan(&id)
+	if err != nil {
+		return 0, mapErr(err, "session")
+	}
+	return id, nil
+}
+
+// DeleteSession ends a session.
+func (db *DB) DeleteSession(ctx context.Context, token string) error {
+	_, err := db.SQL.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token))
+	return mapErr(err, "delete session")
+}
+
+// DeleteExpiredSessions removes sessions past their expiry.
+func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	res, err := db.SQL.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
+	if err != nil {
+		return 0, mapErr(err, "delete sessions")
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,272 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+const orderColumns = `id, order_no, customer_id, pay_type, amount, status, bank_state, ts_no, atm_pay_no,
+	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at`
+
+func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
+	var o shop.Order
+	var amount, cardExp, created, updated int64
+	var payType, status, bankState string
+	err := row.Scan(&o.ID, &o.No, &o.CustomerID, &payType, &amount, &status, &bankState, &o.Bank.TSNo, &o.Bank.AtmPayNo,
+		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	o.PayType, o.Amount, o.Status, o.Bank.State = shop.PayType(payType), shop.Money(amount), shop.Status(status), shop.BankState(bankState)
+	o.Bank.CardExpiresAt, o.CreatedAt, o.UpdatedAt = fromMS(cardExp), fromMS(created), fromMS(updated)
+	return &o, nil
+}
+
+// CreateOrder stores a new order with its items, waiting and not yet at
+// the bank. A second checkout with the same customer and checkout key is a
+// Conflict, which is how a double submit is told apart from a new order.
+func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string, now time.Time) error {
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
+			o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now)).Scan(&o.ID)
+		if err != nil {
+			return mapErr(err, "create order")
+		}
+		for i, it := range o.Items {
+			_, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_id, line, product_id, name, unit_price, qty) VALUES ($1, $2, $3, $4, $5, $6)`,
+				o.ID, i+1, it.ProductID, it.Name, int64(it.UnitPrice), it.Qty)
+			if err != nil {
+				return mapErr(err, "create order items")
+			}
+		}
+		o.Status, o.Bank.State, o.CreatedAt, o.UpdatedAt = shop.StatusWaiting, shop.BankCreating, now.UTC(), now.UTC()
+		return nil
+	})
+}
+
+// OrderByCheckoutKey finds the order a checkout key made.
+func (db *DB) OrderByCheckoutKey(ctx context.Context, customerID int64, key string) (*shop.Order, error) {
+	o, err := scanOrder(db.SQL.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE customer_id = $1 AND checkout_key = $2`, customerID, key))
+	if err != nil {
+		return nil, mapErr(err, "order")
+	}
+	return o, nil
+}
+
+// OrderByNo finds an order by its number.
+func (db *DB) OrderByNo(ctx context.Context, no string) (*shop.Order, error) {
+	return db.orderWhere(ctx, db.SQL, `order_no = $1`, no)
+}
+
+// OrderByID finds an order by id.
+func (db *DB) OrderByID(ctx context.Context, id int64) (*shop.Order, error) {
+	return db.orderWhere(ctx, db.SQL, `id = $1`, id)
+}
+
+// CustomerOrder finds a customer's order by number. Another customer's
+// order is NotFound, exactly as a missing one.
+func (db *DB) CustomerOrder(ctx context.Context, customerID int64, no string) (*shop.Order, error) {
+	o, err := db.orderWhere(ctx, db.SQL, `order_no = $1 AND customer_id = $2`, no, customerID)
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (db *DB) orderWhere(ctx context.Context, q querier, where string, args ...any) (*shop.Order, error) {
+	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, args...))
+	if err != nil {
+		return nil, mapErr(err, "order")
+	}
+	rows, err := q.QueryContext(ctx, `SELECT product_id, name, unit_price, qty FROM order_items WHERE order_id = $1 ORDER BY line`, o.ID)
+	if err != nil {
+		return nil, mapErr(err, "order items")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it shop.Item
+		var price int64
+		if err := rows.Scan(&it.ProductID, &it.Name, &price, &it.Qty); err != nil {
+			return nil, mapErr(err, "order items")
+		}
+		it.UnitPrice = shop.Money(price)
+		o.Items = append(o.Items, it)
+	}
+	return o, mapErr(rows.Err(), "order items")
+}
+
+// CustomerOrders lists a page of a customer's orders, newest first, and
+// the total count.
+func (db *DB) CustomerOrders(ctx context.Context, customerID int64, limit, offset int) ([]*shop.Order, int, error) {
+	var total int
+	if err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_id = $1`, customerID).Scan(&total); err != nil {
+		return nil, 0, mapErr(err, "count orders")
+	}
+	rows, err := db.SQL.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3`,
+		customerID, limit, offset)
+	if err != nil {
+		return nil, 0, mapErr(err, "orders")
+	}
+	defer rows.Close()
+	var out []*shop.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, 0, mapErr(err, "orders")
+		}
+		out = append(out, o)
+	}
+	return out, total, mapErr(rows.Err(), "orders")
+}
+
+// SetBank records what the bank said about creating an order.
+func (db *DB) SetBank(ctx context.Context, orderID int64, b shop.BankOrder, now time.Time) error {
+	_, err := db.SQL.ExecContext(ctx, `UPDATE orders SET bank_state = $1, ts_no = $2, atm_pay_no = $3, web_atm_url = $4, otp_url = $5,
+		card_pay_url = $6, expire_date = $7, card_expires_at = $8, bank_error = $9, updated_at = $10 WHERE id = $11`,
+		string(b.State), b.TSNo, b.AtmPayNo, b.WebAtmURL, b.OtpURL, b.CardPayURL, b.ExpireDate, ms(b.CardExpiresAt), b.Error, ms(now), orderID)
+	return mapErr(err, "set bank order")
+}
+
+// ClaimBankCreate moves an order from one bank state to creating, and
+// reports whether this caller won: only the winner calls OrderCreate, so
+// concurrent sweeps never create one order twice at the bank. (The first
+// OrderCreate needs no claim: only the request that inserted the order
+// makes it.)
+func (db *DB) ClaimBankCreate(ctx context.Context, orderID int64, from shop.BankState, now time.Time) (bool, error) {
+	res, err := db.SQL.ExecContext(ctx, `UPDATE orders SET bank_state = $1, updated_at = $2 WHERE id = $3 AND bank_state = $4`,
+		string(shop.BankCreating), ms(now), orderID, string(from))
+	if err != nil {
+		return false, mapErr(err, "claim order")
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// EventMeta says where a payment event came from.
+type EventMeta struct {
+	Source   string
+	PayToken string
+	Amount   shop.Money
+	Note     string
+}
+
+// ApplyEvent moves an order through the transition table, and records one
+// payment event when the status changes. Concurrent callers with the same
+// event see exactly one change: the update only matches the status it was
+// computed from, and a loser re-reads and finds nothing left to do.
+func (db *DB) ApplyEvent(ctx context.Context, orderID int64, ev shop.Event, meta EventMeta, now time.Time) (changed bool, order *shop.Order, err error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			o, err := db.orderWhere(ctx, tx, `id = $1`, orderID)
+			if err != nil {
+				return err
+			}
+			order = o
+			to, move, err := shop.Next(o.Status, ev)
+			if err != nil || !move {
+				changed = false
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+				string(to), ms(now), orderID, string(o.Status))
+			if err != nil {
+				return mapErr(err, "update order status")
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return errRaced
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				orderID, string(o.Status), string(to), string(ev), meta.Source, meta.PayToken, int64(meta.Amount), meta.Note, ms(now))
+			if err != nil {
+				return mapErr(err, "insert payment event")
+			}
+			o.Status, o.UpdatedAt = to, now.UTC()
+			changed = true
+			return nil
+		})
+		if err != errRaced {
+			return changed, order, err
+		}
+	}
+	return false, order, shop.Errorf(shop.Conflict, "", "order %d kept changing", orderID)
+}
+
+var errRaced = shop.Errorf(shop.Conflict, "", "order changed meanwhile")
+
+// Events lists an order's payment events, oldest first.
+func (db *DB) Events(ctx context.Context, orderID int64) ([]shop.PaymentEvent, error) {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT id, order_id, from_status, to_status, event, source, pay_token, amount, note, at
+		FROM payment_events WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, mapErr(err, "events")
+	}
+	defer rows.Close()
+	var out []shop.PaymentEvent
+	for rows.Next() {
+		var e shop.PaymentEvent
+		var from, to, ev string
+		var amount, at int64
+		if err := rows.Scan(&e.ID, &e.OrderID, &from, &to, &ev, &e.Source, &e.PayToken, &amount, &e.Note, &at); err != nil {
+			return nil, mapErr(err, "events")
+		}
+		e.From, e.To, e.Event, e.Amount, e.At = shop.Status(from), shop.Status(to), shop.Event(ev), shop.Money(amount), fromMS(at)
+		out = append(out, e)
+	}
+	return out, mapErr(rows.Err(), "events")
+}
+
+// OrdersToCheck lists orders whose payment state the bank may know better
+// than we do: waiting or failed, not looked at since cutoff, at most
+// limit, least recently looked at first. Orders whose creation at the bank
+// is unknown, or was never answered (a crash mid-call), come too.
+func (db *DB) OrdersToCheck(ctx context.Context, cutoff time.Time, limit int) ([]*shop.Order, error) {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE status IN ('W', 'F') AND bank_state IN ('created', 'unknown', 'creating') AND updated_at < $1
+		ORDER BY updated_at, id LIMIT $2`, ms(cutoff), limit)
+	if err != nil {
+		return nil, mapErr(err, "orders to check")
+	}
+	defer rows.Close()
+	var out []*shop.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, mapErr(err, "orders to check")
+		}
+		out = append(out, o)
+	}
+	return out, mapErr(rows.Err(), "orders to check")
+}
+
+// TouchOrder marks an order as looked at, so a sweep with a limit moves on
+// to others next time.
+func (db *DB) TouchOrder(ctx context.Context, orderID int64, now time.Time) error {
+	_, err := db.SQL.ExecContext(ctx, `UPDATE orders SET updated_at = $1 WHERE id = $2`, ms(now), orderID)
+	return mapErr(err, "touch order")
+}
+
+// ExpiredATMOrders lists waiting ATM orders whose last day to pay is
+// before today (yyyyMMdd, Taiwan time).
+func (db *DB) ExpiredATMOrders(ctx context.Context, today string, limit int) ([]*shop.Order, error) {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+		WHERE pay_type = 'A' AND status = 'W' AND bank_state = 'created' AND expire_date <> '' AND expire_date < $1
+		ORDER BY id LIMIT $2`, today, limit)
+	if err != nil {
+		return nil, mapErr(err, "expired ATM orders")
+	}
+	defer rows.Close()
+	var out []*shop.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, mapErr(err, "expired ATM orders")
+		}
+		out = append(out, o)
+	}
+	return out, mapErr(rows.Err(), "expired ATM orders")
+}
