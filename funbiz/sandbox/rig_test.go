@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,10 +202,11 @@ func (r *rig) state() string {
 }
 
 // receiver is a BackendURL that records notifications and answers with
-// the function given.
+// the function given (swappable with setAnswer).
 type receiver struct {
 	*httptest.Server
-	got chan notification
+	got    chan notification
+	answer atomic.Pointer[http.HandlerFunc]
 }
 
 type notification struct {
@@ -214,16 +216,19 @@ type notification struct {
 
 func newReceiver(t testing.TB, answer http.HandlerFunc) *receiver {
 	rc := &receiver{got: make(chan notification, 100)}
+	rc.answer.Store(&answer)
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var n notification
 		json.NewDecoder(req.Body).Decode(&n)
 		n.Header = req.Header
 		rc.got <- n
-		answer(w, req)
+		(*rc.answer.Load())(w, req)
 	}))
 	t.Cleanup(rc.Close)
 	return rc
 }
+
+func (rc *receiver) setAnswer(h http.HandlerFunc) { rc.answer.Store(&h) }
 
 func ack(w http.ResponseWriter, _ *http.Request) { funbiz.WriteAck(w) }
 
