@@ -58,7 +58,11 @@ func ParseNotificationBody(body []byte) (Notification, error) {
 		return Notification{}, invalid("body", "is not a JSON object: %v", err)
 	}
 	var n Notification
-	for name, dst := range map[string]*string{"ShopNo": &n.ShopNo, "PayToken": &n.PayToken} {
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"ShopNo", &n.ShopNo}, {"PayToken", &n.PayToken}} {
+		name, dst := f.name, f.dst
 		v, ok := raw[name]
 		if !ok {
 			return Notification{}, invalid(name, "is missing")
@@ -86,6 +90,14 @@ func ParseReturn(r *http.Request) (Notification, error) {
 	}
 	r.Body = http.MaxBytesReader(nil, r.Body, MaxCallbackBody)
 	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return Notification{}, invalid("body", "is larger than %d bytes", MaxCallbackBody)
+		}
+		return Notification{}, invalid("body", "is not a form: %v", err)
+	}
+	// ParseForm leaves multipart bodies alone; a browser may send one.
+	if err := r.ParseMultipartForm(MaxCallbackBody); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return Notification{}, invalid("body", "is larger than %d bytes", MaxCallbackBody)

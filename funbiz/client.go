@@ -287,7 +287,7 @@ func (c *Client) call(ctx context.Context, service string, kind callKind, msg an
 	nonceRetried := false
 	err := c.withRetry(ctx, policy, func() error {
 		for {
-			err := c.callOnce(ctx, service, msg, out)
+			err := c.callOnce(ctx, service, kind, msg, out)
 			if errors.Is(err, ErrNonceExpired) && !nonceRetried && ctx.Err() == nil {
 				nonceRetried = true
 				c.log.DebugContext(ctx, "funbiz: nonce refused, retrying once with a new nonce", "service", service)
@@ -311,8 +311,16 @@ type statusCarrier interface {
 	status() (string, string)
 }
 
-func (c *Client) callOnce(ctx context.Context, service string, msg any, out statusCarrier) error {
-	nonce, err := c.Nonce(ctx)
+func (c *Client) callOnce(ctx context.Context, service string, kind callKind, msg any, out statusCarrier) error {
+	// A retried query already retries its nonce with it; retrying the
+	// nonce inside as well would multiply the requests to a failing bank.
+	var nonce string
+	var err error
+	if kind == readOnly {
+		nonce, err = c.nonceOnce(ctx)
+	} else {
+		nonce, err = c.Nonce(ctx)
+	}
 	if err != nil {
 		return err
 	}

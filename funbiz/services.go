@@ -552,6 +552,10 @@ func (c *Client) OrderQuery(ctx context.Context, p *OrderQueryParams) (*OrderQue
 // when the bank has no such order. This is how a caller learns whether an
 // OrderCreate that timed out reached the bank.
 func (c *Client) FindOrder(ctx context.Context, orderNo string) (info OrderInfo, found bool, err error) {
+	if err := checkOrderNo("OrderNo", orderNo); err != nil {
+		setService(err, ServiceOrderQuery)
+		return OrderInfo{}, false, err
+	}
 	r, err := c.OrderQuery(ctx, &OrderQueryParams{OrderNo: orderNo})
 	if err != nil {
 		return OrderInfo{}, false, err
