@@ -158,7 +158,7 @@ func TestQueryValidation(t *testing.T) {
 		{"OrderQuery pay start after end", "PayDateTimeS", q(OrderQueryParams{PayDateTimeS: "202401020000", PayDateTimeE: "202401010000"})},
 		// FindOrder("") is an OrderQuery without a filter; the error names the
 		// query's parameters rather than OrderNo.
-		{"FindOrder empty", "OrderQueryParams", func(ctx context.Context) error { _, _, err := c.FindOrder(ctx, ""); return err }},
+		{"FindOrder empty", "OrderNo", func(ctx context.Context) error { _, _, err := c.FindOrder(ctx, ""); return err }},
 		{"FindOrder bad", "OrderNo", func(ctx context.Context) error { _, _, err := c.FindOrder(ctx, "A'1"); return err }},
 		{"PayToken empty", "PayToken", func(ctx context.Context) error { _, err := c.OrderPayQuery(ctx, ""); return err }},
 		{"PayToken dash", "PayToken", func(ctx context.Context) error { _, err := c.OrderPayQuery(ctx, "abc-123"); return err }},
