@@ -155,8 +155,8 @@ func (s *Sandbox) RunDue() {
 // the delivery stays pending in the database and goes out after a restart.
 func (s *Sandbox) attemptDelivery(d delivery) bool {
 	at := s.Now()
-	a := s.send(d)
-	if s.ctx.Err() != nil {
+	a, aborted := s.send(d)
+	if aborted {
 		return false
 	}
 	a.At = at
@@ -196,12 +196,13 @@ func (s *Sandbox) attemptDelivery(d delivery) bool {
 // maxKeptBody is how much of a receiver's answer an attempt keeps.
 const maxKeptBody = 512
 
-// send posts one notification and judges the answer.
-func (s *Sandbox) send(d delivery) attempt {
+// send posts one notification and judges the answer. aborted reports an
+// attempt cut off because the sandbox is closing: it did not happen.
+func (s *Sandbox) send(d delivery) (a attempt, aborted bool) {
 	body, _ := json.Marshal(struct{ ShopNo, PayToken string }{d.ShopNo, d.PayToken})
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, d.URL, bytes.NewReader(body))
 	if err != nil {
-		return attempt{Error: err.Error(), Problem: "the BackendURL cannot be requested: " + err.Error()}
+		return attempt{Error: err.Error(), Problem: "the BackendURL cannot be requested: " + err.Error()}, false
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("X-Sinopay-Sandbox", "true")
@@ -209,13 +210,16 @@ func (s *Sandbox) send(d delivery) attempt {
 	start := time.Now()
 	resp, err := s.httpc.Do(req)
 	if err != nil {
-		return attempt{Latency: time.Since(start), Error: err.Error(), Problem: "the receiver could not be reached or did not answer in time: " + err.Error()}
+		if s.ctx.Err() != nil {
+			return attempt{}, true
+		}
+		return attempt{Latency: time.Since(start), Error: err.Error(), Problem: "the receiver could not be reached or did not answer in time: " + err.Error()}, false
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	a := attempt{HTTPStatus: resp.StatusCode, Latency: time.Since(start), Body: keepBody(raw)}
+	a = attempt{HTTPStatus: resp.StatusCode, Latency: time.Since(start), Body: keepBody(raw)}
 	a.OK, a.Problem = judge(resp, raw)
-	return a
+	return a, false
 }
 
 func keepBody(b []byte) string {
