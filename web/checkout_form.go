@@ -1,0 +1,48 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// checkoutPage is the cart priced by the server, ready to pay.
+type checkoutPage struct {
+	Items    []shop.Item
+	Total    shop.Money
+	Key      string // one checkout form, one order, however often it is sent
+	ATMLimit shop.Money
+	ATMOK    bool // the total is within the bank's ATM limit
+}
+
+// checkoutForm prices the cart of the query and offers the two ways to pay
+// (GET /checkout). Prices come from the catalogue, never from the browser.
+func (s *Server) checkoutForm(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	c := s.loggedIn(ctx, w, r)
+	if c == nil {
+		return
+	}
+	lines, err := parseCart(r.URL.Query())
+	if err != nil {
+		s.failBack(w, r, err, "/")
+		return
+	}
+	products, err := s.db.Products(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	lang := langOf(r)
+	items, total, err := shop.PriceCart(products, lines, lang)
+	if err != nil {
+		s.failBack(w, r, err, "/")
+		return
+	}
+	v := s.newView(r, c, "checkout.title", checkoutPage{
+		Items: items, Total: total, Key: randomHex(16),
+		ATMLimit: shop.MaxATMAmount, ATMOK: shop.CheckPayable(shop.PayATM, total) == nil,
+	})
+	s.render(w, http.StatusOK, "checkout", v)
+}

@@ -1,0 +1,48 @@
+package web
+
+import (
+	"encoding/hex"
+	"net/http"
+	"net/url"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// checkoutSubmit places the order (POST /checkout) and sends the browser to
+// its page. The form carries the cart lines, the pay type and the checkout
+// key; any amount in it is ignored, since payment.Checkout prices the cart
+// again from the catalogue. A second submit of the same form finds the
+// first order by its key.
+func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context() // Checkout bounds its own bank call
+	c := s.loggedIn(ctx, w, r)
+	if c == nil {
+		return
+	}
+	form, err := parseForm(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	lines, err := parseCart(form)
+	if err != nil {
+		s.failBack(w, r, err, "/")
+		return
+	}
+	key := form.Get("key")
+	if _, err := hex.DecodeString(key); err != nil || len(key) != 32 {
+		s.failBack(w, r, shop.Errorf(shop.Invalid, "checkout.expired_form", "bad checkout key"), backToCart(form))
+		return
+	}
+	pt := shop.PayType(form.Get("pay_type"))
+	if !pt.Valid() {
+		s.failBack(w, r, shop.Errorf(shop.Invalid, "checkout.bad_pay_type", "pay type %q", pt), backToCart(form))
+		return
+	}
+	o, err := s.pay.Checkout(ctx, c.ID, key, lines, pt, langOf(r))
+	if err != nil {
+		s.failBack(w, r, err, backToCart(form))
+		return
+	}
+	http.Redirect(w, r, "/orders/"+url.PathEscape(o.No), http.StatusSeeOther)
+}

@@ -1,0 +1,32 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/shop"
+)
+
+// funbizNotify is the BackendURL (POST /funbiz/notify): the bank's server
+// tells us a PayToken. It is acknowledged only after the PayToken and its
+// confirmation job are stored; when they cannot be, the answer is 503 and
+// the bank sends it again (every 10 minutes, 5 times). Input the bank
+// would never send is a 400 with the reason, for whoever is testing.
+func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
+	n, err := funbiz.ParseNotification(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	_, err = s.pay.RecordCallback(r.Context(), n, payment.SourceNotify, 0)
+	switch {
+	case err == nil:
+		funbiz.WriteAck(w)
+	case shop.IsCode(err, shop.Invalid):
+		http.Error(w, "notification refused: "+shop.ErrorKey(err), http.StatusBadRequest)
+	default:
+		s.log.Error("notification not recorded; the bank will send it again", "error", err)
+		http.Error(w, "could not record the notification; please send it again", http.StatusServiceUnavailable)
+	}
+}

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// loginSubmit logs a customer in (POST /login) with a new session, and
+// goes on to next. A wrong email and a wrong password get the same
+// message, and take the same time, so the form does not reveal who has an
+// account.
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	form, err := parseForm(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	email, pw := normEmail(form.Get("email")), form.Get("password")
+	page := authPage{Email: email, Next: localPath(form.Get("next"))}
+	c, err := s.db.CustomerByEmail(ctx, email)
+	hash := s.dummy()
+	switch {
+	case err == nil:
+		hash = []byte(c.PasswordHash)
+	case !shop.IsCode(err, shop.NotFound):
+		s.fail(w, r, err)
+		return
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || c == nil {
+		page.Error = "auth.bad_login"
+		s.render(w, http.StatusUnauthorized, "login", s.newView(r, nil, "login.title", page))
+		return
+	}
+	if err := s.startSession(ctx, w, r, c.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, page.Next, http.StatusSeeOther)
+}

@@ -1,0 +1,105 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/locale"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// pageNames are the pages; each is templates/<name>.html on top of
+// templates/layout.html.
+var pageNames = []string{"catalogue", "checkout", "order", "result", "payment", "orders", "signup", "login", "error"}
+
+// pages holds one parsed template set per page and language. The language
+// is bound into the set's functions, so templates write {{t "key"}} and
+// the words come out in the page's language. Everything is parsed once, at
+// start.
+type pages struct {
+	sets map[string]map[string]*template.Template // page → lang → set
+}
+
+func parsePages() (*pages, error) {
+	p := &pages{sets: map[string]map[string]*template.Template{}}
+	for _, name := range pageNames {
+		p.sets[name] = map[string]*template.Template{}
+		for _, lang := range locale.Langs {
+			t, err := template.New("layout.html").Funcs(funcs(lang)).
+				ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+			if err != nil {
+				return nil, fmt.Errorf("web: template %s: %w", name, err)
+			}
+			p.sets[name][lang] = t
+		}
+	}
+	return p, nil
+}
+
+// funcs are the template functions for one language. The code-to-word
+// converters live in locale; templates only call them.
+func funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":        func(key string, args ...any) string { return locale.T(lang, key, args...) },
+		"money":    func(m shop.Money) string { return locale.Money(lang, m) },
+		"status":   func(s shop.Status) string { return locale.Status(lang, s) },
+		"paytype":  func(p shop.PayType) string { return locale.PayType(lang, p) },
+		"event":    func(e shop.Event) string { return locale.Event(lang, e) },
+		"source":   func(src string) string { return locale.Source(lang, src) },
+		"subtotal": func(it shop.Item) shop.Money { return it.UnitPrice * shop.Money(it.Qty) },
+		"when":     func(t time.Time) string { return t.In(funbiz.Taipei).Format("2006-01-02 15:04") },
+		"static":   staticURL,
+	}
+}
+
+// view is what every page gets: the layout's needs, and the page's own
+// Data.
+type view struct {
+	Lang      string
+	OtherLang string // the language the switch link offers
+	Customer  *storage.Customer
+	Here      string // this page's local URL, to come back to after login or a language switch
+	Refresh   bool   // reload every 2 s while waiting for the bank
+	Title     string // translation key of the page title
+	Data      any
+}
+
+// newView starts the view of a page for r.
+func (s *Server) newView(r *http.Request, c *storage.Customer, title string, data any) *view {
+	lang := langOf(r)
+	other := locale.EN
+	if lang == locale.EN {
+		other = locale.ZH
+	}
+	return &view{Lang: lang, OtherLang: other, Customer: c, Here: r.URL.RequestURI(), Title: title, Data: data}
+}
+
+// render writes page with status. The page is executed into a buffer
+// first, so a template error becomes a clean 500 and not half a page.
+func (s *Server) render(w http.ResponseWriter, status int, page string, v *view) {
+	set := s.pages.sets[page][v.Lang]
+	if set == nil {
+		set = s.pages.sets[page][locale.Default]
+	}
+	var buf bytes.Buffer
+	if err := set.Execute(&buf, v); err != nil {
+		s.log.Error("template failed", "page", page, "error", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages show orders and accounts: never keep them in a shared cache.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

@@ -1,0 +1,273 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sinopay/sinopay/funbiz/funbiztest"
+	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/storage/storagetest"
+)
+
+// rig is the shop for one test: a real SQLite database with the five
+// products, the bank's sandbox over real HTTP, the payment service with
+// its job workers, and the web server in front of them.
+type rig struct {
+	t    *testing.T
+	db   *storage.DB
+	bank *funbiztest.Bank
+	pay  *payment.Service
+	srv  *httptest.Server
+	web  *Server
+	logs *syncBuffer
+
+	products []shop.Product
+}
+
+// syncBuffer collects the server's log lines from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := context.Background()
+	r := &rig{t: t, db: storagetest.SQLite(t), bank: funbiztest.New(t), logs: &syncBuffer{}}
+	if err := r.db.SeedProducts(ctx, storage.SeedProducts); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if r.products, err = r.db.Products(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	// The bank calls back the shop's URL, which exists only once the
+	// server runs: start it first, and give it its handler after.
+	var h http.Handler
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { h.ServeHTTP(w, req) }))
+	t.Cleanup(r.srv.Close)
+
+	r.pay, err = payment.New(r.db, r.bank.Client(), payment.Config{BaseURL: r.srv.URL, PollInterval: 50 * time.Millisecond}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.pay.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		r.pay.Stop(sctx)
+	})
+	r.web, err = New(Config{DB: r.db, Pay: r.pay, Log: log, BaseURL: r.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.web.bcryptCost = bcrypt.MinCost
+	h = r.web.Handler()
+	return r
+}
+
+// product returns the catalogue's product with sku.
+func (r *rig) product(sku string) shop.Product {
+	for _, p := range r.products {
+		if p.SKU == sku {
+			return p
+		}
+	}
+	r.t.Fatalf("no product %s", sku)
+	return shop.Product{}
+}
+
+// q is the query field of a product's quantity.
+func (r *rig) q(sku string) string { return qtyPrefix + strconv.FormatInt(r.product(sku).ID, 10) }
+
+// browser is one visitor: a cookie jar, and no automatic redirects, so
+// tests see every 303.
+type browser struct {
+	r      *rig
+	client *http.Client
+	header http.Header // sent with every request
+}
+
+func (r *rig) browser() *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	c := r.srv.Client()
+	c2 := *c
+	c2.Jar = jar
+	c2.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &browser{r: r, client: &c2, header: http.Header{}}
+}
+
+// page is an answer, read.
+type page struct {
+	Status   int
+	Header   http.Header
+	Body     string
+	Location string
+}
+
+func (b *browser) do(req *http.Request) *page {
+	b.r.t.Helper()
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.r.t.Fatal(err)
+	}
+	return &page{Status: resp.StatusCode, Header: resp.Header, Body: string(body), Location: resp.Header.Get("Location")}
+}
+
+func (b *browser) get(path string) *page {
+	b.r.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.r.srv.URL+path, nil)
+	if err != nil {
+		b.r.t.Fatal(err)
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values) *page {
+	b.r.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.r.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+// follow GETs path and follows redirects to the final page.
+func (b *browser) follow(p *page) *page {
+	b.r.t.Helper()
+	for i := 0; p.Status == http.StatusSeeOther || p.Status == http.StatusFound; i++ {
+		if i == 10 {
+			b.r.t.Fatalf("redirect loop at %s", p.Location)
+		}
+		p = b.get(p.Location)
+	}
+	return p
+}
+
+// signup opens an account and returns a logged-in browser.
+func (r *rig) signup(email string) *browser {
+	r.t.Helper()
+	b := r.browser()
+	p := b.post("/signup", url.Values{"email": {email}, "password": {"correct horse"}, "next": {"/"}})
+	if p.Status != http.StatusSeeOther || p.Location != "/" {
+		r.t.Fatalf("signup %s: %d %s", email, p.Status, p.Body)
+	}
+	return b
+}
+
+var (
+	checkoutKeyRE = regexp.MustCompile(`name="key" value="([0-9a-f]{32})"`)
+	orderPathRE   = regexp.MustCompile(`^/orders/(K\d+)$`)
+)
+
+// checkout opens the checkout page of cart (sku → quantity) and returns the
+// form it holds.
+func (b *browser) checkoutForm(cart map[string]int) url.Values {
+	b.r.t.Helper()
+	q := url.Values{}
+	for sku, n := range cart {
+		q.Set(b.r.q(sku), strconv.Itoa(n))
+	}
+	p := b.get("/checkout?" + q.Encode())
+	if p.Status != http.StatusOK {
+		b.r.t.Fatalf("checkout page: %d %s", p.Status, p.Body)
+	}
+	m := checkoutKeyRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		b.r.t.Fatalf("no checkout key in %s", p.Body)
+	}
+	q.Set("key", m[1])
+	return q
+}
+
+// order checks out cart with pay type pt and returns the order.
+func (b *browser) order(cart map[string]int, pt shop.PayType) *shop.Order {
+	b.r.t.Helper()
+	form := b.checkoutForm(cart)
+	form.Set("pay_type", string(pt))
+	p := b.post("/checkout", form)
+	m := orderPathRE.FindStringSubmatch(p.Location)
+	if p.Status != http.StatusSeeOther || m == nil {
+		b.r.t.Fatalf("checkout: %d %q %s", p.Status, p.Location, p.Body)
+	}
+	o, err := b.r.db.OrderByNo(context.Background(), m[1])
+	if err != nil {
+		b.r.t.Fatal(err)
+	}
+	return o
+}
+
+// eventually polls cond until it holds, for work the job workers do.
+func (r *rig) eventually(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// mustContain fails unless body has every one of want.
+func mustContain(t *testing.T, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q:\n%s", w, body)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, body string, bad ...string) {
+	t.Helper()
+	for _, w := range bad {
+		if strings.Contains(body, w) {
+			t.Errorf("page has %q:\n%s", w, body)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+// Package web is the shop's web layer: the pages of KummyShop 庫米狗屋
+// (catalogue, checkout, orders, sign-up and login) and the bank's two
+// callbacks. Handlers are small, one per file: they parse the request,
+// validate it, call one service, and render a page or redirect (a POST
+// always ends in a 303 to a GET). Every word on a page comes from the
+// locale catalogues; every state-changing form is protected against
+// cross-origin posts, except the bank's two callbacks, which change
+// nothing until the bank confirms them.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// Config is what the web layer needs; cmd/sinopay fills it in.
+type Config struct {
+	DB      *storage.DB
+	Pay     *payment.Service
+	Log     *slog.Logger
+	BaseURL string           // public URL of the shop, e.g. http://127.0.0.1:8080
+	Now     func() time.Time // nil = time.Now
+}
+
+// Server serves the shop. It is safe for concurrent use.
+type Server struct {
+	db      *storage.DB
+	pay     *payment.Service
+	log     *slog.Logger
+	now     func() time.Time
+	secure  bool // cookies only over HTTPS
+	pages   *pages
+	handler http.Handler
+
+	// bcryptCost is the cost of new password hashes; tests lower it, since
+	// cost 12 takes a quarter of a second per hash.
+	bcryptCost int
+	dummyOnce  sync.Once
+	dummyHash  []byte
+}
+
+// Session lifetime, and how long a language choice is remembered.
+const (
+	sessionTTL = 30 * 24 * time.Hour
+	langTTL    = 365 * 24 * time.Hour
+)
+
+// maxFormBody bounds every form post; the shop's forms are a few hundred
+// bytes.
+const maxFormBody = 64 << 10
+
+// New checks cfg, parses the templates and builds the routes. It fails
+// when a required part is missing or a template does not parse.
+func New(cfg Config) (*Server, error) {
+	if cfg.DB == nil || cfg.Pay == nil {
+		return nil, errors.New("web: DB and Pay are required")
+	}
+	base := strings.TrimRight(cfg.BaseURL, "/")
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return nil, errors.New("web: BaseURL must be an http or https URL")
+	}
+	s := &Server{
+		db:         cfg.DB,
+		pay:        cfg.Pay,
+		log:        cfg.Log,
+		now:        cfg.Now,
+		secure:     strings.HasPrefix(base, "https://"),
+		bcryptCost: 12,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the shop's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.catalogue)
+	mux.HandleFunc("GET /checkout", s.checkoutForm)
+	mux.HandleFunc("POST /checkout", s.checkoutSubmit)
+	mux.HandleFunc("GET /orders", s.orderList)
+	mux.HandleFunc("GET /orders/{no}", s.orderShow)
+	mux.HandleFunc("GET /orders/{no}/result", s.orderResult)
+	mux.HandleFunc("GET /payments/{ref}", s.paymentWait)
+	mux.HandleFunc("GET /signup", s.signupForm)
+	mux.HandleFunc("POST /signup", s.signupSubmit)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /lang/{code}", s.langSwitch)
+	mux.HandleFunc("POST /funbiz/notify", s.funbizNotify)
+	mux.HandleFunc("POST /funbiz/return", s.funbizReturn)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /static/", s.staticFiles())
+	mux.HandleFunc("/", s.notFound)
+
+	cop := http.NewCrossOriginProtection()
+	// The bank's callbacks come from the bank's server and from the bank's
+	// card page, never from our origin. They are safe to let through: they
+	// only record a PayToken, and nothing changes until OrderPayQuery, with
+	// its Sign verified, confirms it.
+	for _, p := range []string{"POST /funbiz/notify", "POST /funbiz/return"} {
+		cop.AddInsecureBypassPattern(p)
+	}
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
+	return s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(mux))))
+}
+
+// securityHeaders sets the headers every answer carries. The policy allows
+// only our own origin: no inline scripts or styles, no frames, forms post
+// only to us.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter remembers the status written, for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests logs one line per request: method, route pattern (not the
+// path, which holds order numbers and payment references), status and
+// duration. Bodies, cookies and tokens are never logged.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		route := r.Pattern // set by the ServeMux on this same request
+		if route == "" {
+			route = "-"
+		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method),
+			slog.String("route", route),
+			slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// recoverPanics turns a panic in a handler into a 500 page and a log line,
+// instead of a dropped connection.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic in handler", "method", r.Method, "route", r.Pattern, "panic", v)
+			s.renderError(w, r, http.StatusInternalServerError, "error.internal")
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// timeout bounds work done for one request on the database.
+func (s *Server) timeout(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), 10*time.Second)
+}
+
+// hashPassword hashes a new password at the server's cost.
+func (s *Server) hashPassword(pw string) ([]byte, error) {
+	return bcrypt.GenerateFromPassword([]byte(pw), s.bcryptCost)
+}
+
+// dummy is a hash to compare against when an email is unknown, so a wrong
+// email takes as long as a wrong password and does not reveal who has an
+// account.
+func (s *Server) dummy() []byte {
+	s.dummyOnce.Do(func() {
+		h, err := bcrypt.GenerateFromPassword([]byte("no such customer"), s.bcryptCost)
+		if err != nil {
+			panic(err) // only for a bad cost, which is ours
+		}
+		s.dummyHash = h
+	})
+	return s.dummyHash
+}

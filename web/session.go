@@ -1,0 +1,148 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/sinopay/sinopay/locale"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "session"
+	langCookie    = "lang"
+)
+
+// randomHex returns n random bytes as hex.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails on supported systems
+	return hex.EncodeToString(b)
+}
+
+// langOf is the language of a request: the lang cookie, else the browser's
+// Accept-Language, else zh-TW.
+func langOf(r *http.Request) string {
+	cookie := ""
+	if c, err := r.Cookie(langCookie); err == nil {
+		cookie = c.Value
+	}
+	return locale.Match(r.Header.Get("Accept-Language"), cookie)
+}
+
+// who returns the customer logged in on r, or nil for a visitor without a
+// live session. An error means the database could not tell.
+func (s *Server) who(ctx context.Context, r *http.Request) (*storage.Customer, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	id, err := s.db.SessionCustomer(ctx, c.Value, s.now())
+	if shop.IsCode(err, shop.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cust, err := s.db.CustomerByID(ctx, id)
+	if shop.IsCode(err, shop.NotFound) {
+		return nil, nil
+	}
+	return cust, err
+}
+
+// visitor is who for pages anyone may see: when the database cannot say
+// who is logged in, the page is still shown, as to a visitor.
+func (s *Server) visitor(ctx context.Context, r *http.Request) *storage.Customer {
+	c, err := s.who(ctx, r)
+	if err != nil {
+		s.log.Warn("session lookup failed", "error", err)
+	}
+	return c
+}
+
+// loggedIn returns the logged-in customer, or answers the request itself
+// (a redirect to the login page, or an error page) and returns nil.
+func (s *Server) loggedIn(ctx context.Context, w http.ResponseWriter, r *http.Request) *storage.Customer {
+	c, err := s.who(ctx, r)
+	if err == nil && c == nil {
+		err = shop.Errorf(shop.Unauthorized, "error.unauthorized", "login required")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil
+	}
+	return c
+}
+
+// startSession gives the customer a new session and its cookie. A new
+// token at every login means a token planted before login (session
+// fixation) never becomes a logged-in session; the old one is deleted.
+func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, customerID int64) error {
+	if old, err := r.Cookie(sessionCookie); err == nil && old.Value != "" {
+		if err := s.db.DeleteSession(ctx, old.Value); err != nil {
+			return err
+		}
+	}
+	token := randomHex(32)
+	now := s.now()
+	if err := s.db.CreateSession(ctx, token, customerID, now, now.Add(sessionTTL)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/",
+		Expires: now.Add(sessionTTL), MaxAge: int(sessionTTL / time.Second),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// endSession deletes the session of r and its cookie.
+func (s *Server) endSession(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		if err := s.db.DeleteSession(ctx, c.Value); err != nil {
+			return err
+		}
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// localPath returns next when it is a path on this site, and "/"
+// otherwise. "//host" and "/\host" are taken by browsers as other hosts,
+// and anything with a scheme or a host is elsewhere: none of them may be a
+// redirect target (an open redirect would lend our name to phishing).
+func localPath(next string) string {
+	if len(next) < 1 || next[0] != '/' {
+		return "/"
+	}
+	if len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		// Browsers drop tabs and newlines from URLs, which can turn "/\t/x"
+		// into "//x"; control characters have no place in our paths.
+		if next[i] < 0x20 || next[i] == 0x7f {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return next
+}
+
+// loginURL is the login page that comes back to next.
+func loginURL(next string) string {
+	return "/login?next=" + url.QueryEscape(localPath(next))
+}

@@ -1,0 +1,20 @@
+package web
+
+import "net/http"
+
+// authPage is the sign-up and login form.
+type authPage struct {
+	Email string
+	Next  string
+	Error string // translation key of what went wrong
+	MinPW int
+}
+
+// signupForm shows the sign-up form (GET /signup).
+func (s *Server) signupForm(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	v := s.newView(r, s.visitor(ctx, r), "signup.title",
+		authPage{Next: localPath(r.URL.Query().Get("next")), MinPW: minPassword})
+	s.render(w, http.StatusOK, "signup", v)
+}

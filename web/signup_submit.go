@@ -1,0 +1,41 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// signupSubmit opens an account and logs it in (POST /signup). A bad email
+// or password, or a taken email, shows the form again with the reason.
+func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	form, err := parseForm(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	email, pw := normEmail(form.Get("email")), form.Get("password")
+	page := authPage{Email: email, Next: localPath(form.Get("next")), MinPW: minPassword}
+	err = checkCredentials(email, pw)
+	var id int64
+	if err == nil {
+		var hash []byte
+		if hash, err = s.hashPassword(pw); err == nil {
+			id, err = s.db.CreateCustomer(ctx, email, string(hash), s.now())
+		}
+	}
+	if err == nil {
+		err = s.startSession(ctx, w, r, id)
+	}
+	switch code := shop.ErrorCode(err); {
+	case err == nil:
+		http.Redirect(w, r, page.Next, http.StatusSeeOther)
+	case code == shop.Invalid || code == shop.Conflict:
+		page.Error = shop.ErrorKey(err)
+		s.render(w, httpStatus(code), "signup", s.newView(r, nil, "signup.title", page))
+	default:
+		s.fail(w, r, err)
+	}
+}
