@@ -1,9 +1,157 @@
 package sandbox
 
-import "net/http"
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+)
 
-type pages struct{ s *Sandbox }
+//go:embed templates/*.html
+var templateFS embed.FS
 
-func newPages(s *Sandbox) (*pages, error) { return &pages{s: s}, nil }
+//go:embed static
+var staticFS embed.FS
 
-func (p *pages) routes(mux *http.ServeMux) {}
+// pageNames are the templates; each is parsed with the layout, once per
+// language, when the sandbox starts, so a broken template fails New and
+// a page costs no parsing.
+var pageNames = []string{"card", "card_done", "message", "atm", "dashboard"}
+
+type pages struct {
+	s      *Sandbox
+	cat    map[string]catalog
+	tmpl   map[string]map[string]*template.Template // lang → page
+	static http.Handler
+}
+
+func newPages(s *Sandbox) (*pages, error) {
+	cat, err := loadCatalogs()
+	if err != nil {
+		return nil, err
+	}
+	p := &pages{s: s, cat: cat, tmpl: map[string]map[string]*template.Template{}}
+	for _, lang := range Languages {
+		c := cat[lang]
+		funcs := template.FuncMap{
+			"T":             c.translate,
+			"ntd":           formatNTD,
+			"short":         shortToken,
+			"deliveryClass": deliveryClass,
+		}
+		p.tmpl[lang] = map[string]*template.Template{}
+		for _, name := range pageNames {
+			t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+			if err != nil {
+				return nil, fmt.Errorf("sandbox: template %s: %w", name, err)
+			}
+			p.tmpl[lang][name] = t
+		}
+	}
+	sub, _ := fs.Sub(staticFS, "static")
+	p.static = http.StripPrefix("/_sandbox/static/", http.FileServerFS(sub))
+	return p, nil
+}
+
+func (p *pages) routes(mux *http.ServeMux) {
+	mux.Handle("GET /_sandbox/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		p.static.ServeHTTP(w, r)
+	}))
+	mux.HandleFunc("GET /_sandbox/{$}", p.dashboard)
+	mux.HandleFunc("GET /_sandbox/card/{token}", p.cardPage)
+	mux.HandleFunc("POST /_sandbox/card/{token}", p.cardSubmit)
+	mux.HandleFunc("GET /_sandbox/atm/{atmPayNo}", p.atmPage)
+	mux.HandleFunc("POST /_sandbox/atm/{atmPayNo}", p.atmSubmit)
+}
+
+// pageData is what every page gets; Page is the page's own data.
+type pageData struct {
+	Lang      string
+	OtherLang string
+	Path      string
+	Flash     string
+	Error     string
+	Page      any
+}
+
+// render writes a page in the request's language. Rendering goes to a
+// buffer first, so a template error is a clean 500, not half a page.
+func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, page any) {
+	lang := pageLang(w, r)
+	d := pageData{Lang: lang, OtherLang: "en", Path: r.URL.Path, Page: page,
+		Flash: r.URL.Query().Get("flash"), Error: r.URL.Query().Get("error")}
+	if lang == "en" {
+		d.OtherLang = "zh-TW"
+	}
+	var buf bytes.Buffer
+	if err := p.tmpl[lang][name].Execute(&buf, d); err != nil {
+		p.s.log.Error("sandbox: rendering a page", "page", name, "error", err)
+		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	// The pages are the bank's, not the shop's: nobody may frame them.
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// t translates for the request's language, for texts built in Go.
+func (p *pages) t(r *http.Request, key string, args ...any) string {
+	lang := Languages[0]
+	if l := r.URL.Query().Get("lang"); p.cat[l] != nil {
+		lang = l
+	} else if c, err := r.Cookie(langCookie); err == nil && p.cat[c.Value] != nil {
+		lang = c.Value
+	}
+	return p.cat[lang].translate(key, args...)
+}
+
+type messagePage struct {
+	Kind, Title, Body string
+}
+
+func (p *pages) message(w http.ResponseWriter, r *http.Request, status int, kind, titleKey, bodyKey string, args ...any) {
+	p.render(w, r, status, "message", messagePage{Kind: kind, Title: p.t(r, titleKey), Body: p.t(r, bodyKey, args...)})
+}
+
+// formatNTD renders whole NT$ with thousands separators: NT$1,234.
+func formatNTD(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-NT$" + b.String()
+	}
+	return "NT$" + b.String()
+}
+
+func shortToken(s string) string {
+	if len(s) <= 10 {
+		return s
+	}
+	return s[:10] + "…"
+}
+
+func deliveryClass(state string) string {
+	switch deliveryState(state) {
+	case deliveryDelivered:
+		return "success"
+	case deliveryPending:
+		return "warning"
+	}
+	return "danger"
+}
