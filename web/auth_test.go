@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -131,4 +132,30 @@ func TestLoginRequired(t *testing.T) {
 	// The login page carries next on to its form.
 	p = b.get("/login?next=%2Fcheckout%3Fq_1%3D2")
 	mustContain(t, p.Body, `name="next" value="/checkout?q_1=2"`)
+}
+
+// Behind HTTPS the cookies are sent only over HTTPS.
+func TestSecureCookies(t *testing.T) {
+	r := newRig(t)
+	s, err := New(Config{DB: r.db, Pay: r.pay, BaseURL: "https://shop.example/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.bcryptCost = r.web.bcryptCost
+	for _, req := range []*http.Request{
+		httptest.NewRequest(http.MethodPost, "https://shop.example/signup",
+			strings.NewReader(url.Values{"email": {"tls@example.com"}, "password": {"correct horse"}}.Encode())),
+		httptest.NewRequest(http.MethodGet, "https://shop.example/lang/en", nil),
+	} {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, req)
+		cookies := w.Result().Cookies()
+		if w.Code != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly {
+			t.Errorf("%s: %d %+v", req.URL.Path, w.Code, cookies)
+		}
+	}
+	if _, err := New(Config{DB: r.db, Pay: r.pay, BaseURL: "shop.example"}); err == nil {
+		t.Error("a BaseURL without a scheme was accepted")
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
 )
 
 // httpStatus is the one place where an error code becomes an HTTP status.
@@ -46,10 +47,17 @@ func (s *Server) failBack(w http.ResponseWriter, r *http.Request, err error, bac
 		return
 	}
 	status := httpStatus(code)
+	var c *storage.Customer
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "route", r.Pattern, "code", string(code), "error", err)
+	} else {
+		// The navbar shows who is logged in; when the database is the
+		// trouble, the page does without.
+		c = s.visitor(r.Context(), r)
 	}
-	s.renderErrorBack(w, r, status, shop.ErrorKey(err), back)
+	v := s.newView(r, c, "error.title", nil)
+	v.Data = errorPage{Status: status, Message: locale.T(v.Lang, shop.ErrorKey(err)), Back: back}
+	s.render(w, status, "error", v)
 }
 
 // errorPage is the error page's data.

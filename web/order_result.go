@@ -22,6 +22,8 @@ func (s *Server) orderResult(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(r, c, "result.title", newOrderView(o, s.now()))
-	v.Refresh = o.Status == shop.StatusWaiting && o.Bank.State != shop.BankRefused
+	// Only a card payment has an answer to wait for here; an ATM order
+	// waits for a transfer that may take days.
+	v.Refresh = o.PayType == shop.PayCard && o.Status == shop.StatusWaiting && o.Bank.State != shop.BankRefused
 	s.render(w, http.StatusOK, "result", v)
 }

@@ -28,12 +28,13 @@ type orderView struct {
 	Account string
 	// ExpireDate is the last day to pay an ATM order, yyyy-MM-dd.
 	ExpireDate string
-	// RowClass colours the order's row in the order list.
-	RowClass string
+	// RowClass colours the order's row in the order list; BadgeClass its
+	// status on the order page.
+	RowClass, BadgeClass string
 }
 
 func newOrderView(o *shop.Order, now time.Time) orderView {
-	v := orderView{Order: o, RowClass: rowClass(o.Status)}
+	v := orderView{Order: o, RowClass: rowClass(o.Status), BadgeClass: badgeClass(o.Status)}
 	created := o.Bank.State == shop.BankCreated
 	v.Confirming = o.Bank.State == shop.BankCreating || o.Bank.State == shop.BankUnknown
 	v.Refused = o.Bank.State == shop.BankRefused
@@ -66,6 +67,22 @@ func rowClass(s shop.Status) string {
 		return "table-warning"
 	}
 	return ""
+}
+
+// badgeClass colours a status badge the way rowClass colours a row, with
+// green for paid.
+func badgeClass(s shop.Status) string {
+	switch s {
+	case shop.StatusPaid:
+		return "text-bg-success"
+	case shop.StatusWaiting:
+		return "text-bg-info"
+	case shop.StatusFailed:
+		return "text-bg-danger"
+	case shop.StatusRefunded, shop.StatusReview:
+		return "text-bg-warning"
+	}
+	return "text-bg-secondary"
 }
 
 // groupDigits splits s into groups of size, separated by spaces.

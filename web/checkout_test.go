@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+func TestCataloguePage(t *testing.T) {
+	r := newRig(t)
+	p := r.browser().get("/")
+	if p.Status != http.StatusOK {
+		t.Fatalf("catalogue: %d", p.Status)
+	}
+	bone := r.product("bone-matcha")
+	mustContain(t, p.Body,
+		"抹茶狗骨頭", "NT$4,900", "NT$1,799",
+		`action="/checkout"`, `method="get"`,
+		`name="`+r.q("bone-matcha")+`"`, `data-price="750"`,
+		`/static/cart.js?v=`, "庫米狗屋 ● KummyShop", "回狗屋", "我的訂單")
+	if bone.Price != 750 {
+		t.Fatalf("seed changed: %+v", bone)
+	}
+	mustNotContain(t, p.Body, "<script>", "onclick", "style=")
+}
+
+// The checkout page prices the cart from the catalogue; the order's amount
+// is the server's, whatever the form says.
+func TestCheckoutPricesServerSide(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("buyer@example.com")
+	q := url.Values{r.q("bone-matcha"): {"2"}, r.q("suit-dachshund"): {"1"}}
+	p := b.get("/checkout?" + q.Encode())
+	if p.Status != http.StatusOK {
+		t.Fatalf("checkout: %d %s", p.Status, p.Body)
+	}
+	mustContain(t, p.Body, "下好離手，準備付款", "抹茶狗骨頭", "NT$1,500", "NT$6,400",
+		"使用永豐ATM虛擬帳號轉帳", "使用永豐線上信用卡刷卡支付",
+		`type="hidden" name="`+r.q("bone-matcha")+`" value="2"`)
+
+	form := b.checkoutForm(map[string]int{"bone-matcha": 2, "suit-dachshund": 1})
+	form.Set("pay_type", "C")
+	form.Set("total", "1")
+	form.Set("amount", "1")
+	form.Set("price", "1")
+	p = b.post("/checkout", form)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("checkout post: %d %s", p.Status, p.Body)
+	}
+	no := strings.TrimPrefix(p.Location, "/orders/")
+	o, err := r.db.OrderByNo(context.Background(), no)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Amount != 6400 || len(o.Items) != 2 || o.PayType != shop.PayCard {
+		t.Fatalf("order %+v", o)
+	}
+}
+
+func TestCheckoutRefusals(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("buyer@example.com")
+	cases := []struct {
+		query  string
+		status int
+		msg    string
+	}{
+		{"", http.StatusBadRequest, "購物車是空的"},
+		{r.q("bone-matcha") + "=0", http.StatusBadRequest, "購物車是空的"},
+		{r.q("bone-matcha") + "=100", http.StatusBadRequest, "數量要是 0 到 99 之間的整數"},
+		{r.q("bone-matcha") + "=-1", http.StatusBadRequest, "數量要是 0 到 99 之間的整數"},
+		{r.q("bone-matcha") + "=two", http.StatusBadRequest, "數量要是 0 到 99 之間的整數"},
+		{"q_999=1", http.StatusBadRequest, "本店沒賣的商品"},
+		{"q_x=1", http.StatusBadRequest, "本店沒賣的商品"},
+	}
+	for _, c := range cases {
+		p := b.get("/checkout?" + c.query)
+		if p.Status != c.status {
+			t.Errorf("%q: %d, want %d", c.query, p.Status, c.status)
+		}
+		mustContain(t, p.Body, c.msg)
+	}
+
+	// Forms that were not made by the checkout page.
+	form := b.checkoutForm(map[string]int{"bone-matcha": 1})
+	for name, mutate := range map[string]func(url.Values){
+		"no key":       func(f url.Values) { f.Del("key") },
+		"short key":    func(f url.Values) { f.Set("key", "abc") },
+		"no pay type":  func(f url.Values) { f.Del("pay_type") },
+		"bad pay type": func(f url.Values) { f.Set("pay_type", "X") },
+	} {
+		f := url.Values{}
+		for k, v := range form {
+			f[k] = v
+		}
+		f.Set("pay_type", "A")
+		mutate(f)
+		p := b.post("/checkout", f)
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", name, p.Status, p.Body)
+		}
+		mustContain(t, p.Body, `href="/checkout?`+r.q("bone-matcha")+`=1"`)
+	}
+	if _, n, _ := r.db.CustomerOrders(context.Background(), 1, 10, 0); n != 0 {
+		t.Errorf("%d orders made by refused forms", n)
+	}
+}
+
+// Over NT$30,000 the bank takes no ATM order: the page says so and offers
+// only the card, and a forged ATM choice is refused with the same words.
+func TestCheckoutATMLimit(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("big@example.com")
+	cart := map[string]int{"suit-dachshund": 7} // NT$34,300
+	form := b.checkoutForm(cart)
+	p := b.get("/checkout?" + url.Values{r.q("suit-dachshund"): {"7"}}.Encode())
+	mustContain(t, p.Body, "NT$34,300", "ATM 轉帳單筆最多 NT$30,000", `value="A" disabled`)
+
+	form.Set("pay_type", "A")
+	p = b.post("/checkout", form)
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("ATM over the limit: %d", p.Status)
+	}
+	mustContain(t, p.Body, "ATM 轉帳單筆最多 NT$30,000")
+
+	// The same form still works with a card.
+	form.Set("pay_type", "C")
+	if p = b.post("/checkout", form); p.Status != http.StatusSeeOther {
+		t.Fatalf("card: %d %s", p.Status, p.Body)
+	}
+}
+
+// One checkout form gives one order, however often and however fast it is
+// sent.
+func TestDoubleSubmitOneOrder(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("twice@example.com")
+	form := b.checkoutForm(map[string]int{"bowl-hiphop": 1})
+	form.Set("pay_type", "A")
+	var wg sync.WaitGroup
+	locs := make([]string, 4)
+	for i := range locs {
+		wg.Go(func() {
+			req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/checkout", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			locs[i] = resp.Header.Get("Location")
+		})
+	}
+	wg.Wait()
+	for _, l := range locs[1:] {
+		if l != locs[0] || !orderPathRE.MatchString(l) {
+			t.Fatalf("locations %q", locs)
+		}
+	}
+	c, _ := r.db.CustomerByEmail(context.Background(), "twice@example.com")
+	if _, n, _ := r.db.CustomerOrders(context.Background(), c.ID, 10, 0); n != 1 {
+		t.Fatalf("%d orders from one form", n)
+	}
+	if o := b.follow(b.post("/checkout", form)); o.Status != http.StatusOK {
+		t.Fatalf("a later resubmit: %d", o.Status)
+	}
+	if _, n, _ := r.db.CustomerOrders(context.Background(), c.ID, 10, 0); n != 1 {
+		t.Fatalf("%d orders after a late resubmit", n)
+	}
+}

@@ -1,0 +1,255 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// An ATM order's page tells where to transfer; the bank's notification of
+// the transfer, once confirmed, shows in the status and the timeline.
+func TestATMOrder(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("atm@example.com")
+	o := b.order(map[string]int{"bone-matcha": 1, "bowl-hiphop": 2}, shop.PayATM)
+	if o.Bank.State != shop.BankCreated || len(o.Bank.AtmPayNo) < 8 || len(o.Bank.ExpireDate) != 8 {
+		t.Fatalf("bank order %+v", o.Bank)
+	}
+	p := b.get("/orders/" + o.No)
+	if p.Status != http.StatusOK {
+		t.Fatalf("order page: %d", p.Status)
+	}
+	ed := o.Bank.ExpireDate
+	mustContain(t, p.Body, "訂單成立囉！", o.No, `id="bank-code">807<`,
+		groupDigits(o.Bank.AtmPayNo, 4), "NT$3,150",
+		ed[:4]+"-"+ed[4:6]+"-"+ed[6:], "ATM轉帳", "尚未付款",
+		"抹茶狗骨頭", "潮流嘻哈喝水碗", "繼續購買", "回到訂單", `href="/orders"`)
+	if o.Bank.WebAtmURL != "" {
+		mustContain(t, p.Body, "前往 WebATM 付款")
+	}
+	mustNotContain(t, p.Body, "card-pay", "正在跟銀行確認")
+
+	// The ATM account is offered again from the order list.
+	p = b.get("/orders")
+	mustContain(t, p.Body, "顯示ATM帳號", `class="table-info"`)
+
+	r.bank.Transfer(o.Bank.AtmPayNo, int64(o.Amount))
+	r.eventually("the transfer to be confirmed", func() bool {
+		got, err := r.db.OrderByNo(context.Background(), o.No)
+		return err == nil && got.Status == shop.StatusPaid
+	})
+	p = b.get("/orders/" + o.No)
+	mustContain(t, p.Body, "付款成功", "尚未付款 → 付款成功", "銀行通知")
+	mustNotContain(t, p.Body, `id="account"`)
+}
+
+// A card payment: the bank's page sends the browser back with a cross-site
+// form post that has no session cookie; the shop confirms it with the bank
+// and the customer, on a GET with the cookie, sees the green result.
+func TestCardPaidReturn(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("card@example.com")
+	o := b.order(map[string]int{"food-chicken-10kg": 1}, shop.PayCard)
+	p := b.get("/orders/" + o.No)
+	mustContain(t, p.Body, "訂單成立囉！", "信用卡", "NT$3,500", `id="card-pay" href="`+o.Bank.CardPayURL+`"`)
+
+	tok := r.bank.PayCard(o.No, sandbox.OutcomeSuccess)
+	p = r.bankReturn(tok)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("return: %d %s", p.Status, p.Body)
+	}
+	if p.Location != "/orders/"+o.No+"/result" && !strings.HasPrefix(p.Location, "/payments/") {
+		t.Fatalf("return went to %q", p.Location)
+	}
+	res := b.follow(p)
+	for i := 0; strings.Contains(res.Body, `http-equiv="refresh"`) && i < 100; i++ {
+		time.Sleep(50 * time.Millisecond)
+		res = b.follow(b.get("/orders/" + o.No + "/result"))
+	}
+	if res.Status != http.StatusOK {
+		t.Fatalf("result: %d", res.Status)
+	}
+	mustContain(t, res.Body, "信用卡刷卡結果", "text-bg-success", "刷卡成功", o.No, "繼續購買", "回到訂單")
+	mustNotContain(t, res.Body, tok, "text-bg-danger", `http-equiv="refresh"`)
+}
+
+func TestCardDeclinedReturn(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("declined@example.com")
+	o := b.order(map[string]int{"bone-matcha": 1}, shop.PayCard)
+	tok := r.bank.PayCard(o.No, sandbox.OutcomeDecline)
+	p := r.bankReturn(tok)
+	if p.Status != http.StatusSeeOther || p.Location != "/orders/"+o.No+"/result" {
+		t.Fatalf("return: %d %q", p.Status, p.Location)
+	}
+	res := b.follow(p)
+	mustContain(t, res.Body, "text-bg-danger", "刷卡失敗", "再次使用永豐信用卡刷卡", `href="`+o.Bank.CardPayURL+`"`)
+	mustNotContain(t, res.Body, "text-bg-success", tok)
+
+	// The order list offers to pay again by card, on a red row.
+	p = b.get("/orders")
+	mustContain(t, p.Body, `class="table-danger"`, "重新刷卡", "付款失敗")
+
+	// Paying again on the bank's page works; the result turns green.
+	tok = r.bank.PayCard(o.No, sandbox.OutcomeSuccess)
+	res = b.follow(r.bankReturn(tok))
+	mustContain(t, res.Body, "text-bg-success")
+}
+
+// bankReturn posts the bank's card-page return as the customer's browser
+// does: cross-site, from the bank's origin, without the shop's cookie.
+func (r *rig) bankReturn(payToken string) *page {
+	r.t.Helper()
+	b := r.browser() // an empty jar: SameSite=Lax keeps the cookie off this post
+	b.header.Set("Origin", r.bank.ServerURL)
+	b.header.Set("Sec-Fetch-Site", "cross-site")
+	b.header.Set("Sec-Fetch-Mode", "navigate")
+	return b.post("/funbiz/return", url.Values{"ShopNo": {r.bank.ShopNo}, "PayToken": {payToken}})
+}
+
+func TestReturnBadInput(t *testing.T) {
+	r := newRig(t)
+	b := r.browser()
+	for name, form := range map[string]url.Values{
+		"empty":     {},
+		"no token":  {"ShopNo": {r.bank.ShopNo}},
+		"bad token": {"ShopNo": {r.bank.ShopNo}, "PayToken": {"<script>"}},
+	} {
+		p := b.post("/funbiz/return", form)
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("%s: %d", name, p.Status)
+		}
+		mustContain(t, p.Body, "銀行帶回來的付款資料不完整")
+		mustNotContain(t, p.Body, "<script>")
+	}
+	p := b.post("/funbiz/return", url.Values{"ShopNo": {"XX0001_001"}, "PayToken": {strings.Repeat("a", 64)}})
+	if p.Status != http.StatusBadRequest {
+		t.Errorf("another shop's return: %d", p.Status)
+	}
+}
+
+func TestNotify(t *testing.T) {
+	r := newRig(t)
+	post := func(body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/funbiz/notify", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := r.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, body := range []string{``, `{`, `[]`, `{"ShopNo":"NA0249_001"}`, `{"ShopNo":"NA0249_001","PayToken":5}`, `{"ShopNo":"NA0249_001","PayToken":"a b"}`} {
+		if code, resp := post(body); code != http.StatusBadRequest || strings.Contains(resp, `"Status":"S"`) {
+			t.Errorf("%q: %d %s", body, code, resp)
+		}
+	}
+	if code, _ := post(`{"ShopNo":"XX0001_001","PayToken":"` + strings.Repeat("b", 64) + `"}`); code != http.StatusBadRequest {
+		t.Errorf("another shop's notification: %d", code)
+	}
+
+	token := strings.Repeat("c", 64)
+	code, resp := post(`{"ShopNo":"NA0249_001","PayToken":"` + token + `"}`)
+	if code != http.StatusOK || resp != `{"Status":"S"}` {
+		t.Fatalf("good notification: %d %q", code, resp)
+	}
+	var n int
+	if err := r.db.SQL.QueryRow(`SELECT COUNT(*) FROM pay_tokens WHERE pay_token = $1 AND source = 'notify'`, token).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("recorded %d, %v", n, err)
+	}
+	if strings.Contains(r.logs.String(), token) {
+		t.Error("a PayToken reached the log")
+	}
+	mustContain(t, r.logs.String(), `"route":"POST /funbiz/notify"`, `"status":200`)
+}
+
+// With the database gone, a notification cannot be recorded, so it must
+// not be acknowledged: the bank then sends it again.
+func TestNotifyNotAckedWhenNotRecorded(t *testing.T) {
+	r := newRig(t)
+	r.pay.Stop(context.Background())
+	r.db.SQL.Close()
+	req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/funbiz/notify",
+		strings.NewReader(`{"ShopNo":"NA0249_001","PayToken":"`+strings.Repeat("d", 64)+`"}`))
+	resp, err := r.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(body), `"Status":"S"`) {
+		t.Fatalf("notification with the database closed: %d %s", resp.StatusCode, body)
+	}
+	if p := r.browser().get("/healthz"); p.Status != http.StatusServiceUnavailable {
+		t.Errorf("healthz with the database closed: %d", p.Status)
+	}
+}
+
+// A return the bank has not confirmed yet waits on /payments/{ref}, which
+// moves on to the result once the token is processed.
+func TestPaymentWaitPage(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("wait@example.com")
+	o := b.order(map[string]int{"bone-matcha": 1}, shop.PayCard)
+	ctx := context.Background()
+	var pt *storage.PayToken
+	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		pt, err = storage.InsertPayToken(ctx, tx, strings.Repeat("e", 64), r.bank.ShopNo, "return", time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/payments/" + pt.Ref)
+	if p.Status != http.StatusOK {
+		t.Fatalf("waiting: %d", p.Status)
+	}
+	mustContain(t, p.Body, `<meta http-equiv="refresh" content="2">`, "正在跟銀行確認您的付款")
+	mustNotContain(t, p.Body, pt.Token)
+
+	if err := r.db.MarkPayToken(ctx, pt.ID, o.No, "failed", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	p = b.get("/payments/" + pt.Ref)
+	if p.Status != http.StatusSeeOther || p.Location != "/orders/"+o.No+"/result" {
+		t.Fatalf("processed: %d %q", p.Status, p.Location)
+	}
+	if p = b.get("/payments/" + strings.Repeat("0", 32)); p.Status != http.StatusNotFound {
+		t.Errorf("unknown ref: %d", p.Status)
+	}
+}
+
+// Another customer's order is not found, on every page of it.
+func TestOtherCustomersOrder(t *testing.T) {
+	r := newRig(t)
+	alice := r.signup("alice@example.com")
+	o := alice.order(map[string]int{"bone-matcha": 1}, shop.PayATM)
+	bob := r.signup("bob@example.com")
+	for _, path := range []string{"/orders/" + o.No, "/orders/" + o.No + "/result"} {
+		p := bob.get(path)
+		if p.Status != http.StatusNotFound {
+			t.Errorf("%s for another customer: %d", path, p.Status)
+		}
+		mustContain(t, p.Body, "找不到這個頁面或訂單")
+		mustNotContain(t, p.Body, o.Bank.AtmPayNo)
+		if p := alice.get(path); p.Status != http.StatusOK {
+			t.Errorf("%s for its customer: %d", path, p.Status)
+		}
+	}
+	if p := bob.get("/orders"); strings.Contains(p.Body, o.No) {
+		t.Error("another customer's order in the list")
+	}
+}
