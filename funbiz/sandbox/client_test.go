@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -307,4 +308,20 @@ func errText(err error) string {
 		return "nil"
 	}
 	return err.Error()
+}
+
+// OrderQuery answers at most 300 orders.
+func TestOrderQueryCap(t *testing.T) {
+	r := newRig(t, sandbox.Options{})
+	c := r.client()
+	ctx := context.Background()
+	for i := range 301 {
+		if _, err := c.OrderCreate(ctx, &funbiz.OrderCreateParams{OrderNo: fmt.Sprintf("Q%03d", i), Amount: 100, PayType: funbiz.PayTypeATM, PrdtName: "x", ATM: &funbiz.ATMParams{ExpireDate: "20260310"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, err := c.OrderQuery(ctx, &funbiz.OrderQueryParams{PayType: funbiz.PayTypeATM})
+	if err != nil || len(q.Orders) != funbiz.MaxOrderQueryRows || q.Orders[0].OrderNo != "Q000" {
+		t.Fatalf("OrderQuery: %d rows, %v", len(q.Orders), err)
+	}
 }
