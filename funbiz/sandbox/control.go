@@ -209,8 +209,12 @@ func (s *Sandbox) handleAdvance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sandbox) handleRun(w http.ResponseWriter, r *http.Request) {
-	s.RunDue()
-	writeJSON(w, http.StatusOK, s.clockView())
+	var in struct{}
+	form, err := decodeInput(w, r, &in)
+	if err == nil {
+		s.RunDue()
+	}
+	reply(w, r, form, s.clockView(), err, "due work done")
 }
 
 func filterOf(r *http.Request) Filter {

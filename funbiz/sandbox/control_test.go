@@ -188,6 +188,9 @@ func TestControlFormRedirectsBack(t *testing.T) {
 	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/_sandbox/?") || !strings.Contains(resp.Header.Get("Location"), "flash=") {
 		t.Fatalf("form advance: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	if resp := post("/_sandbox/run", url.Values{"back": {"/_sandbox/"}}); resp.StatusCode != 303 {
+		t.Fatalf("form run: %d", resp.StatusCode)
+	}
 	resp = post("/_sandbox/clock/advance", url.Values{"By": {"nope"}, "back": {"https://evil.example/"}})
 	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || !strings.HasPrefix(loc, "/_sandbox/?") || !strings.Contains(loc, "error=") {
 		t.Fatalf("form error: %d %s", resp.StatusCode, loc)
