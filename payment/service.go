@@ -98,7 +98,7 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 	}
 	s := &Service{db: db, bank: bank, cfg: cfg, log: log}
 	rc := &river.Config{
-		Logger:               log.With("component", "jobs"),
+		Logger:               log,
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 2 * time.Minute,
 		FetchPollInterval:    cfg.PollInterval,

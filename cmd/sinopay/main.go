@@ -1,6 +1,8 @@
 // Command sinopay is the one binary of the project: the shop, the bank
 // sandbox and the funbiz debugging tools.
 //
+//	sinopay [serve]    run the shop, with the bank sandbox embedded
+//	sinopay migrate    apply database migrations
 //	sinopay funbiz …   call the bank's API, or sign and open messages offline
 //	sinopay sandbox    run the offline bank simulator
 package main
@@ -11,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -23,11 +26,16 @@ func main() {
 
 // run dispatches a subcommand and returns the process exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return 2
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		// The shop is the default command, so that `go run ./cmd/sinopay`
+		// starts it.
+		return runServe(ctx, args, stdout, stderr)
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "funbiz":
 		return runFunbiz(ctx, args[1:], stdin, stdout, stderr)
 	case "sandbox":
@@ -46,6 +54,8 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: sinopay <command> [flags]
 
 commands:
+  serve     run the shop (the default), with the bank sandbox embedded
+  migrate   apply database migrations (a deploy step)
   funbiz    call the bank's API (one subcommand per service), or sign and
             open messages offline; "sinopay funbiz help" lists them
   sandbox   run the offline simulator of the bank

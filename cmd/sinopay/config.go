@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
+)
+
+// Settings come from flags, then the environment, then a .env file in the
+// working folder, then defaults. Secrets may also come from files named by
+// the variable with _FILE appended (SINOPAY_HASH_FILE…), for secret
+// stores that mount files.
+
+// env reads configuration variables: the process environment first, then
+// the .env file.
+type env struct {
+	dotenv map[string]string
+	lookup func(string) (string, bool)
+}
+
+func loadEnv(path string) (*env, error) {
+	e := &env{dotenv: map[string]string{}, lookup: os.LookupEnv}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return e, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	if err := parseDotenv(f, e.dotenv); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return e, nil
+}
+
+// parseDotenv reads KEY=VALUE lines; blank lines and # comments are
+// skipped, and a value may be wrapped in single or double quotes.
+func parseDotenv(r io.Reader, into map[string]string) error {
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return fmt.Errorf("line %d: want KEY=VALUE", n)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' && v[len(v)-1] == '"' || v[0] == '\'' && v[len(v)-1] == '\'') {
+			v = v[1 : len(v)-1]
+		}
+		into[k] = v
+	}
+	return sc.Err()
+}
+
+// get returns a variable's value: environment, then .env, then the file
+// named by NAME_FILE.
+func (e *env) get(name string) (string, error) {
+	if v, ok := e.lookup(name); ok {
+		return v, nil
+	}
+	if v, ok := e.dotenv[name]; ok {
+		return v, nil
+	}
+	file, ok := e.lookup(name + "_FILE")
+	if !ok {
+		file, ok = e.dotenv[name+"_FILE"]
+	}
+	if ok && file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", nil
+}
+
+// flagOrEnv returns the flag's value when it was set on the command line,
+// otherwise the variable's, otherwise def.
+func flagOrEnv(fs *flag.FlagSet, flagName string, e *env, envName, def string) (string, error) {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == flagName {
+			set = true
+		}
+	})
+	if set {
+		return fs.Lookup(flagName).Value.String(), nil
+	}
+	v, err := e.get(envName)
+	if err != nil || v != "" {
+		return v, err
+	}
+	return def, nil
+}
+
+// serveConfig is everything `sinopay serve` needs, validated.
+type serveConfig struct {
+	Addr        string
+	SandboxAddr string // "" when the embedded sandbox is off
+	DB          string
+	BaseURL     string
+	Migrate     bool
+	LogLevel    string
+
+	// The bank: the embedded sandbox when BankURL is empty.
+	BankURL string
+	ShopNo  string
+	Hash    funbiz.Hash
+	KeyID   funbiz.Secret
+
+	SweepEvery time.Duration
+	CheckAfter time.Duration
+}
+
+func checkAddr(name, v string) error {
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		return fmt.Errorf("%s: want host:port, got %q", name, v)
+	}
+	return nil
+}
+
+func checkBaseURL(name, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return fmt.Errorf("%s: want the shop's public root URL like https://shop.example.com, got %q", name, v)
+	}
+	return nil
+}
+
+func parseDuration(name, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: want a positive duration like 5m, got %q", name, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/web"
+)
+
+const serveUsage = `usage: sinopay serve [flags]
+
+Runs the shop. By default it also runs the bank sandbox, keeps its data in
+SQLite at ./data/sinopay.db, and applies migrations at start.
+
+Every flag can also be set in the environment or in a .env file (see
+.env.example). To use the real bank, set SINOPAY_FUNBIZ_URL, SINOPAY_SHOP_NO,
+SINOPAY_HASH and SINOPAY_KEY_ID (or their _FILE forms) and --sandbox-addr off.
+
+flags:
+`
+
+func serveFlags(stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.String("addr", "127.0.0.1:8080", "shop listen address (SINOPAY_ADDR)")
+	fs.String("sandbox-addr", "127.0.0.1:8081", `embedded bank sandbox address, or "off" (SINOPAY_SANDBOX_ADDR)`)
+	fs.String("db", "./data/sinopay.db", "SQLite file or postgres:// URL (SINOPAY_DATABASE_URL)")
+	fs.String("base-url", "", "public URL the bank calls back (SINOPAY_BASE_URL; default http://ADDR)")
+	fs.Bool("migrate", true, "apply migrations at start; with false, refuse to start when the schema is behind")
+	fs.String("log-level", "info", "debug, info, warn or error (SINOPAY_LOG_LEVEL)")
+	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
+	return fs
+}
+
+// readServeConfig parses flags and the environment and checks every value,
+// naming the setting at fault.
+func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
+	fs := serveFlags(stderr)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %d", fs.NArg())
+	}
+	e, err := loadEnv(".env")
+	if err != nil {
+		return nil, err
+	}
+	var c serveConfig
+	var errs []error
+	get := func(flagName, envName, def string) string {
+		v, err := flagOrEnv(fs, flagName, e, envName, def)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return v
+	}
+	c.Addr = get("addr", "SINOPAY_ADDR", "127.0.0.1:8080")
+	if err := checkAddr("--addr (SINOPAY_ADDR)", c.Addr); err != nil {
+		errs = append(errs, err)
+	}
+	c.BankURL = get("", "SINOPAY_FUNBIZ_URL", "")
+	sandboxDefault := "127.0.0.1:8081"
+	if c.BankURL != "" {
+		sandboxDefault = "off"
+	}
+	c.SandboxAddr = get("sandbox-addr", "SINOPAY_SANDBOX_ADDR", sandboxDefault)
+	if c.SandboxAddr == "off" {
+		c.SandboxAddr = ""
+	} else if err := checkAddr("--sandbox-addr (SINOPAY_SANDBOX_ADDR)", c.SandboxAddr); err != nil {
+		errs = append(errs, err)
+	}
+	c.DB = get("db", "SINOPAY_DATABASE_URL", "./data/sinopay.db")
+	c.BaseURL = strings.TrimRight(get("base-url", "SINOPAY_BASE_URL", "http://"+c.Addr), "/")
+	if err := checkBaseURL("--base-url (SINOPAY_BASE_URL)", c.BaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	c.Migrate = fs.Lookup("migrate").Value.String() == "true"
+	c.LogLevel = get("log-level", "SINOPAY_LOG_LEVEL", "info")
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SweepEvery, err = parseDuration("SINOPAY_SWEEP_EVERY", get("", "SINOPAY_SWEEP_EVERY", ""), 5*time.Minute); err != nil {
+		errs = append(errs, err)
+	}
+	if c.CheckAfter, err = parseDuration("SINOPAY_CHECK_AFTER", get("", "SINOPAY_CHECK_AFTER", ""), 10*time.Minute); err != nil {
+		errs = append(errs, err)
+	}
+
+	if c.BankURL == "" {
+		if c.SandboxAddr == "" {
+			errs = append(errs, errors.New("SINOPAY_FUNBIZ_URL: required when the embedded sandbox is off (--sandbox-addr off)"))
+		}
+		c.BankURL = "http://" + c.SandboxAddr + "/QPay.WebAPI/api"
+		c.ShopNo, c.Hash = sandbox.DemoShopNo, sandbox.DemoHash()
+	} else {
+		c.ShopNo = get("", "SINOPAY_SHOP_NO", "")
+		if c.ShopNo == "" {
+			errs = append(errs, errors.New("SINOPAY_SHOP_NO: required with SINOPAY_FUNBIZ_URL"))
+		}
+		h := get("", "SINOPAY_HASH", "")
+		if h == "" {
+			errs = append(errs, errors.New("SINOPAY_HASH: required with SINOPAY_FUNBIZ_URL (A1,A2,B1,B2)"))
+		} else if c.Hash, err = funbiz.ParseHash(h); err != nil {
+			errs = append(errs, fmt.Errorf("SINOPAY_HASH: %w", err))
+		}
+		c.KeyID = funbiz.Secret(get("", "SINOPAY_KEY_ID", ""))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("--log-level (SINOPAY_LOG_LEVEL): want debug, info, warn or error, got %q", s)
+	}
+	return l, nil
+}
+
+// runServe runs the shop until ctx ends, then shuts down gracefully.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := readServeConfig(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sinopay serve: configuration:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return 2
+	}
+	level, _ := parseLevel(c.LogLevel)
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(ctx, c, log, stdout); err != nil {
+		fmt.Fprintf(stderr, "sinopay serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writer) error {
+	// Listen first, so a taken port is reported before anything else starts.
+	shopLn, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("shop address %s: %w", c.Addr, err)
+	}
+	defer shopLn.Close()
+
+	var sb *sandbox.Sandbox
+	var sbSrv *http.Server
+	if c.SandboxAddr != "" {
+		sbLn, err := net.Listen("tcp", c.SandboxAddr)
+		if err != nil {
+			return fmt.Errorf("sandbox address %s: %w", c.SandboxAddr, err)
+		}
+		sb, err = sandbox.New(sandbox.Options{BaseURL: "http://" + c.SandboxAddr, Logger: log.With("component", "sandbox")})
+		if err != nil {
+			sbLn.Close()
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		defer sb.Close()
+		sbSrv = &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+		go sbSrv.Serve(sbLn)
+	}
+
+	db, err := storage.Open(ctx, c.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if c.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	} else if pending, err := db.Pending(ctx); err != nil {
+		return err
+	} else if pending {
+		return fmt.Errorf("the schema of %s is behind and --migrate=false: run `sinopay migrate --db …` first", db.Where)
+	}
+	if err := db.SeedProducts(ctx, storage.SeedProducts); err != nil {
+		return err
+	}
+
+	bank, err := funbiz.NewClient(funbiz.Config{BaseURL: c.BankURL, ShopNo: c.ShopNo, Hash: c.Hash, KeyID: c.KeyID, Logger: log.With("component", "funbiz")})
+	if err != nil {
+		return fmt.Errorf("bank client: %w", err)
+	}
+	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter}, log.With("component", "payment"))
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{DB: db, Pay: pay, Log: log.With("component", "web"), BaseURL: c.BaseURL})
+	if err != nil {
+		return err
+	}
+	// Jobs run on their own context: on shutdown they are stopped after the
+	// web server, so a request that recorded a callback still has its job.
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	if err := pay.Start(jobsCtx); err != nil {
+		return fmt.Errorf("job queue: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(shopLn) }()
+	go cleanSessions(jobsCtx, db, log)
+
+	fmt.Fprintf(stdout, "shop:    %s  (database %s)\n", c.BaseURL, db.Where)
+	if c.SandboxAddr != "" {
+		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (bank API %s, demo shop %s)\n", c.SandboxAddr, c.BankURL, c.ShopNo)
+	} else {
+		fmt.Fprintf(stdout, "bank:    %s  (shop %s)\n", c.BankURL, c.ShopNo)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("shop server: %w", err)
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutCtx); err != nil {
+		log.Warn("shop server shutdown", "error", err)
+	}
+	if err := pay.Stop(shutCtx); err != nil {
+		log.Warn("job queue shutdown", "error", err)
+	}
+	if sbSrv != nil {
+		sbSrv.Shutdown(shutCtx)
+	}
+	return nil
+}
+
+// runMigrate applies migrations as a deploy step.
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.String("db", "./data/sinopay.db", "SQLite file or postgres:// URL (SINOPAY_DATABASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	e, err := loadEnv(".env")
+	if err != nil {
+		fmt.Fprintf(stderr, "sinopay migrate: %v\n", err)
+		return 2
+	}
+	target, err := flagOrEnv(fs, "db", e, "SINOPAY_DATABASE_URL", "./data/sinopay.db")
+	if err != nil {
+		fmt.Fprintf(stderr, "sinopay migrate: %v\n", err)
+		return 2
+	}
+	db, err := storage.Open(ctx, target)
+	if err != nil {
+		fmt.Fprintf(stderr, "sinopay migrate: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		fmt.Fprintf(stderr, "sinopay migrate: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "migrations applied to %s\n", db.Where)
+	return 0
+}
+
+// cleanSessions deletes expired sessions hourly. Every instance may run it;
+// the delete is idempotent.
+func cleanSessions(ctx context.Context, db *storage.DB, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := db.DeleteExpiredSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("deleting expired sessions", "error", err)
+		} else if n > 0 {
+			log.Info("deleted expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
