@@ -36,7 +36,7 @@ var (
 	CodeNotFound        = Code{"E0302", "查無資料", "order or PayToken not found", false}
 	CodeNotAllowed      = Code{"E0303", "訂單狀態不允許此操作", "the order's state does not allow this", false}
 	CodeMethodDisabled  = Code{"E0602", "收款方式未啟用", "payment method not enabled (PayType other than A/C, PayTypeSub other than ONE)", false}
-	codeTableForReadme  = []Code{CodeOK, CodeUnknownShop, CodeBadNonce, CodeBadKeyID, CodeUndecryptable, CodeBadSign, CodeBadVersion, CodeUnknownService, CodeBadRequest, CodeMissingField, CodeBadField, CodeDuplicateOrder, CodeNotFound, CodeNotAllowed, CodeMethodDisabled}
+	requestCodes        = []Code{CodeOK, CodeUnknownShop, CodeBadNonce, CodeBadKeyID, CodeUndecryptable, CodeBadSign, CodeBadVersion, CodeUnknownService, CodeBadRequest, CodeMissingField, CodeBadField, CodeDuplicateOrder, CodeNotFound, CodeNotAllowed, CodeMethodDisabled}
 	successDescription  = describe(CodeOK, "")
 	payFailDeclined     = Code{"E0501", "交易失敗：發卡行拒絕交易", "declined by the issuer", false}
 	payFailInsufficient = Code{"E0502", "交易失敗：額度不足", "insufficient funds", false}
@@ -45,7 +45,7 @@ var (
 )
 
 // Codes lists every request code, for documentation and the dashboard.
-func Codes() []Code { return append([]Code(nil), codeTableForReadme...) }
+func Codes() []Code { return append([]Code(nil), requestCodes...) }
 
 // PaymentCodes lists the Descriptions of failed card payments
 // (TSResultContent.Description); they are not request refusals.
