@@ -36,6 +36,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "loadtest":
+		return runLoadtest(ctx, args[1:], stdout, stderr)
 	case "funbiz":
 		return runFunbiz(ctx, args[1:], stdin, stdout, stderr)
 	case "sandbox":
@@ -56,6 +58,8 @@ func usage(w io.Writer) {
 commands:
   serve     run the shop (the default), with the bank sandbox embedded
   migrate   apply database migrations (a deploy step)
+  loadtest  drive synthetic customers through a running shop and sandbox,
+            then audit every order against the sandbox
   funbiz    call the bank's API (one subcommand per service), or sign and
             open messages offline; "sinopay funbiz help" lists them
   sandbox   run the offline simulator of the bank
