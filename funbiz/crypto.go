@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Hash holds the four hash values (A1, A2, B1, B2) that the bank issues to a
@@ -150,8 +151,11 @@ func (k *Keys) Encrypt(nonce string, plaintext []byte) string {
 	pad := aes.BlockSize - n%aes.BlockSize
 	scratch := getBuf()
 	defer putBuf(scratch)
-	scratch.Grow(n + pad)
-	buf := scratch.AvailableBuffer()[:n+pad]
+	// One pooled array holds the padded plaintext and then its hex, so the
+	// only allocation is the returned string.
+	scratch.Grow(3 * (n + pad))
+	arena := scratch.AvailableBuffer()[:3*(n+pad)]
+	buf := arena[:n+pad]
 	copy(buf, plaintext)
 	for i := n; i < len(buf); i++ {
 		buf[i] = byte(pad)
@@ -167,10 +171,10 @@ func (k *Keys) Encrypt(nonce string, plaintext []byte) string {
 		k.block.Encrypt(blk, blk)
 		prev = blk
 	}
-	out := make([]byte, 2*len(buf))
+	out := arena[len(buf):]
 	for i, b := range buf {
-		out[2*i] = upperHex[b>>4]
-		out[2*i+1] = upperHex[b&0x0f]
+		p := hexPairs[b]
+		out[2*i], out[2*i+1] = p[0], p[1]
 	}
 	return string(out)
 }
@@ -179,18 +183,32 @@ func (k *Keys) Encrypt(nonce string, plaintext []byte) string {
 // under the IV of nonce and strips the PKCS#7 padding. The error says what
 // was wrong: bad hex, a length that is not whole blocks, or bad padding.
 func (k *Keys) Decrypt(nonce string, hexMessage string) ([]byte, error) {
+	return k.decryptInto(nil, nonce, hexMessage)
+}
+
+// decryptInto is Decrypt writing into dst's array when it is large enough.
+func (k *Keys) decryptInto(dst []byte, nonce string, hexMessage string) ([]byte, error) {
 	if hexMessage == "" {
 		return nil, errors.New("message is empty")
 	}
 	if len(hexMessage)%2 != 0 {
 		return nil, fmt.Errorf("message is not hexadecimal: odd length %d", len(hexMessage))
 	}
-	buf := make([]byte, len(hexMessage)/2)
-	if _, err := hex.Decode(buf, []byte(hexMessage)); err != nil {
-		return nil, fmt.Errorf("message is not hexadecimal: %w", err)
+	n := len(hexMessage) / 2
+	if n%aes.BlockSize != 0 {
+		return nil, fmt.Errorf("message is %d bytes, not a whole number of %d-byte AES blocks", n, aes.BlockSize)
 	}
-	if len(buf)%aes.BlockSize != 0 {
-		return nil, fmt.Errorf("message is %d bytes, not a whole number of %d-byte AES blocks", len(buf), aes.BlockSize)
+	buf := dst[:0]
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	for i := range n {
+		hi, lo := unhex[hexMessage[2*i]], unhex[hexMessage[2*i+1]]
+		if hi|lo == 0xff || (hi|lo)&0xf0 != 0 {
+			return nil, fmt.Errorf("message is not hexadecimal: bad character near byte %d", 2*i)
+		}
+		buf[i] = hi<<4 | lo
 	}
 	var iv [16]byte
 	ivFor(nonce, &iv)
@@ -209,6 +227,27 @@ func (k *Keys) Decrypt(nonce string, hexMessage string) ([]byte, error) {
 	}
 	return buf[:len(buf)-pad], nil
 }
+
+// unhex maps a hex digit, either case, to its value, and anything else to
+// 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789ABCDEF" {
+		t[c] = byte(i)
+		t[unicode.ToLower(c)] = byte(i)
+	}
+	return t
+}()
+
+// hexPairs maps a byte to its two upper-case hex digits.
+var hexPairs = func() (t [256][2]byte) {
+	for i := range t {
+		t[i] = [2]byte{upperHex[i>>4], upperHex[i&0x0f]}
+	}
+	return t
+}()
 
 // Sign computes the Sign of a plain message JSON object under nonce
 // (PROTOCOL §5): SHA-256, upper-case hex, of the sign string followed by the

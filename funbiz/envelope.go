@@ -97,8 +97,13 @@ func (k *Keys) Open(env *Envelope) ([]byte, error) {
 // OpenInto is Open followed by decoding the message into v, a pointer to a
 // struct (encoding/json field names and tags apply).
 func (k *Keys) OpenInto(env *Envelope, v any) error {
+	// The plaintext only lives until it is decoded into v (which copies
+	// every string), so its array can be pooled.
+	plainBuf := getBuf()
+	defer putBuf(plainBuf)
+	plainBuf.Grow(len(env.Message) / 2)
 	var buf [24]member
-	_, members, err := k.open(env, buf[:0])
+	_, members, err := k.openInto(plainBuf.AvailableBuffer(), env, buf[:0])
 	if err != nil {
 		return err
 	}
@@ -135,13 +140,17 @@ func (k *Keys) CheckSign(env *Envelope) (plain []byte, mismatch *SignMismatch, e
 // open decrypts and verifies. On a Sign mismatch it still returns the
 // plaintext and members, for CheckSign.
 func (k *Keys) open(env *Envelope, buf []member) ([]byte, []member, error) {
+	return k.openInto(nil, env, buf)
+}
+
+func (k *Keys) openInto(dst []byte, env *Envelope, buf []member) ([]byte, []member, error) {
 	if env.Nonce == "" {
 		return nil, nil, &Error{Service: env.APIService, Msg: "envelope has no Nonce", Err: ErrMalformedResponse}
 	}
 	if env.Message == "" {
 		return nil, nil, &Error{Service: env.APIService, Msg: "envelope has no Message", Err: ErrMalformedResponse}
 	}
-	plain, err := k.Decrypt(env.Nonce, env.Message)
+	plain, err := k.decryptInto(dst, env.Nonce, env.Message)
 	if err != nil {
 		return nil, nil, &Error{Service: env.APIService, Msg: "cannot decrypt Message", Err: joinSentinel(ErrMalformedResponse, err)}
 	}

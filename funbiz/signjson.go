@@ -234,14 +234,9 @@ func (s *scanner) str() ([]byte, error) {
 	// string is plain when no backslash or control character precedes it.
 	if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 {
 		raw := s.b[start : start+q]
-		plain := bytes.IndexByte(raw, '\\') < 0
-		for _, c := range raw {
-			if c < 0x20 {
-				plain = false
-				break
-			}
-		}
-		if plain {
+		// Raw control characters are let through here: the message is read
+		// as sent, and the Sign is over exactly those bytes.
+		if bytes.IndexByte(raw, '\\') < 0 {
 			s.i = start + q + 1
 			return raw, nil
 		}
