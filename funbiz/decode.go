@@ -79,7 +79,10 @@ func decodeMembers(members []member, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("decode target must be a pointer to a struct, got %T", v)
 	}
-	sv := rv.Elem()
+	return setMembers(members, rv.Elem())
+}
+
+func setMembers(members []member, sv reflect.Value) error {
 	si := infoFor(sv.Type())
 	for i := range members {
 		m := &members[i]
@@ -163,18 +166,7 @@ func decodeObject(raw []byte, sv reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	si := infoFor(sv.Type())
-	for i := range members {
-		m := &members[i]
-		idx, ok := si.lookup(m.name)
-		if !ok {
-			continue
-		}
-		if err := setValue(sv.Field(idx), m.kind, m.value, m.raw); err != nil {
-			return fmt.Errorf("member %s: %w", m.name, err)
-		}
-	}
-	return nil
+	return setMembers(members, sv)
 }
 
 func decodeArray(raw []byte, fv reflect.Value) error {

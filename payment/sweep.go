@@ -84,28 +84,35 @@ const sweepBatch = 200
 // created after all. It is the net under lost callbacks. Run-once; the
 // periodic job calls it.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
-	var r SweepResult
 	orders, err := s.db.OrdersToCheck(ctx, s.now().Add(-s.cfg.CheckAfter), sweepBatch)
 	if err != nil {
-		return r, err
+		return SweepResult{}, err
 	}
+	r, err := s.checkAll(ctx, orders, SourceReconcile)
+	if r.Checked > 0 {
+		s.log.Info("reconciliation sweep", "checked", r.Checked, "changed", r.Changed, "failed", r.Failed)
+	}
+	return r, err
+}
+
+// checkAll checks orders one by one; one order's failure does not stop
+// the others.
+func (s *Service) checkAll(ctx context.Context, orders []*shop.Order, source string) (SweepResult, error) {
+	var r SweepResult
 	for _, o := range orders {
 		if ctx.Err() != nil {
 			return r, ctx.Err()
 		}
 		r.Checked++
-		changed, err := s.CheckOrder(ctx, o, SourceReconcile)
+		changed, err := s.CheckOrder(ctx, o, source)
 		if err != nil {
 			r.Failed++
-			s.log.Warn("sweep could not check an order", "order", o.No, "error", err)
+			s.log.Warn("could not check an order with the bank", "order", o.No, "source", source, "error", err)
 			continue
 		}
 		if changed {
 			r.Changed++
 		}
-	}
-	if r.Checked > 0 {
-		s.log.Info("reconciliation sweep", "checked", r.Checked, "changed", r.Changed, "failed", r.Failed)
 	}
 	return r, nil
 }
@@ -113,25 +120,12 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 // ExpireATM asks the bank about every waiting ATM order past its last day
 // to pay, and expires those the bank says are unpaid.
 func (s *Service) ExpireATM(ctx context.Context) (SweepResult, error) {
-	var r SweepResult
 	today := funbiz.FormatDate(s.now())
 	orders, err := s.db.ExpiredATMOrders(ctx, today, sweepBatch)
 	if err != nil {
-		return r, err
+		return SweepResult{}, err
 	}
-	for _, o := range orders {
-		r.Checked++
-		changed, err := s.CheckOrder(ctx, o, SourceExpiry)
-		if err != nil {
-			r.Failed++
-			s.log.Warn("expiry could not check an order", "order", o.No, "error", err)
-			continue
-		}
-		if changed {
-			r.Changed++
-		}
-	}
-	return r, nil
+	return s.checkAll(ctx, orders, SourceExpiry)
 }
 
 // CheckOrder asks the bank about one order and applies what it says. It
