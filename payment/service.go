@@ -114,10 +114,16 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rc.PeriodicJobs = []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepEvery),
-				func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+				// Only the elected leader enqueues periodic jobs; uniqueness by
+				// period also keeps a leader change from running one twice.
+				func() (river.JobArgs, *river.InsertOpts) {
+					return SweepArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: cfg.SweepEvery}}
+				},
 				&river.PeriodicJobOpts{ID: "reconcile", RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
-				func() (river.JobArgs, *river.InsertOpts) { return ExpireArgs{}, nil },
+				func() (river.JobArgs, *river.InsertOpts) {
+					return ExpireArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+				},
 				&river.PeriodicJobOpts{ID: "expire-atm", RunOnStart: true}),
 		}
 	}
