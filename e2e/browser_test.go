@@ -1,0 +1,369 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// Time limits. A step is one action or a short group of them; a wait is
+// a condition that may take a few page loads (a page that reloads itself
+// every 2 s while the bank answers); the bank limit is for a payment to
+// reach a page that does not reload itself: the sandbox's notification,
+// then the shop's job that confirms it with OrderPayQuery.
+const (
+	stepTimeout = 15 * time.Second
+	waitTimeout = 20 * time.Second
+	bankTimeout = 15 * time.Second
+	pollEvery   = 100 * time.Millisecond
+)
+
+func haveChromium() bool {
+	_, err := os.Stat(chromiumPath)
+	return err == nil
+}
+
+// requireChromium skips the test without Debian's Chromium, except in CI,
+// where a missing browser must not pass silently.
+func requireChromium(t *testing.T) {
+	t.Helper()
+	if haveChromium() {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("Chromium is required in CI: %s not found (apt-get install -y chromium)", chromiumPath)
+	}
+	t.Skipf("%s not found; the browser tests need Debian's Chromium", chromiumPath)
+}
+
+// newBrowser starts one headless Chromium that lives as long as ctx. Tabs
+// opened with newTab each get their own browser context, so they share
+// the process but not cookies.
+func newBrowser(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath), // never a downloaded browser
+		chromedp.NoSandbox,              // the tests may run as root
+		chromedp.DisableGPU,
+		chromedp.Headless,
+		chromedp.NoFirstRun,
+		// The machines have no internet: Chromium's own background
+		// traffic would only fail and slow the pages down.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-sync", true),
+		// A Taiwanese customer's browser: the shop picks its language from
+		// Accept-Language, and zh-TW is what the shop is for.
+		chromedp.Flag("lang", "zh-TW"),
+		chromedp.Flag("accept-lang", "zh-TW,zh;q=0.9"),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	// The first Do starts the process and ties it to bctx, which carries
+	// the deadline of ctx.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	return bctx
+}
+
+// shots numbers and saves a scenario's screenshots in
+// screenshots/<db>/<scenario>/NN-<name>.png at the module root.
+type shots struct {
+	dir string
+	n   int
+}
+
+func newShots(t *testing.T, db, scenario string) *shots {
+	t.Helper()
+	dir := filepath.Join(modRoot, "screenshots", db, scenario)
+	// Old pictures of an earlier run would be mistaken for this one's.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &shots{dir: dir}
+}
+
+func (s *shots) next(name string) string {
+	s.n++
+	return filepath.Join(s.dir, fmt.Sprintf("%02d-%s.png", s.n, name))
+}
+
+// tab is one browser tab in its own browser context: one customer.
+type tab struct {
+	t     *testing.T
+	ctx   context.Context
+	shots *shots
+	label string // prefixes screenshot names when a scenario has two customers
+
+	// want404 are the pages the test opened expecting 404: their "failed to
+	// load" console line is the point, not a fault.
+	want404 []string
+}
+
+// cspDataImage is the console line of a known fault: the shop's
+// Content-Security-Policy (web/server.go) is default-src 'self' with no
+// img-src, so Bootstrap's data: SVG images are blocked; on the checkout
+// page the checked radio button loses its white dot. It does not stop a
+// flow, so it is logged, not failed; drop this when the policy allows
+// img-src data:.
+var cspDataImage = regexp.MustCompile(`^Loading the image 'data:image/svg\+xml,.*violates the following Content Security Policy directive: "default-src 'self'"`)
+
+// tolerated says why a console error is not a test failure, or "".
+func (b *tab) tolerated(m chromedp.ConsoleMessage) string {
+	if strings.HasPrefix(m.Text, "Failed to load resource") {
+		if strings.HasSuffix(m.URL, "/favicon.ico") {
+			return "no favicon"
+		}
+		for _, u := range b.want404 {
+			if m.URL == u && strings.Contains(m.Text, "404") {
+				return "404 expected"
+			}
+		}
+	}
+	if cspDataImage.MatchString(m.Text) {
+		return "known: CSP blocks Bootstrap's data: images"
+	}
+	return ""
+}
+
+// newTab opens a tab in a fresh browser context (no cookies) of browser.
+func newTab(t *testing.T, browser context.Context, s *shots, label string) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(ctx); err != nil { // opens the tab
+		cancel()
+		t.Fatalf("opening a tab: %v", err)
+	}
+	b := &tab{t: t, ctx: ctx, shots: s, label: label}
+	// A script error or a resource the Content-Security-Policy blocked does
+	// not always show on the page; the console tells.
+	messages := chromedp.Console(ctx)
+	done := make(chan []chromedp.ConsoleMessage)
+	go func() {
+		var bad []chromedp.ConsoleMessage
+		for m, err := range messages {
+			if err != nil {
+				break
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == "warning" {
+				bad = append(bad, m)
+			}
+		}
+		done <- bad
+	}()
+	t.Cleanup(func() {
+		cancel()
+		tolerated := map[string]int{}
+		for _, m := range <-done {
+			if why := b.tolerated(m); why != "" {
+				tolerated[why]++
+				continue
+			}
+			t.Errorf("browser console: %s %s (%s)", m.Type, m.Text, m.URL)
+		}
+		for why, n := range tolerated {
+			t.Logf("browser console: %d error line(s) tolerated: %s", n, why)
+		}
+	})
+	return b
+}
+
+// do runs actions under the step time limit.
+func (b *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.fatalf("%s: %v", what, err)
+	}
+}
+
+// open navigates to url and checks the HTTP status of the page.
+func (b *tab) open(url string, wantStatus int64) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if wantStatus == 404 {
+		b.want404 = append(b.want404, url)
+	}
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	b.checkResponse("open "+url, resp, err, wantStatus)
+}
+
+// clickNav clicks sel, waits for the page it leads to, and checks that
+// page's HTTP status (after redirects: a form post answers 303).
+func (b *tab) clickNav(what, sel string, wantStatus int64) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+	b.checkResponse(what, resp, err, wantStatus)
+}
+
+func (b *tab) checkResponse(what string, resp *network.Response, err error, want int64) {
+	b.t.Helper()
+	if err != nil {
+		b.fatalf("%s: %v", what, err)
+	}
+	if resp == nil {
+		b.fatalf("%s: no response", what)
+	}
+	if resp.Status != want {
+		b.fatalf("%s: HTTP %d %s, want %d", what, resp.Status, resp.URL, want)
+	}
+}
+
+// click clicks sel without waiting for a page: for a form whose answer
+// goes on by itself (the card page posts back to the shop by script).
+func (b *tab) click(what, sel string) {
+	b.t.Helper()
+	b.do(what, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](b *tab, expr string) (T, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	return chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+}
+
+// text is the visible text of the first element matching sel, or "" when
+// there is none.
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	s, err := eval[string](b, fmt.Sprintf(`(document.querySelector(%s) || {innerText: ""}).innerText.trim()`, jsString(sel)))
+	if err != nil {
+		b.fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+// location is the page's URL.
+func (b *tab) location() string {
+	b.t.Helper()
+	s, err := eval[string](b, `location.href`)
+	if err != nil {
+		b.fatalf("reading the location: %v", err)
+	}
+	return s
+}
+
+// waitFor polls a JavaScript condition until it holds. Errors while a page
+// is loading (the document the expression ran in went away) just mean
+// "not yet", so this works across navigations and self-reloading pages.
+func (b *tab) waitFor(what, cond string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
+	defer cancel()
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	expr := fmt.Sprintf(`document.readyState !== "loading" && !!(%s)`, cond)
+	var lastErr error
+	for {
+		ectx, ecancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := chromedp.Run(ectx, chromedp.Evaluate[bool](expr))
+		ecancel()
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			b.fatalf("waiting %s for %s (%s); last error: %v", waitTimeout, what, cond, lastErr)
+		case <-tick.C:
+		}
+	}
+}
+
+// reloadUntil opens url again and again until cond holds on it: for a
+// page that does not refresh itself while the bank and the shop's jobs
+// do their work.
+func (b *tab) reloadUntil(what, url, cond string) {
+	b.t.Helper()
+	deadline := time.Now().Add(bankTimeout)
+	for {
+		b.open(url, 200)
+		ok, err := eval[bool](b, fmt.Sprintf(`!!(%s)`, cond))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.fatalf("%s: %s not true on %s after %s (err %v)", what, cond, url, bankTimeout, err)
+		}
+		select {
+		case <-b.ctx.Done():
+			b.fatalf("%s: %v", what, b.ctx.Err())
+		case <-time.After(300 * time.Millisecond): // between reloads
+		}
+	}
+}
+
+var badName = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// shot saves a full-page PNG of what the tab shows now.
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	if err := b.trySave(name); err != nil {
+		b.fatalf("screenshot %s: %v", name, err)
+	}
+}
+
+func (b *tab) trySave(name string) error {
+	if b.label != "" {
+		name = b.label + "-" + name
+	}
+	name = badName.ReplaceAllString(strings.ToLower(name), "-")
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(b.shots.next(name), png, 0o644)
+}
+
+// fatalf fails the test, with the page's URL and a screenshot of it, so a
+// failure in CI can be seen and not only read.
+func (b *tab) fatalf(format string, args ...any) {
+	b.t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if b.ctx.Err() == nil {
+		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		if href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`)); err == nil {
+			msg += "\n  page: " + href
+		}
+		if body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 600) : ""`)); err == nil {
+			msg += "\n  text: " + strings.ReplaceAll(body, "\n", " | ")
+		}
+		cancel()
+		if err := b.trySave("failed"); err != nil && !errors.Is(err, context.Canceled) {
+			msg += "\n  (no screenshot: " + err.Error() + ")"
+		}
+	}
+	b.t.Fatal(msg)
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	j, _ := json.Marshal(s)
+	return string(j)
+}
