@@ -58,3 +58,13 @@ func backToCart(form url.Values) string {
 	}
 	return "/checkout?" + q.Encode()
 }
+
+// cartQuery is the query string of a cart, q_<productID>=n, so the
+// catalogue can be shown again with the same quantities.
+func cartQuery(items []shop.Item) string {
+	q := url.Values{}
+	for _, it := range items {
+		q.Set(qtyPrefix+strconv.FormatInt(it.ProductID, 10), strconv.Itoa(it.Qty))
+	}
+	return q.Encode()
+}

@@ -16,6 +16,7 @@ type productRow struct {
 	ID    int64
 	Name  string
 	Price shop.Money
+	Qty   int // from the query, when coming back from checkout
 }
 
 // catalogue shows the products (GET /). The quantities go to /checkout in
@@ -31,8 +32,18 @@ func (s *Server) catalogue(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.newView(r, s.visitor(ctx, r), "catalogue.title", nil)
 	page := cataloguePage{MaxQty: shop.MaxQty}
+	// Quantities in the query (back from checkout) fill the form again;
+	// a malformed query just shows an empty cart.
+	qty := map[int64]int{}
+	if lines, err := parseCart(r.URL.Query()); err == nil {
+		for _, l := range lines {
+			if l.Qty > 0 && l.Qty <= shop.MaxQty {
+				qty[l.ProductID] = l.Qty
+			}
+		}
+	}
 	for _, p := range products {
-		page.Products = append(page.Products, productRow{ID: p.ID, Name: p.Name(v.Lang), Price: p.Price})
+		page.Products = append(page.Products, productRow{ID: p.ID, Name: p.Name(v.Lang), Price: p.Price, Qty: qty[p.ID]})
 	}
 	v.Data = page
 	s.render(w, http.StatusOK, "catalogue", v)

@@ -13,6 +13,7 @@ type checkoutPage struct {
 	Key      string // one checkout form, one order, however often it is sent
 	ATMLimit shop.Money
 	ATMOK    bool // the total is within the bank's ATM limit
+	BackURL  string
 }
 
 // checkoutForm prices the cart of the query and offers the two ways to pay
@@ -43,6 +44,7 @@ func (s *Server) checkoutForm(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, c, "checkout.title", checkoutPage{
 		Items: items, Total: total, Key: randomHex(16),
 		ATMLimit: shop.MaxATMAmount, ATMOK: shop.CheckPayable(shop.PayATM, total) == nil,
+		BackURL: "/?" + cartQuery(items),
 	})
 	s.render(w, http.StatusOK, "checkout", v)
 }

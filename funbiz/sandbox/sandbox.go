@@ -299,6 +299,9 @@ func (s *Sandbox) routes() http.Handler {
 	ui.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/_sandbox/", http.StatusFound)
 	})
+	ui.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/_sandbox/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	s.controlRoutes(ui)
 	s.pages.routes(ui)
 	// Browsers may only change state from the sandbox's own pages;
