@@ -178,6 +178,14 @@ type Order struct {
 
 	// Bank is what the bank said when the order was created.
 	Bank BankOrder
+
+	// Capture is how a card order's authorisation becomes a charge; see
+	// CaptureMode. Captured and CapturedAt are set when the shop captures
+	// a manual one; Refunded is the whole NT$ refunded so far.
+	Capture    CaptureMode
+	Captured   Money
+	CapturedAt time.Time
+	Refunded   Money
 }
 
 // BankState says whether the bank has the order.

@@ -43,10 +43,16 @@ const (
 	EventExpired  Event = "expired"  // the bank says the order is unpaid and past its expiry
 	EventRefunded Event = "refunded" // the whole amount was refunded
 	EventMismatch Event = "mismatch" // the bank's answer names our order with another amount
+
+	// The back office's events: the bank accepted an OrderMaintain the
+	// shop's staff asked for.
+	EventCancelled    Event = "cancelled"     // an uncaptured card authorisation was cancelled: nothing is charged
+	EventCaptured     Event = "captured"      // an authorisation was captured; the status stays paid (timeline only)
+	EventPartRefunded Event = "part_refunded" // part of what was paid went back; the status stays paid (timeline only)
 )
 
 // Events lists every event.
-var Events = []Event{EventPaid, EventFailed, EventExpired, EventRefunded, EventMismatch}
+var Events = []Event{EventPaid, EventFailed, EventExpired, EventRefunded, EventMismatch, EventCancelled, EventCaptured, EventPartRefunded}
 
 // transitions is the whole state machine. An event absent for a state is
 // ignored: a late or duplicate message never moves an order backwards, so
@@ -69,8 +75,11 @@ var transitions = map[Status]map[Event]Status{
 		EventPaid:     StatusPaid,
 		EventMismatch: StatusReview,
 	},
+	// A cancelled authorisation ends like a whole refund: the buyer keeps
+	// all the money, and nothing can happen to the order any more.
 	StatusPaid: {
-		EventRefunded: StatusRefunded,
+		EventRefunded:  StatusRefunded,
+		EventCancelled: StatusRefunded,
 	},
 }
 

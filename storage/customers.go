@@ -14,6 +14,7 @@ type Customer struct {
 	ID           int64
 	Email        string
 	PasswordHash string
+	Role         Role
 	CreatedAt    time.Time
 }
 
@@ -36,8 +37,8 @@ func (db *DB) CreateCustomer(ctx context.Context, email, passwordHash string, no
 func (db *DB) CustomerByEmail(ctx context.Context, email string) (*Customer, error) {
 	var c Customer
 	var created int64
-	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM customers WHERE email = $1`, email).
-		Scan(&c.ID, &c.Email, &c.PasswordHash, &created)
+	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE email = $1`, email).
+		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)
 	if err != nil {
 		return nil, mapErr(err, "customer")
 	}
@@ -49,8 +50,8 @@ func (db *DB) CustomerByEmail(ctx context.Context, email string) (*Customer, err
 func (db *DB) CustomerByID(ctx context.Context, id int64) (*Customer, error) {
 	var c Customer
 	var created int64
-	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM customers WHERE id = $1`, id).
-		Scan(&c.ID, &c.Email, &c.PasswordHash, &created)
+	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE id = $1`, id).
+		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)
 	if err != nil {
 		return nil, mapErr(err, "customer")
 	}

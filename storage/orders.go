@@ -9,30 +9,38 @@ import (
 )
 
 const orderColumns = `id, order_no, customer_id, pay_type, amount, status, bank_state, ts_no, atm_pay_no,
-	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at`
+	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at,
+	capture, captured, captured_at, refunded`
 
 func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var o shop.Order
-	var amount, cardExp, created, updated int64
-	var payType, status, bankState string
+	var amount, cardExp, created, updated, captured, capturedAt, refunded int64
+	var payType, status, bankState, capture string
 	err := row.Scan(&o.ID, &o.No, &o.CustomerID, &payType, &amount, &status, &bankState, &o.Bank.TSNo, &o.Bank.AtmPayNo,
-		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated)
+		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated,
+		&capture, &captured, &capturedAt, &refunded)
 	if err != nil {
 		return nil, err
 	}
 	o.PayType, o.Amount, o.Status, o.Bank.State = shop.PayType(payType), shop.Money(amount), shop.Status(status), shop.BankState(bankState)
 	o.Bank.CardExpiresAt, o.CreatedAt, o.UpdatedAt = fromMS(cardExp), fromMS(created), fromMS(updated)
+	o.Capture, o.Captured, o.CapturedAt, o.Refunded = shop.CaptureMode(capture), shop.Money(captured), fromMS(capturedAt), shop.Money(refunded)
 	return &o, nil
 }
 
 // CreateOrder stores a new order with its items, waiting and not yet at
 // the bank. A second checkout with the same customer and checkout key is a
 // Conflict, which is how a double submit is told apart from a new order.
+// An empty o.Capture is CaptureAuto.
 func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string, now time.Time) error {
+	if o.Capture == "" {
+		o.Capture = shop.CaptureAuto
+	}
 	return db.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-			o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now)).Scan(&o.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+			o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now),
+			string(o.Capture)).Scan(&o.ID)
 		if err != nil {
 			return mapErr(err, "create order")
 		}
@@ -166,28 +174,8 @@ func (db *DB) ApplyEvent(ctx context.Context, orderID int64, ev shop.Event, meta
 				return err
 			}
 			order = o
-			to, move, err := shop.Next(o.Status, ev)
-			if err != nil || !move {
-				changed = false
-				return err
-			}
-			res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
-				string(to), ms(now), orderID, string(o.Status))
-			if err != nil {
-				return mapErr(err, "update order status")
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return errRaced
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				orderID, string(o.Status), string(to), string(ev), meta.Source, meta.PayToken, int64(meta.Amount), meta.Note, ms(now))
-			if err != nil {
-				return mapErr(err, "insert payment event")
-			}
-			o.Status, o.UpdatedAt = to, now.UTC()
-			changed = true
-			return nil
+			changed, err = applyEventTx(ctx, tx, o, ev, meta, now)
+			return err
 		})
 		if err != errRaced {
 			return changed, order, err
@@ -197,6 +185,37 @@ func (db *DB) ApplyEvent(ctx context.Context, orderID int64, ev shop.Event, meta
 }
 
 var errRaced = shop.Errorf(shop.Conflict, "", "order changed meanwhile")
+
+// applyEventTx moves o (as read in tx) through the transition table and
+// records the event, when it moves. It fails with errRaced when the row
+// changed since it was read.
+func applyEventTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
+	to, move, err := shop.Next(o.Status, ev)
+	if err != nil || !move {
+		return false, err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4`,
+		string(to), ms(now), o.ID, string(o.Status))
+	if err != nil {
+		return false, mapErr(err, "update order status")
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, errRaced
+	}
+	if err := insertEvent(ctx, tx, o.ID, o.Status, to, ev, meta, now); err != nil {
+		return false, err
+	}
+	o.Status, o.UpdatedAt = to, now.UTC()
+	return true, nil
+}
+
+// insertEvent adds one line to an order's timeline.
+func insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, from, to shop.Status, ev shop.Event, meta EventMeta, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		orderID, string(from), string(to), string(ev), meta.Source, meta.PayToken, int64(meta.Amount), meta.Note, ms(now))
+	return mapErr(err, "insert payment event")
+}
 
 // Events lists an order's payment events, oldest first.
 func (db *DB) Events(ctx context.Context, orderID int64) ([]shop.PaymentEvent, error) {

@@ -1,0 +1,128 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// Movement is money that moved on an order by our own books: a
+// collection (Kind "P", as the bank's BillQuery says) or a refund ("R").
+type Movement struct {
+	OrderNo string
+	PayType shop.PayType
+	Kind    string
+	Amount  shop.Money
+	At      time.Time
+}
+
+// Ledger lists the money that moved in [from, to) by our books, in time
+// order. A collection is the payment of an ATM order or of a card order
+// the bank charged at once (the "paid" event), or the capture of a
+// manual-capture card order (the charge happens then, not at the
+// authorisation); a refund is a refund the bank did. Cancelled
+// authorisations moved no money and are not listed.
+func (db *DB) Ledger(ctx context.Context, from, to time.Time) ([]Movement, error) {
+	rows, err := db.SQL.QueryContext(ctx, `
+		SELECT o.order_no, o.pay_type, 'P', o.amount, e.at FROM payment_events e JOIN orders o ON o.id = e.order_id
+		 WHERE e.event = 'paid' AND e.at >= $1 AND e.at < $2 AND NOT (o.pay_type = 'C' AND o.capture = 'manual')
+		UNION ALL
+		SELECT o.order_no, o.pay_type, CASE p.op WHEN 'capture' THEN 'P' ELSE 'R' END, p.amount, p.updated_at
+		  FROM order_ops p JOIN orders o ON o.id = p.order_id
+		 WHERE p.state = 'done' AND p.op IN ('capture', 'refund') AND p.updated_at >= $1 AND p.updated_at < $2
+		ORDER BY 5, 1`, ms(from), ms(to))
+	if err != nil {
+		return nil, mapErr(err, "ledger")
+	}
+	defer rows.Close()
+	var out []Movement
+	for rows.Next() {
+		var m Movement
+		var pt string
+		var amount, at int64
+		if err := rows.Scan(&m.OrderNo, &pt, &m.Kind, &amount, &at); err != nil {
+			return nil, mapErr(err, "ledger")
+		}
+		m.PayType, m.Amount, m.At = shop.PayType(pt), shop.Money(amount), fromMS(at)
+		out = append(out, m)
+	}
+	return out, mapErr(rows.Err(), "ledger")
+}
+
+// Report is one stored reconciliation report. Body is the report itself,
+// as its maker encoded it (JSON); lists of reports leave it empty.
+type Report struct {
+	ID          int64
+	Day         string // yyyyMMdd, Taiwan time
+	Source      string // "schedule" or "admin"
+	AdminEmail  string
+	Matched     int
+	Differs     int
+	MissingBank int
+	MissingShop int
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+// SaveReport stores r and deletes all but the keep newest reports, in one
+// transaction.
+func (db *DB) SaveReport(ctx context.Context, r *Report, keep int, now time.Time) error {
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO recon_reports (day, source, admin_email, matched, differs, missing_bank, missing_shop, body, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			r.Day, r.Source, r.AdminEmail, r.Matched, r.Differs, r.MissingBank, r.MissingShop, string(r.Body), ms(now)).Scan(&r.ID)
+		if err != nil {
+			return mapErr(err, "save report")
+		}
+		r.CreatedAt = now.UTC()
+		_, err = tx.ExecContext(ctx, `DELETE FROM recon_reports WHERE id NOT IN (SELECT id FROM recon_reports ORDER BY id DESC LIMIT $1)`, keep)
+		return mapErr(err, "prune reports")
+	})
+}
+
+const reportColumns = `id, day, source, admin_email, matched, differs, missing_bank, missing_shop, created_at`
+
+func scanReport(row interface{ Scan(...any) error }, body *string) (*Report, error) {
+	var r Report
+	var created int64
+	dest := []any{&r.ID, &r.Day, &r.Source, &r.AdminEmail, &r.Matched, &r.Differs, &r.MissingBank, &r.MissingShop, &created}
+	if body != nil {
+		dest = append(dest, body)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	r.CreatedAt = fromMS(created)
+	return &r, nil
+}
+
+// Reports lists the stored reports, newest first, without their bodies.
+func (db *DB) Reports(ctx context.Context, limit int) ([]*Report, error) {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT `+reportColumns+` FROM recon_reports ORDER BY id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, mapErr(err, "reports")
+	}
+	defer rows.Close()
+	var out []*Report
+	for rows.Next() {
+		r, err := scanReport(rows, nil)
+		if err != nil {
+			return nil, mapErr(err, "reports")
+		}
+		out = append(out, r)
+	}
+	return out, mapErr(rows.Err(), "reports")
+}
+
+// ReportByID reads one report with its body.
+func (db *DB) ReportByID(ctx context.Context, id int64) (*Report, error) {
+	var body string
+	r, err := scanReport(db.SQL.QueryRowContext(ctx, `SELECT `+reportColumns+`, body FROM recon_reports WHERE id = $1`, id), &body)
+	if err != nil {
+		return nil, mapErr(err, "report")
+	}
+	r.Body = []byte(body)
+	return r, nil
+}
