@@ -17,8 +17,10 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"golang.org/x/time/rate"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
@@ -47,6 +49,16 @@ type Config struct {
 	InsertOnly bool
 	// PollInterval is how often idle workers look for jobs [250ms].
 	PollInterval time.Duration
+	// RescueAfter is how long a job may run before it counts as stuck (its
+	// worker died) and is run again [2m]; it also caps every job's timeout,
+	// so a live job is never rescued. Crash tests shorten it.
+	RescueAfter time.Duration
+	// ConfirmRate and ConfirmBurst bound how many OrderPayQuery calls
+	// confirmations make, per second and at once [20/s, 40]: anyone can
+	// post a callback, so forged PayTokens must not turn into as many bank
+	// calls. A negative rate means no limit. The limit is per instance.
+	ConfirmRate  float64
+	ConfirmBurst int
 }
 
 func (c *Config) defaults() {
@@ -74,15 +86,25 @@ func (c *Config) defaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 250 * time.Millisecond
 	}
+	if c.RescueAfter == 0 {
+		c.RescueAfter = 2 * time.Minute
+	}
+	if c.ConfirmRate == 0 {
+		c.ConfirmRate = 20
+	}
+	if c.ConfirmBurst == 0 {
+		c.ConfirmBurst = 40
+	}
 }
 
 // Service is the payment side of the shop. It is safe for concurrent use.
 type Service struct {
-	db   *storage.DB
-	bank *funbiz.Client
-	jobs *river.Client[*sql.Tx]
-	cfg  Config
-	log  *slog.Logger
+	db    *storage.DB
+	bank  *funbiz.Client
+	jobs  *river.Client[*sql.Tx]
+	cfg   Config
+	log   *slog.Logger
+	limit *rate.Limiter // OrderPayQuery calls made by confirmations
 }
 
 // New builds the service and its job queue client. Call Start to run the
@@ -96,11 +118,14 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, bank: bank, cfg: cfg, log: log}
+	s := &Service{db: db, bank: bank, cfg: cfg, log: log, limit: rate.NewLimiter(rate.Inf, 0)}
+	if cfg.ConfirmRate > 0 {
+		s.limit = rate.NewLimiter(rate.Limit(cfg.ConfirmRate), max(cfg.ConfirmBurst, 1))
+	}
 	rc := &river.Config{
 		Logger:               log,
-		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: 2 * time.Minute,
+		JobTimeout:           s.jobTimeout(time.Minute),
+		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        cfg.PollInterval / 5,
 		MaxAttempts:          20,
@@ -163,6 +188,10 @@ func (s *Service) Jobs() *river.Client[*sql.Tx] { return s.jobs }
 func (s *Service) ShopNo() string { return s.bank.ShopNo() }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
+
+// jobTimeout caps a job's timeout at RescueAfter: a job still running when
+// the rescuer looks would be run a second time alongside.
+func (s *Service) jobTimeout(d time.Duration) time.Duration { return min(d, s.cfg.RescueAfter) }
 
 // ---- checkout ----
 
@@ -330,7 +359,9 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 // Return handles the browser's return from the card page: it records the
 // PayToken like a notification, then asks the bank at once, waiting at
 // most ReturnWait. It returns the delivery, processed when the bank
-// answered in time.
+// answered in time. When confirmations are at their rate limit it does
+// not wait for a turn: the browser gets the waiting page at once and the
+// job confirms later, so a flood of forged returns is answered quickly.
 func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*storage.PayToken, error) {
 	pt, err := s.RecordCallback(ctx, n, SourceReturn, 2*s.cfg.ReturnWait)
 	if err != nil {
@@ -338,7 +369,7 @@ func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*storage.P
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReturnWait)
 	defer cancel()
-	done, err := s.ConfirmToken(cctx, pt.ID)
+	done, err := s.confirm(cctx, pt.ID, s.tryTurn)
 	if err != nil {
 		// The job confirms it later; the page says so and refreshes.
 		s.log.Info("return not confirmed in time; left to the job", "ref", pt.Ref, "error", err)
@@ -356,11 +387,37 @@ const (
 	OutcomeNotOurs  = "not-ours" // the bank's answer names an order we do not have
 )
 
+// ErrBusy is returned (wrapped, with code Unavailable) when a confirmation
+// did not get its turn under the rate limit of OrderPayQuery calls in time.
+var ErrBusy = errors.New("payment: confirmations are at their rate limit")
+
 // ConfirmToken asks the bank what a recorded PayToken stands for and
 // applies the answer to the order it names, exactly once however often it
-// runs. It returns the updated delivery. An error means the bank could not
-// be asked; the caller retries later.
+// runs. It returns the updated delivery. It waits for its turn under the
+// rate limit as long as ctx allows, and fails with ErrBusy when ctx would
+// end first. An error means the bank could not be asked; the caller
+// retries later.
 func (s *Service) ConfirmToken(ctx context.Context, id int64) (*storage.PayToken, error) {
+	return s.confirm(ctx, id, s.waitTurn)
+}
+
+// waitTurn waits for a turn to call the bank, within ctx.
+func (s *Service) waitTurn(ctx context.Context) error {
+	if err := s.limit.Wait(ctx); err != nil {
+		return shop.Wrap(shop.Unavailable, "error.bank_unavailable", fmt.Errorf("%w: %v", ErrBusy, err), "waiting to confirm")
+	}
+	return nil
+}
+
+// tryTurn takes a turn only when one is free now.
+func (s *Service) tryTurn(context.Context) error {
+	if !s.limit.Allow() {
+		return shop.Wrap(shop.Unavailable, "error.bank_unavailable", ErrBusy, "no turn to confirm now")
+	}
+	return nil
+}
+
+func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Context) error) (*storage.PayToken, error) {
 	pt, err := s.db.PayTokenByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -368,6 +425,12 @@ func (s *Service) ConfirmToken(ctx context.Context, id int64) (*storage.PayToken
 	if !pt.ProcessedAt.IsZero() {
 		return pt, nil
 	}
+	if err := turn(ctx); err != nil {
+		return nil, err
+	}
+	// For fault tests: the callback is acknowledged (or the browser is
+	// waiting), the bank not yet asked.
+	crash.Point("confirm-start")
 	res, err := s.bank.OrderPayQuery(ctx, pt.Token)
 	if err != nil {
 		if errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid) {

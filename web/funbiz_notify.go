@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 )
@@ -22,6 +23,8 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 	_, err = s.pay.RecordCallback(r.Context(), n, payment.SourceNotify, 0)
 	switch {
 	case err == nil:
+		// For fault tests: recorded, not yet acknowledged.
+		crash.Point("notify-recorded")
 		funbiz.WriteAck(w)
 	case shop.IsCode(err, shop.Invalid):
 		http.Error(w, "notification refused: "+shop.ErrorKey(err), http.StatusBadRequest)

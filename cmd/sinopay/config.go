@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -126,8 +128,13 @@ type serveConfig struct {
 	Hash    funbiz.Hash
 	KeyID   funbiz.Secret
 
-	SweepEvery time.Duration
-	CheckAfter time.Duration
+	SweepEvery  time.Duration
+	CheckAfter  time.Duration
+	RescueAfter time.Duration
+	// ConfirmRate is OrderPayQuery calls per second for confirmations (0:
+	// the default, negative: no limit); ConfirmBurst how many at once.
+	ConfirmRate  float64
+	ConfirmBurst int
 }
 
 func checkAddr(name, v string) error {
@@ -143,6 +150,34 @@ func checkBaseURL(name, v string) error {
 		return fmt.Errorf("%s: want the shop's public root URL like https://shop.example.com, got %q", name, v)
 	}
 	return nil
+}
+
+// parseRate reads a rate per second: "" for the default (0), "off" for no
+// limit (-1), or a positive number.
+func parseRate(name, v string) (float64, error) {
+	switch v {
+	case "":
+		return 0, nil
+	case "off":
+		return -1, nil
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(r > 0) || math.IsInf(r, 0) {
+		return 0, fmt.Errorf("%s: want a positive number per second, or off, got %q", name, v)
+	}
+	return r, nil
+}
+
+// parseCount reads a positive whole number; "" is the default (0).
+func parseCount(name, v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s: want a positive whole number, got %q", name, v)
+	}
+	return n, nil
 }
 
 func parseDuration(name, v string, def time.Duration) (time.Duration, error) {

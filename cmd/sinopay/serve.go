@@ -98,6 +98,15 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 	if c.CheckAfter, err = parseDuration("SINOPAY_CHECK_AFTER", get("", "SINOPAY_CHECK_AFTER", ""), 10*time.Minute); err != nil {
 		errs = append(errs, err)
 	}
+	if c.RescueAfter, err = parseDuration("SINOPAY_RESCUE_AFTER", get("", "SINOPAY_RESCUE_AFTER", ""), 2*time.Minute); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ConfirmRate, err = parseRate("SINOPAY_CONFIRM_RATE", get("", "SINOPAY_CONFIRM_RATE", "")); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ConfirmBurst, err = parseCount("SINOPAY_CONFIRM_BURST", get("", "SINOPAY_CONFIRM_BURST", "")); err != nil {
+		errs = append(errs, err)
+	}
 
 	if c.BankURL == "" {
 		if c.SandboxAddr == "" {
@@ -198,7 +207,8 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)
 	}
-	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter}, log.With("component", "payment"))
+	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
+		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst}, log.With("component", "payment"))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The fault-test and rate-limit settings are read, defaulted and checked
+// like every other setting.
+func TestServeConfigTimingsAndRate(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env
+	for _, k := range []string{"SINOPAY_RESCUE_AFTER", "SINOPAY_CONFIRM_RATE", "SINOPAY_CONFIRM_BURST"} {
+		t.Setenv(k, "")
+	}
+	c, err := readServeConfig(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RescueAfter != 2*time.Minute || c.ConfirmRate != 0 || c.ConfirmBurst != 0 {
+		t.Errorf("defaults: %v %v %v", c.RescueAfter, c.ConfirmRate, c.ConfirmBurst)
+	}
+
+	t.Setenv("SINOPAY_RESCUE_AFTER", "2s")
+	t.Setenv("SINOPAY_CONFIRM_RATE", "2.5")
+	t.Setenv("SINOPAY_CONFIRM_BURST", "7")
+	if c, err = readServeConfig(nil, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if c.RescueAfter != 2*time.Second || c.ConfirmRate != 2.5 || c.ConfirmBurst != 7 {
+		t.Errorf("set: %v %v %v", c.RescueAfter, c.ConfirmRate, c.ConfirmBurst)
+	}
+	t.Setenv("SINOPAY_CONFIRM_RATE", "off")
+	if c, err = readServeConfig(nil, io.Discard); err != nil || c.ConfirmRate >= 0 {
+		t.Errorf("off: %v %v", c, err)
+	}
+
+	t.Setenv("SINOPAY_RESCUE_AFTER", "soon")
+	t.Setenv("SINOPAY_CONFIRM_RATE", "-3")
+	t.Setenv("SINOPAY_CONFIRM_BURST", "0")
+	_, err = readServeConfig(nil, io.Discard)
+	for _, name := range []string{"SINOPAY_RESCUE_AFTER", "SINOPAY_CONFIRM_RATE", "SINOPAY_CONFIRM_BURST"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("bad %s not named: %v", name, err)
+		}
+	}
+}
