@@ -18,11 +18,14 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/sinopay/sinopay/internal/audit"
 )
 
 const loadtestUsage = `usage: sinopay loadtest [flags]
@@ -200,6 +203,7 @@ type load struct {
 	st       *stats
 	progress io.Writer
 	done     atomic.Int64
+	failed   atomic.Int64
 	mu       sync.Mutex
 	orders   []*loadOrder
 	api      *http.Client
@@ -277,6 +281,8 @@ func (c *customer) postForm(ctx context.Context, path string, form url.Values) (
 var (
 	reHidden  = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 	reStatus  = regexp.MustCompile(`data-status="([A-Z])"`)
+	reAmount  = regexp.MustCompile(`data-amount="([0-9]+)"`)
+	rePaidTo  = regexp.MustCompile(`data-to="S"`)
 	reAccount = regexp.MustCompile(`id="account">([0-9 ]+)<`)
 )
 
@@ -372,11 +378,11 @@ func (c *customer) purchase(ctx context.Context, r *mrand.Rand) error {
 		return nil
 	}
 	if r.Float64() < l.c.declineShare {
-		if err := c.payCard(ctx, no, "decline", "F"); err != nil {
+		if err := c.payCard(ctx, no, "decline", "F", "declined_"); err != nil {
 			return err
 		}
 	}
-	if err := c.payCard(ctx, no, "success", "S"); err != nil {
+	if err := c.payCard(ctx, no, "success", "S", ""); err != nil {
 		return err
 	}
 	l.st.add("purchase_card", time.Since(start))
@@ -384,15 +390,16 @@ func (c *customer) purchase(ctx context.Context, r *mrand.Rand) error {
 }
 
 // payCard pays at the sandbox as its card page would, then posts the
-// return as the browser would, and follows the shop to the result.
-func (c *customer) payCard(ctx context.Context, no, outcome, want string) error {
+// return as the browser would, and follows the shop to the result. Its
+// steps are named with prefix, so declined attempts are timed apart.
+func (c *customer) payCard(ctx context.Context, no, outcome, want, prefix string) error {
 	l := c.l
 	var res struct{ PayToken, Status string }
 	t := time.Now()
 	if err := l.sandboxPost(ctx, "/_sandbox/card/pay", map[string]string{"ShopNo": l.c.shopNo, "OrderNo": no, "Outcome": outcome}, &res); err != nil {
-		return stepErr("card_pay", nil, err)
+		return stepErr(prefix+"card_pay", nil, err)
 	}
-	l.st.add("card_pay", time.Since(t))
+	l.st.add(prefix+"card_pay", time.Since(t))
 	t = time.Now()
 	// The return is a cross-site post from the bank's page, without cookies.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, l.c.shop.String()+"/funbiz/return",
@@ -403,19 +410,19 @@ func (c *customer) payCard(ctx context.Context, no, outcome, want string) error 
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := nc.Do(req)
 	if err != nil {
-		return stepErr("return", nil, err)
+		return stepErr(prefix+"return", nil, err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
-		return stepErr("return", resp, nil)
+		return stepErr(prefix+"return", resp, nil)
 	}
-	l.st.add("return", time.Since(t))
+	l.st.add(prefix+"return", time.Since(t))
 	t = time.Now()
 	if err := c.awaitStatus(ctx, "/orders/"+no, want); err != nil {
-		return stepErr("card_confirmed", nil, err)
+		return stepErr(prefix+"card_confirmed", nil, err)
 	}
-	l.st.add("card_confirmed", time.Since(t))
+	l.st.add(prefix+"card_confirmed", time.Since(t))
 	return nil
 }
 
@@ -457,6 +464,7 @@ type sandboxPayment struct {
 	OrderNo string
 	Amount  int64
 	Status  string
+	APType  string
 }
 
 func (l *load) sandboxGet(ctx context.Context, path string, out any) error {
@@ -496,13 +504,14 @@ func stepErr(step string, resp *http.Response, err error) error {
 }
 
 func (l *load) flows(ctx context.Context, stdout io.Writer) int {
-	fmt.Fprintf(l.progress, "loadtest: %d customers for %s against %s (sandbox %s)\n", l.c.concurrency, l.c.duration, l.c.shop, l.c.sandbox)
+	fmt.Fprintf(l.progress, "loadtest: %d customers for %s against %s (sandbox %s); ATM %.0f%%, card declined first %.0f%%, notification sent twice %.0f%%\n",
+		l.c.concurrency, l.c.duration, l.c.shop, l.c.sandbox, 100*l.c.atmShare, 100*l.c.declineShare, 100*l.c.dupShare)
 	runCtx, cancel := context.WithTimeout(ctx, l.c.duration)
 	defer cancel()
 	start := time.Now()
 	stopProgress := l.showProgress(runCtx, start)
 	var wg sync.WaitGroup
-	var failed atomic.Int64
+	failed := &l.failed
 	for i := range l.c.concurrency {
 		wg.Add(1)
 		go func() {
@@ -552,7 +561,7 @@ func (l *load) showProgress(ctx context.Context, start time.Time) func() {
 				return
 			case <-t.C:
 				n := l.done.Load()
-				fmt.Fprintf(l.progress, "  %5.0fs  %6d purchases  %7.1f/s\n", time.Since(start).Seconds(), n, float64(n)/time.Since(start).Seconds())
+				fmt.Fprintf(l.progress, "  %5.0fs  %6d done  %7.1f/s  %4d failed\n", time.Since(start).Seconds(), n, float64(n)/time.Since(start).Seconds(), l.failed.Load())
 			}
 		}
 	}()
@@ -560,25 +569,39 @@ func (l *load) showProgress(ctx context.Context, start time.Time) func() {
 }
 
 // audit compares every order the run made with the sandbox's records,
-// waiting up to --settle for notifications and confirmations to land.
+// waiting up to --settle for notifications and confirmations to land: it
+// re-reads only the orders that still differ, then makes one last full
+// pass, whose result it prints.
 func (l *load) audit(ctx context.Context, w io.Writer) bool {
 	fmt.Fprintf(w, "\naudit of %d orders against the sandbox:\n", len(l.orders))
-	deadline := time.Now().Add(l.c.settle)
-	var problems []string
-	for {
-		problems = l.auditOnce(ctx)
-		if len(problems) == 0 || time.Now().After(deadline) {
+	start := time.Now()
+	deadline := start.Add(l.c.settle)
+	pending := l.orders
+	for len(pending) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		res, differ, err := l.auditOnce(ctx, pending)
+		if err != nil {
+			fmt.Fprintf(w, "  %v\n", err)
+			return false
+		}
+		if res.OK() {
 			break
 		}
+		pending = differ
 		time.Sleep(500 * time.Millisecond)
 	}
-	if len(problems) == 0 {
-		fmt.Fprintln(w, "  nothing lost, nothing doubled: paid at the bank ⇔ paid in the shop, same amounts, one payment each")
+	res, _, err := l.auditOnce(ctx, l.orders)
+	if err != nil {
+		fmt.Fprintf(w, "  %v\n", err)
+		return false
+	}
+	if res.OK() {
+		fmt.Fprintf(w, "  %d orders, %d paid; settled in %s\n", res.Orders, res.Paid, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintln(w, "  nothing lost, nothing doubled: paid at the bank ⇔ paid in the shop, same amounts, one payment and one transition each")
 		return true
 	}
-	for i, p := range problems {
+	for i, p := range res.Problems {
 		if i == 50 {
-			fmt.Fprintf(w, "  … and %d more\n", len(problems)-50)
+			fmt.Fprintf(w, "  … and %d more\n", len(res.Problems)-50)
 			break
 		}
 		fmt.Fprintln(w, "  DIFFERENCE: "+p)
@@ -586,56 +609,79 @@ func (l *load) audit(ctx context.Context, w io.Writer) bool {
 	return false
 }
 
-func (l *load) auditOnce(ctx context.Context) []string {
-	var orders []sandboxOrder
+// auditOnce reads the orders' pages in the shop (as their customers) and
+// the sandbox's orders and payments, and compares them. It also returns
+// the orders that differ.
+func (l *load) auditOnce(ctx context.Context, orders []*loadOrder) (audit.Result, []*loadOrder, error) {
+	var bankOrders []sandboxOrder
 	var payments []sandboxPayment
-	if err := l.sandboxGet(ctx, "/_sandbox/orders", &orders); err != nil {
-		return []string{"reading the sandbox's orders: " + err.Error()}
+	if err := l.sandboxGet(ctx, "/_sandbox/orders", &bankOrders); err != nil {
+		return audit.Result{}, nil, fmt.Errorf("reading the sandbox's orders: %w", err)
 	}
 	if err := l.sandboxGet(ctx, "/_sandbox/payments", &payments); err != nil {
-		return []string{"reading the sandbox's payments: " + err.Error()}
+		return audit.Result{}, nil, fmt.Errorf("reading the sandbox's payments: %w", err)
 	}
-	bank := map[string]sandboxOrder{}
-	for _, o := range orders {
-		bank[o.OrderNo] = o
+	shopSide := make([]audit.ShopOrder, len(orders))
+	errs := make([]error, len(orders))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(l.c.concurrency, len(orders)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(orders) {
+					return
+				}
+				shopSide[i], errs[i] = orders[i].read(ctx)
+			}
+		}()
 	}
-	paidAtBank := map[string]int{}
-	paidAmount := map[string]int64{}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return audit.Result{}, nil, fmt.Errorf("reading the shop's orders: %w", err)
+	}
+	var bank []audit.BankOrder
+	for _, o := range bankOrders {
+		bank = append(bank, audit.BankOrder{OrderNo: o.OrderNo, Amount: o.Amount})
+	}
+	var pays []audit.BankPayment
 	for _, p := range payments {
-		if p.Status == "S" {
-			paidAtBank[p.OrderNo]++
-			paidAmount[p.OrderNo] = p.Amount
+		pays = append(pays, audit.BankPayment{OrderNo: p.OrderNo, Amount: p.Amount, Status: p.Status, APType: p.APType})
+	}
+	// Only this run's orders: the sandbox may hold others.
+	res := audit.Compare(shopSide, bank, pays, audit.Options{})
+	var differ []*loadOrder
+	for _, o := range orders {
+		for _, p := range res.Problems {
+			if strings.HasPrefix(p, o.no+":") {
+				differ = append(differ, o)
+				break
+			}
 		}
 	}
-	var problems []string
-	for _, o := range l.orders {
-		b, ok := bank[o.no]
-		if !ok {
-			problems = append(problems, o.no+": missing at the bank")
-			continue
-		}
-		_, page, err := o.cust.get(ctx, "/orders/"+o.no)
-		if err != nil {
-			problems = append(problems, o.no+": reading the shop's order: "+err.Error())
-			continue
-		}
-		status := ""
-		if m := reStatus.FindStringSubmatch(page); m != nil {
-			status = m[1]
-		}
-		n := paidAtBank[o.no]
-		switch {
-		case n > 1:
-			problems = append(problems, fmt.Sprintf("%s: paid %d times at the bank", o.no, n))
-		case n == 1 && status != "S":
-			problems = append(problems, fmt.Sprintf("%s: paid at the bank, %q in the shop", o.no, status))
-		case n == 0 && status == "S":
-			problems = append(problems, o.no+": paid in the shop, not at the bank")
-		case n == 1 && paidAmount[o.no] != b.Amount:
-			problems = append(problems, fmt.Sprintf("%s: bank order NT$%d, payment NT$%d", o.no, b.Amount, paidAmount[o.no]))
-		}
+	return res, differ, nil
+}
+
+// read is the order as its customer sees it in the shop: status, amount
+// and the transitions to paid on its timeline.
+func (o *loadOrder) read(ctx context.Context) (audit.ShopOrder, error) {
+	resp, page, err := o.cust.get(ctx, "/orders/"+o.no)
+	if err != nil {
+		return audit.ShopOrder{}, fmt.Errorf("%s: %w", o.no, err)
 	}
-	return problems
+	if resp.StatusCode != http.StatusOK {
+		return audit.ShopOrder{}, fmt.Errorf("%s: HTTP %d", o.no, resp.StatusCode)
+	}
+	so := audit.ShopOrder{No: o.no, PaidEvents: len(rePaidTo.FindAllStringIndex(page, -1))}
+	if m := reStatus.FindStringSubmatch(page); m != nil {
+		so.Status = m[1]
+	}
+	if m := reAmount.FindStringSubmatch(page); m != nil {
+		so.Amount, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	return so, nil
 }
 
 // notifyFlood posts forged notifications as fast as the workers can and
@@ -647,7 +693,7 @@ func (l *load) notifyFlood(ctx context.Context, stdout io.Writer) int {
 	start := time.Now()
 	stop := l.showProgress(runCtx, start)
 	var wg sync.WaitGroup
-	var bad atomic.Int64
+	bad := &l.failed
 	for range l.c.concurrency {
 		wg.Add(1)
 		go func() {
