@@ -49,6 +49,10 @@ type Config struct {
 	InsertOnly bool
 	// PollInterval is how often idle workers look for jobs [250ms].
 	PollInterval time.Duration
+	// CardCapture is how new card orders are charged [shop.CaptureAuto]:
+	// at once (AutoBilling Y), or authorised only and captured from the
+	// back office (AutoBilling N).
+	CardCapture shop.CaptureMode
 	// RescueAfter is how long a job may run before it counts as stuck (its
 	// worker died) and is run again [2m]; it also caps every job's timeout,
 	// so a live job is never rescued. Crash tests shorten it.
@@ -86,6 +90,9 @@ func (c *Config) defaults() {
 	if c.PollInterval == 0 {
 		c.PollInterval = 250 * time.Millisecond
 	}
+	if c.CardCapture == "" {
+		c.CardCapture = shop.CaptureAuto
+	}
 	if c.RescueAfter == 0 {
 		c.RescueAfter = 2 * time.Minute
 	}
@@ -115,6 +122,9 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 		return nil, errors.New("payment: BaseURL is required")
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if !cfg.CardCapture.Valid() {
+		return nil, fmt.Errorf("payment: CardCapture must be auto or manual, got %q", cfg.CardCapture)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -151,6 +161,7 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 				},
 				&river.PeriodicJobOpts{ID: "expire-atm", RunOnStart: true}),
 		}
+		s.backOfficeJobs(workers, rc)
 	}
 	var err error
 	switch db.Dialect {
@@ -216,7 +227,10 @@ func (s *Service) Checkout(ctx context.Context, customerID int64, key string, li
 		return nil, err
 	}
 	now := s.now()
-	o := &shop.Order{CustomerID: customerID, PayType: pt, Amount: total, Items: items}
+	o := &shop.Order{CustomerID: customerID, PayType: pt, Amount: total, Items: items, Capture: shop.CaptureAuto}
+	if pt == shop.PayCard {
+		o.Capture = s.cfg.CardCapture
+	}
 	for attempt := 0; ; attempt++ {
 		o.No = shop.NewOrderNo(now)
 		err = s.db.CreateOrder(ctx, o, key, now)
@@ -276,7 +290,9 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 		expireDate = funbiz.FormatDate(now.AddDate(0, 0, s.cfg.ATMExpireDays))
 		p.ATM = &funbiz.ATMParams{ExpireDate: expireDate}
 	} else {
-		p.Card = &funbiz.CardParams{AutoBilling: true, ExpMinutes: s.cfg.CardExpMinutes}
+		// The order's own mode, not the setting's: a sweep that creates it
+		// again after the setting changed must not change how it is paid.
+		p.Card = &funbiz.CardParams{AutoBilling: o.Capture != shop.CaptureManual, ExpMinutes: s.cfg.CardExpMinutes}
 	}
 	res, err := s.bank.OrderCreate(ctx, p)
 	b := shop.BankOrder{State: shop.BankCreated, ExpireDate: expireDate}

@@ -1,0 +1,416 @@
+package payment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// Verdict is what the reconciliation made of one order on one day.
+type Verdict string
+
+const (
+	// VerdictMatched: the same money moved by our books and by the bank's,
+	// and the order's state agrees with the bank's.
+	VerdictMatched Verdict = "matched"
+	// VerdictDiffers: both sides know of money on the order that day, but
+	// the amounts or the states differ.
+	VerdictDiffers Verdict = "differs"
+	// VerdictMissingBank: our books have money that day the bank does not.
+	VerdictMissingBank Verdict = "missing_bank"
+	// VerdictMissingShop: the bank has money that day our books do not.
+	VerdictMissingShop Verdict = "missing_shop"
+)
+
+// Verdicts lists every verdict, in the order reports show them.
+var Verdicts = []Verdict{VerdictMissingShop, VerdictMissingBank, VerdictDiffers, VerdictMatched}
+
+// Report reasons: why a row is not matched, as translation keys.
+const (
+	ReasonAmount    = "admin.recon.reason.amount"      // collected or refunded amounts differ
+	ReasonState     = "admin.recon.reason.state"       // the amounts agree, the order's state does not
+	ReasonNoOrder   = "admin.recon.reason.no_order"    // the bank names an order we do not have
+	ReasonNotAtBank = "admin.recon.reason.not_at_bank" // the bank does not list the money at all
+	ReasonNotOurs   = "admin.recon.reason.not_ours"    // our books list no money on the order that day
+)
+
+// ReportRow is one order in a reconciliation report: the money that moved
+// on it that day by our books and by the bank's (BillQuery), its state
+// now on both sides (our status; the bank's PayStatus from OrderQuery), its
+// settlement (AllotQuery) when there is one yet, and the verdict.
+type ReportRow struct {
+	OrderNo       string
+	PayType       shop.PayType `json:",omitempty"`
+	OurCollected  shop.Money
+	OurRefunded   shop.Money
+	OurStatus     shop.Status `json:",omitempty"` // empty: we have no such order
+	AwaitsCapture bool        `json:",omitempty"`
+	BankCollected shop.Money
+	BankRefunded  shop.Money
+	BankStatus    funbiz.PayStatus `json:",omitempty"` // empty: the bank was not asked, or has no such order
+	AllotNo       string           `json:",omitempty"`
+	FeeCents      int64            `json:",omitempty"`
+	Verdict       Verdict
+	Reason        string `json:",omitempty"` // a Reason… key
+}
+
+// Settlement is one of the bank's settlements (撥款) that pays out money
+// of the report's day.
+type Settlement struct {
+	AllotNo          string
+	AllotDate        string
+	PayType          shop.PayType
+	PayAmount        shop.Money
+	RefundAmount     shop.Money
+	FeeCents         int64
+	AllotAmountCents int64
+}
+
+// Report is a reconciliation of one day (Taiwan time): our ledger against
+// the bank's. Reports are stored; ID and the fields after it describe the
+// stored copy.
+type Report struct {
+	Day         string // yyyyMMdd
+	Rows        []ReportRow
+	Settlements []Settlement
+	// Unsettled says the day's settlements cannot be known yet (they come
+	// the next day at the earliest).
+	Unsettled bool
+	Counts    map[Verdict]int
+
+	ID         int64     `json:"-"`
+	Source     string    `json:"-"` // ReportBySchedule or ReportByAdmin
+	AdminEmail string    `json:"-"`
+	CreatedAt  time.Time `json:"-"`
+}
+
+// Who made a report.
+const (
+	ReportBySchedule = "schedule"
+	ReportByAdmin    = "admin"
+)
+
+// KeepReports is how many reports are kept; older ones are deleted as new
+// ones are stored.
+const KeepReports = 30
+
+// maxLookups bounds the single-order OrderQuery calls of one report; rows
+// beyond it show no bank status.
+const maxLookups = 300
+
+// Reconcile compares one day's money (day is yyyyMMdd, Taiwan time) by our
+// books with the bank's: our ledger (payments, captures and refunds
+// recorded that day) against BillQuery (the day's collections and
+// refunds), the state of every order involved against OrderQuery, and
+// the day's money against AllotQuery (its settlements, once there are
+// any). The report is stored, keeping the newest KeepReports. source and
+// adminEmail say who asked. Errors: Invalid for a bad or future day,
+// Unavailable when the bank cannot be asked.
+func (s *Service) Reconcile(ctx context.Context, day, source, adminEmail string) (*Report, error) {
+	start, err := funbiz.ParseDate(day)
+	if err != nil || funbiz.FormatDate(start) != day {
+		return nil, shop.Errorf(shop.Invalid, "admin.recon.bad_day", "day %q", day)
+	}
+	now := s.now()
+	if day > funbiz.FormatDate(now) {
+		return nil, shop.Errorf(shop.Invalid, "admin.recon.future_day", "day %s is in the future", day)
+	}
+	end := start.AddDate(0, 0, 1)
+	ledger, err := s.db.Ledger(ctx, start, end)
+	if err != nil {
+		return nil, err
+	}
+	bill, err := s.bank.BillQuery(ctx, day)
+	if err != nil {
+		return nil, bankDown(err, "BillQuery")
+	}
+
+	rows := map[string]*ReportRow{}
+	row := func(no string, pt shop.PayType) *ReportRow {
+		r := rows[no]
+		if r == nil {
+			r = &ReportRow{OrderNo: no, PayType: pt}
+			rows[no] = r
+		}
+		return r
+	}
+	for _, m := range ledger {
+		r := row(m.OrderNo, m.PayType)
+		if m.Kind == "P" {
+			r.OurCollected += m.Amount
+		} else {
+			r.OurRefunded += m.Amount
+		}
+	}
+	for _, it := range bill.Items {
+		r := row(it.OrderNo, shop.PayType(it.PayType))
+		if it.TSType == "R" {
+			r.BankRefunded += shop.Money(it.Amount)
+		} else {
+			r.BankCollected += shop.Money(it.Amount)
+		}
+	}
+
+	// The bank's state of every order: one query for the orders collected
+	// that day, then one per order for the rest (refunds of older orders,
+	// money only one side has).
+	status := map[string]funbiz.PayStatus{}
+	q, err := s.bank.OrderQuery(ctx, &funbiz.OrderQueryParams{PayDateTimeS: day + "0000", PayDateTimeE: day + "2359"})
+	if err != nil {
+		return nil, bankDown(err, "OrderQuery")
+	}
+	for _, o := range q.Orders {
+		status[o.OrderNo] = o.PayStatus
+	}
+	nos := make([]string, 0, len(rows))
+	for no := range rows {
+		nos = append(nos, no)
+	}
+	sort.Strings(nos)
+	lookups := 0
+	for _, no := range nos {
+		if _, ok := status[no]; ok || lookups == maxLookups {
+			continue
+		}
+		lookups++
+		info, found, err := s.bank.FindOrder(ctx, no)
+		// ErrInvalid: an order number the bank's rules refuse, which a row
+		// of the bank's might have; the bank knows no such order.
+		if err != nil && !errors.Is(err, funbiz.ErrInvalid) {
+			return nil, bankDown(err, "OrderQuery")
+		}
+		if found {
+			status[no] = info.PayStatus
+		}
+	}
+
+	rep := &Report{Day: day, Counts: map[Verdict]int{}}
+	rep.Settlements, rep.Unsettled, err = s.settlements(ctx, day, now, rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, no := range nos {
+		r := rows[no]
+		r.BankStatus = status[no]
+		o, err := s.db.OrderByNo(ctx, no)
+		switch {
+		case err == nil:
+			r.OurStatus, r.AwaitsCapture = o.Status, o.AwaitingCapture()
+			if r.PayType == "" {
+				r.PayType = o.PayType
+			}
+		case !shop.IsCode(err, shop.NotFound):
+			return nil, err
+		}
+		r.Verdict, r.Reason = judge(r, o)
+		rep.Counts[r.Verdict]++
+		rep.Rows = append(rep.Rows, *r)
+	}
+	sort.Slice(rep.Rows, func(i, j int) bool {
+		a, b := rep.Rows[i], rep.Rows[j]
+		if a.Verdict != b.Verdict {
+			return verdictRank(a.Verdict) < verdictRank(b.Verdict)
+		}
+		return a.OrderNo < b.OrderNo
+	})
+	if err := s.saveReport(ctx, rep, source, adminEmail); err != nil {
+		return nil, err
+	}
+	s.log.Info("reconciliation report", "day", day, "id", rep.ID, "source", source,
+		"matched", rep.Counts[VerdictMatched], "differs", rep.Counts[VerdictDiffers],
+		"missing_bank", rep.Counts[VerdictMissingBank], "missing_shop", rep.Counts[VerdictMissingShop])
+	return rep, nil
+}
+
+func bankDown(err error, service string) error {
+	return shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "reconciliation: %s", service)
+}
+
+func verdictRank(v Verdict) int {
+	for i, w := range Verdicts {
+		if v == w {
+			return i
+		}
+	}
+	return len(Verdicts)
+}
+
+// judge gives a row its verdict and reason. o is nil when we have no such
+// order.
+func judge(r *ReportRow, o *shop.Order) (Verdict, string) {
+	ours := r.OurCollected > 0 || r.OurRefunded > 0
+	bank := r.BankCollected > 0 || r.BankRefunded > 0
+	switch {
+	case o == nil:
+		return VerdictMissingShop, ReasonNoOrder
+	case ours && !bank:
+		return VerdictMissingBank, ReasonNotAtBank
+	case bank && !ours:
+		return VerdictMissingShop, ReasonNotOurs
+	case r.OurCollected != r.BankCollected || r.OurRefunded != r.BankRefunded:
+		return VerdictDiffers, ReasonAmount
+	case r.BankStatus != "" && !statesAgree(o, r.BankStatus):
+		return VerdictDiffers, ReasonState
+	}
+	return VerdictMatched, ""
+}
+
+// statesAgree reports whether the bank's PayStatus fits our order's state
+// now.
+func statesAgree(o *shop.Order, st funbiz.PayStatus) bool {
+	switch o.Status {
+	case shop.StatusPaid:
+		if o.AwaitingCapture() {
+			return st == funbiz.PayStatusCardAuthed
+		}
+		return st.Paid() && st != funbiz.PayStatusCardAuthed
+	case shop.StatusRefunded:
+		// Refunded in full keeps the collected status at the bank (the
+		// refund is beside it); a cancelled authorisation does not.
+		return st.Paid() || st == funbiz.PayStatusCardCanceled || st == funbiz.PayStatusCardVoid
+	}
+	return !st.Paid()
+}
+
+// settlements finds the bank's settlements of the day's money: AllotQuery
+// from the next day (money settles the day after at the earliest) for a
+// week, as far as today. Each row gets its settlement number and fee.
+func (s *Service) settlements(ctx context.Context, day string, now time.Time, rows map[string]*ReportRow) ([]Settlement, bool, error) {
+	start, _ := funbiz.ParseDate(day)
+	from := funbiz.FormatDate(start.AddDate(0, 0, 1))
+	today := funbiz.FormatDate(now)
+	if from > today {
+		return nil, true, nil
+	}
+	to := min(funbiz.FormatDate(start.AddDate(0, 0, 7)), today)
+	res, err := s.bank.AllotQuery(ctx, &funbiz.AllotParams{AllotDateS: from, AllotDateE: to})
+	if err != nil {
+		return nil, false, bankDown(err, "AllotQuery")
+	}
+	var out []Settlement
+	for _, a := range res.Allots {
+		ours := false
+		for _, it := range a.Items {
+			if len(it.PayDate) < 8 || it.PayDate[:8] != day {
+				continue
+			}
+			if r := rows[it.OrderNo]; r != nil {
+				ours = true
+				r.AllotNo = a.AllotNo
+				r.FeeCents += it.FeeCents
+			}
+		}
+		if ours {
+			out = append(out, Settlement{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: shop.PayType(a.PayType),
+				PayAmount: shop.Money(a.PayAmount), RefundAmount: shop.Money(a.RefundAmount),
+				FeeCents: a.FeeAmountCents, AllotAmountCents: a.AllotAmountCents})
+		}
+	}
+	return out, false, nil
+}
+
+func (s *Service) saveReport(ctx context.Context, rep *Report, source, adminEmail string) error {
+	body, err := json.Marshal(rep)
+	if err != nil {
+		return shop.Wrap(shop.Internal, "", err, "encoding a report")
+	}
+	row := &storage.Report{Day: rep.Day, Source: source, AdminEmail: adminEmail, Body: body,
+		Matched: rep.Counts[VerdictMatched], Differs: rep.Counts[VerdictDiffers],
+		MissingBank: rep.Counts[VerdictMissingBank], MissingShop: rep.Counts[VerdictMissingShop]}
+	if err := s.db.SaveReport(ctx, row, KeepReports, s.now()); err != nil {
+		return err
+	}
+	rep.ID, rep.Source, rep.AdminEmail, rep.CreatedAt = row.ID, source, adminEmail, row.CreatedAt
+	return nil
+}
+
+// ReportByID reads a stored report.
+func (s *Service) ReportByID(ctx context.Context, id int64) (*Report, error) {
+	row, err := s.db.ReportByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var rep Report
+	if err := json.Unmarshal(row.Body, &rep); err != nil {
+		return nil, shop.Wrap(shop.Internal, "", err, "report %d", id)
+	}
+	rep.ID, rep.Source, rep.AdminEmail, rep.CreatedAt = row.ID, row.Source, row.AdminEmail, row.CreatedAt
+	if rep.Counts == nil {
+		rep.Counts = map[Verdict]int{}
+	}
+	return &rep, nil
+}
+
+// Reports lists the stored reports, newest first, without their rows.
+func (s *Service) Reports(ctx context.Context) ([]*storage.Report, error) {
+	return s.db.Reports(ctx, KeepReports)
+}
+
+// ReportArgs is the daily job that reconciles one day.
+type ReportArgs struct {
+	Day string `json:"day"`
+}
+
+func (ReportArgs) Kind() string { return "reconciliation_report" }
+
+type reportWorker struct {
+	river.WorkerDefaults[ReportArgs]
+	s *Service
+}
+
+func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) error {
+	_, err := w.s.Reconcile(ctx, job.Args.Day, ReportBySchedule, "")
+	return err
+}
+
+func (w *reportWorker) Timeout(*river.Job[ReportArgs]) time.Duration {
+	return w.s.jobTimeout(10 * time.Minute)
+}
+
+// ReportHour is the hour (Taiwan time) the daily report of the day before
+// runs: late enough for the bank's BillQuery of that day to be complete.
+const ReportHour = 3
+
+// dailyAt is a River schedule: every day at hour:00 Taiwan time.
+type dailyAt struct{ hour int }
+
+func (d dailyAt) Next(t time.Time) time.Time {
+	tw := t.In(funbiz.Taipei)
+	next := time.Date(tw.Year(), tw.Month(), tw.Day(), d.hour, 0, 0, 0, funbiz.Taipei)
+	if !next.After(t) {
+		next = next.AddDate(0, 0, 1)
+	}
+	return next
+}
+
+// backOfficeJobs adds the back office's workers and periodic jobs to the
+// queue's configuration: the daily reconciliation report and the resolver
+// of operations whose bank answer was lost.
+func (s *Service) backOfficeJobs(workers *river.Workers, rc *river.Config) {
+	river.AddWorker(workers, &reportWorker{s: s})
+	river.AddWorker(workers, &resolveOpsWorker{s: s})
+	rc.PeriodicJobs = append(rc.PeriodicJobs,
+		river.NewPeriodicJob(dailyAt{ReportHour},
+			// The job is unique by its day: a second leader, a restart or
+			// a late run never makes a second scheduled report of a day
+			// (while the first job's row is kept, a day after it ran).
+			func() (river.JobArgs, *river.InsertOpts) {
+				day := funbiz.FormatDate(s.now().In(funbiz.Taipei).AddDate(0, 0, -1))
+				return ReportArgs{Day: day}, &river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+			},
+			&river.PeriodicJobOpts{ID: "daily-report"}),
+		river.NewPeriodicJob(river.PeriodicInterval(staleAfter),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return ResolveOpsArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: staleAfter}}
+			},
+			&river.PeriodicJobOpts{ID: "resolve-ops", RunOnStart: true}),
+	)
+}
