@@ -175,3 +175,19 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSealPrepared is Seal alone (render, sign, encrypt, envelope) of
+// an OrderCreate message whose parameters were already validated.
+func BenchmarkSealPrepared(b *testing.B) {
+	k := mustKeys(b, "87282A2FA0E209EBE1B3713AB56A06C2")
+	msg, err := OrderCreateMessage("NA0249_001", &benchParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := k.Seal("NA0249_001", ServiceOrderCreate, benchNonce, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
