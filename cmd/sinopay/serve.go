@@ -94,6 +94,10 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 	}
 	if c.SweepEvery, err = parseDuration("SINOPAY_SWEEP_EVERY", get("", "SINOPAY_SWEEP_EVERY", ""), 5*time.Minute); err != nil {
 		errs = append(errs, err)
+	} else if c.SweepEvery < time.Second {
+		// The sweep is unique per period, and the job queue refuses periods
+		// under a second: a shorter one would silently never sweep.
+		errs = append(errs, fmt.Errorf("SINOPAY_SWEEP_EVERY: want at least 1s, got %s", c.SweepEvery))
 	}
 	if c.CheckAfter, err = parseDuration("SINOPAY_CHECK_AFTER", get("", "SINOPAY_CHECK_AFTER", ""), 10*time.Minute); err != nil {
 		errs = append(errs, err)

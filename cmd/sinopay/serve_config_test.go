@@ -11,7 +11,7 @@ import (
 // like every other setting.
 func TestServeConfigTimingsAndRate(t *testing.T) {
 	t.Chdir(t.TempDir()) // no .env
-	for _, k := range []string{"SINOPAY_RESCUE_AFTER", "SINOPAY_CONFIRM_RATE", "SINOPAY_CONFIRM_BURST"} {
+	for _, k := range []string{"SINOPAY_SWEEP_EVERY", "SINOPAY_RESCUE_AFTER", "SINOPAY_CONFIRM_RATE", "SINOPAY_CONFIRM_BURST"} {
 		t.Setenv(k, "")
 	}
 	c, err := readServeConfig(nil, io.Discard)
@@ -36,11 +36,12 @@ func TestServeConfigTimingsAndRate(t *testing.T) {
 		t.Errorf("off: %v %v", c, err)
 	}
 
+	t.Setenv("SINOPAY_SWEEP_EVERY", "500ms")
 	t.Setenv("SINOPAY_RESCUE_AFTER", "soon")
 	t.Setenv("SINOPAY_CONFIRM_RATE", "-3")
 	t.Setenv("SINOPAY_CONFIRM_BURST", "0")
 	_, err = readServeConfig(nil, io.Discard)
-	for _, name := range []string{"SINOPAY_RESCUE_AFTER", "SINOPAY_CONFIRM_RATE", "SINOPAY_CONFIRM_BURST"} {
+	for _, name := range []string{"SINOPAY_SWEEP_EVERY", "SINOPAY_RESCUE_AFTER", "SINOPAY_CONFIRM_RATE", "SINOPAY_CONFIRM_BURST"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("bad %s not named: %v", name, err)
 		}
