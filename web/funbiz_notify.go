@@ -15,6 +15,7 @@ import (
 // the bank sends it again (every 10 minutes, 5 times). Input the bank
 // would never send is a 400 with the reason, for whoever is testing.
 func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
+	s.metrics.NotificationReceived()
 	n, err := funbiz.ParseNotification(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -26,6 +27,7 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 		// For fault tests: recorded, not yet acknowledged.
 		crash.Point("notify-recorded")
 		funbiz.WriteAck(w)
+		s.metrics.NotificationAcknowledged()
 	case shop.IsCode(err, shop.Invalid):
 		http.Error(w, "notification refused: "+shop.ErrorKey(err), http.StatusBadRequest)
 	default:

@@ -58,7 +58,11 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newRig(t *testing.T) *rig {
+// rigOption changes the payment service's or the web server's
+// configuration of a rig.
+type rigOption func(*payment.Config, *Config)
+
+func newRig(t *testing.T, opts ...rigOption) *rig {
 	t.Helper()
 	ctx := context.Background()
 	r := &rig{t: t, db: storagetest.SQLite(t), bank: funbiztest.New(t), logs: &syncBuffer{}}
@@ -77,7 +81,12 @@ func newRig(t *testing.T) *rig {
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { h.ServeHTTP(w, req) }))
 	t.Cleanup(r.srv.Close)
 
-	r.pay, err = payment.New(r.db, r.bank.Client(), payment.Config{BaseURL: r.srv.URL, PollInterval: 50 * time.Millisecond}, log)
+	pcfg := payment.Config{BaseURL: r.srv.URL, PollInterval: 50 * time.Millisecond}
+	wcfg := Config{DB: r.db, Log: log, BaseURL: r.srv.URL}
+	for _, o := range opts {
+		o(&pcfg, &wcfg)
+	}
+	r.pay, err = payment.New(r.db, r.bank.Client(), pcfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +98,8 @@ func newRig(t *testing.T) *rig {
 		defer cancel()
 		r.pay.Stop(sctx)
 	})
-	r.web, err = New(Config{DB: r.db, Pay: r.pay, Log: log, BaseURL: r.srv.URL})
+	wcfg.Pay = r.pay
+	r.web, err = New(wcfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,12 @@
 // locale catalogues; every state-changing form is protected against
 // cross-origin posts, except the bank's two callbacks, which change
 // nothing until the bank confirms them.
+//
+// The back office lives under /admin/ (files admin_*.go): all orders with
+// the bank's view beside ours, captures, cancellations and refunds, the
+// PayToken log, the job queue and the reconciliation reports, for
+// customers with the admin role only. /readyz and /metrics (metrics.go)
+// are for the machines that run the shop.
 package web
 
 import (
@@ -30,6 +36,11 @@ type Config struct {
 	Log     *slog.Logger
 	BaseURL string           // public URL of the shop, e.g. http://127.0.0.1:8080
 	Now     func() time.Time // nil = time.Now
+	// Metrics instruments the server; nil makes one of its own.
+	Metrics *Metrics
+	// ServeMetrics serves Metrics at GET /metrics on the shop's own
+	// handler; off when cmd/sinopay serves them on an address of their own.
+	ServeMetrics bool
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -41,6 +52,10 @@ type Server struct {
 	secure  bool // cookies only over HTTPS
 	pages   *pages
 	handler http.Handler
+
+	metrics      *Metrics
+	serveMetrics bool
+	bankCheck    bankCheck // the readiness check's cached bank answer
 
 	// bcryptCost is the cost of new password hashes; tests lower it, since
 	// cost 12 takes a quarter of a second per hash.
@@ -76,6 +91,9 @@ func New(cfg Config) (*Server, error) {
 		now:        cfg.Now,
 		secure:     strings.HasPrefix(base, "https://"),
 		bcryptCost: 12,
+
+		metrics:      cfg.Metrics,
+		serveMetrics: cfg.ServeMetrics,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -86,6 +104,12 @@ func New(cfg Config) (*Server, error) {
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
+	}
+	if err = parseAdminPages(s.pages); err != nil {
+		return nil, err
+	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics(s.db, s.log)
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -112,6 +136,30 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /funbiz/notify", s.funbizNotify)
 	mux.HandleFunc("POST /funbiz/return", s.funbizReturn)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.serveMetrics {
+		// Unauthenticated, as Prometheus scrapes; see the README for
+		// keeping it off the public internet.
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
+
+	// The back office. Every route answers a visitor with the login page
+	// and a customer who is not an admin with the shop's 404 page.
+	mux.HandleFunc("GET /admin/{$}", s.adminIndex)
+	mux.HandleFunc("GET /admin/orders", s.adminOrders)
+	mux.HandleFunc("GET /admin/orders/{no}", s.adminOrder)
+	mux.HandleFunc("GET /admin/orders/{no}/{op}", s.adminOpForm)
+	mux.HandleFunc("POST /admin/orders/{no}/{op}", s.adminOpSubmit)
+	mux.HandleFunc("POST /admin/orders/{no}/ops/{id}/resolve", s.adminOpResolve)
+	mux.HandleFunc("POST /admin/orders/{no}/ops/{id}/settle", s.adminOpSettle)
+	mux.HandleFunc("GET /admin/paytokens", s.adminPayTokens)
+	mux.HandleFunc("GET /admin/jobs", s.adminJobs)
+	mux.HandleFunc("POST /admin/jobs/{id}/retry", s.adminJobRetry)
+	mux.HandleFunc("GET /admin/reports", s.adminReports)
+	mux.HandleFunc("POST /admin/reports", s.adminReportRun)
+	mux.HandleFunc("GET /admin/reports/{id}", s.adminReportShow)
+	mux.HandleFunc("GET /admin/reports/{id}/csv", s.adminReportCSV)
+	mux.HandleFunc("/admin/", s.adminNotFound)
 	mux.Handle("GET /static/", s.staticFiles())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
@@ -127,7 +175,7 @@ func (s *Server) routes() http.Handler {
 		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(mux))))
+	return s.metrics.instrumentHTTP(s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(mux)))))
 }
 
 // securityHeaders sets the headers every answer carries. The policy allows

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// adminJobRetry makes a failed job run again now (POST
+// /admin/jobs/{id}/retry), and goes back to the jobs of the state it came
+// from. A running job is left alone (River does not touch it).
+func (s *Server) adminJobRetry(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	form, err := parseForm(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	back := "/admin/jobs?state=" + url.QueryEscape(form.Get("state"))
+	job, err := s.pay.Jobs().JobRetry(ctx, id)
+	if errors.Is(err, rivertype.ErrNotFound) {
+		s.adminFail(w, r, shop.Wrap(shop.NotFound, "admin.jobs.gone", err, "job %d", id), back)
+		return
+	}
+	if err != nil {
+		s.adminFail(w, r, shop.Wrap(shop.Unavailable, "error.unavailable", err, "retry job %d", id), back)
+		return
+	}
+	s.log.Info("job retried from the back office", "job", id, "kind", job.Kind, "admin", a.Email)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}

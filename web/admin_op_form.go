@@ -1,0 +1,74 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// adminOpPage is the confirmation form of an operation on an order.
+type adminOpPage struct {
+	orderView
+	Op         shop.Op
+	Collected  shop.Money
+	Refundable shop.Money
+	// Amount fills the amount field: all that the operation can take.
+	Amount shop.Money
+	// Max bounds the amount field; 0 when the operation takes no amount
+	// (a cancellation voids the whole authorisation).
+	Max    shop.Money
+	Reason string
+	// Key makes the form one operation, however often it is sent.
+	Key string
+	// Error is the translation key of what was wrong with the last try.
+	Error string
+}
+
+// adminOpForm asks an admin to confirm a capture, a cancellation or a
+// refund, with its amount and a reason (GET /admin/orders/{no}/{op}).
+func (s *Server) adminOpForm(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	op := shop.Op(r.PathValue("op"))
+	if !op.Valid() {
+		s.notFound(w, r)
+		return
+	}
+	o, err := s.db.OrderByNo(ctx, r.PathValue("no"))
+	if err != nil {
+		s.adminFail(w, r, err, "/admin/orders")
+		return
+	}
+	p := newOpPage(o, op, s)
+	p.Key = randomHex(16)
+	// A form for an operation the order cannot take says why at once.
+	if _, err := shop.PlanOp(o, op, 0, "-", false); err != nil {
+		s.adminFail(w, r, err, "/admin/orders/"+o.No)
+		return
+	}
+	s.renderAdmin(w, http.StatusOK, "admin_op", s.newAdminView(r, a, "orders", opTitle[op], p))
+}
+
+// opTitle is the title of each operation's confirmation page.
+var opTitle = map[shop.Op]string{
+	shop.OpCapture: "admin.op.title_capture",
+	shop.OpCancel:  "admin.op.title_cancel",
+	shop.OpRefund:  "admin.op.title_refund",
+}
+
+func newOpPage(o *shop.Order, op shop.Op, s *Server) adminOpPage {
+	p := adminOpPage{orderView: newOrderView(o, s.now()), Op: op, Collected: o.Collected(), Refundable: o.Refundable()}
+	switch op {
+	case shop.OpCapture:
+		p.Amount, p.Max = o.Amount, o.Amount
+	case shop.OpRefund:
+		p.Amount, p.Max = p.Refundable, p.Refundable
+	case shop.OpCancel:
+		p.Amount = o.Amount
+	}
+	return p
+}

@@ -1,0 +1,150 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/locale"
+	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// adminPageNames are the back office's pages; each is
+// templates/admin_<name>.html on top of templates/admin_layout.html, a
+// layout of its own (its own navigation, wider tables).
+var adminPageNames = []string{"admin_orders", "admin_order", "admin_op", "admin_paytokens", "admin_jobs", "admin_reports", "admin_report"}
+
+// parseAdminPages adds the back office's pages to p, per language.
+func parseAdminPages(p *pages) error {
+	for _, name := range adminPageNames {
+		p.sets[name] = map[string]*template.Template{}
+		for _, lang := range locale.Langs {
+			t, err := template.New("admin_layout.html").Funcs(funcs(lang)).Funcs(adminFuncs(lang)).
+				ParseFS(templateFS, "templates/admin_layout.html", "templates/"+name+".html")
+			if err != nil {
+				return fmt.Errorf("web: template %s: %w", name, err)
+			}
+			p.sets[name][lang] = t
+		}
+	}
+	return nil
+}
+
+// adminFuncs are the back office's template functions for one language.
+func adminFuncs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"op":           func(op shop.Op) string { return locale.Op(lang, op) },
+		"opstate":      func(s shop.OpState) string { return locale.OpState(lang, s) },
+		"jobstate":     func(s any) string { return locale.JobState(lang, fmt.Sprint(s)) },
+		"verdict":      func(v any) string { return locale.Verdict(lang, fmt.Sprint(v)) },
+		"paystatus":    func(s funbiz.PayStatus) string { return locale.PayStatus(lang, string(s)) },
+		"bankstate":    func(s shop.BankState) string { return locale.BankState(lang, s) },
+		"cents":        func(c int64) string { return centsText(c) },
+		"ntd":          func(n int64) string { return locale.Money(lang, shop.Money(n)) },
+		"verdictclass": func(v payment.Verdict) string { return verdictClass(v) },
+		"day":          func(d string) string { return dashedDate(d) },
+		"whensec": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.In(funbiz.Taipei).Format("2006-01-02 15:04:05")
+		},
+		// query is typed as a URL so that html/template keeps its & and =
+		// (a plain string after "?" would be escaped as one value).
+		"query": func(q url.Values, n int) template.URL { return template.URL(pageQuery(q, n)) },
+	}
+}
+
+// centsText writes NT$0.01 units as NT$12.34 (fees need not be whole NT$).
+func centsText(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%sNT$%s.%02d", sign, locale.Money(locale.EN, shop.Money(c/100))[3:], c%100)
+}
+
+// pageQuery is the query string of a list page: the filters, with page
+// set to n.
+func pageQuery(q url.Values, n int) string {
+	c := url.Values{}
+	for k, v := range q {
+		c[k] = v
+	}
+	c.Set("page", strconv.Itoa(n))
+	return c.Encode()
+}
+
+// adminView is a back-office page: the shop's view (language, the admin,
+// where we are) and the section of the navigation it belongs to.
+type adminView struct {
+	*view
+	Section string
+}
+
+// newAdminView starts the view of a back-office page.
+func (s *Server) newAdminView(r *http.Request, admin *storage.Customer, section, title string, data any) *adminView {
+	return &adminView{view: s.newView(r, admin, title, data), Section: section}
+}
+
+// renderAdmin writes a back-office page, executed into a buffer first as
+// render does.
+func (s *Server) renderAdmin(w http.ResponseWriter, status int, page string, v *adminView) {
+	set := s.pages.sets[page][v.Lang]
+	if set == nil {
+		set = s.pages.sets[page][locale.Default]
+	}
+	var buf bytes.Buffer
+	if err := set.Execute(&buf, v); err != nil {
+		s.log.Error("template failed", "page", page, "error", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// admin returns the logged-in admin, or answers the request itself and
+// returns nil: a visitor goes to the login page; a customer who is not an
+// admin gets the shop's plain 404 page, the same as for a path that does
+// not exist, so the back office does not reveal itself.
+func (s *Server) admin(ctx context.Context, w http.ResponseWriter, r *http.Request) *storage.Customer {
+	c := s.loggedIn(ctx, w, r)
+	if c == nil {
+		return nil
+	}
+	if !c.IsAdmin() {
+		s.notFound(w, r)
+		return nil
+	}
+	return c
+}
+
+// adminNotFound answers paths under /admin/ that no route knows exactly
+// as the known ones would to a visitor or a customer, and with a 404 to
+// an admin.
+func (s *Server) adminNotFound(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	if s.admin(ctx, w, r) == nil {
+		return
+	}
+	s.notFound(w, r)
+}
+
+// adminFail answers a back-office request that went wrong, with a link
+// back to where the admin came from.
+func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error, back string) {
+	s.failBack(w, r, err, back)
+}

@@ -1,0 +1,49 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/sinopay/sinopay/payment"
+)
+
+// adminReportPage is one reconciliation report.
+type adminReportPage struct {
+	*payment.Report
+	Verdicts []payment.Verdict
+}
+
+// adminReportShow shows a stored reconciliation report (GET
+// /admin/reports/{id}): the differences first, then what matched.
+func (s *Server) adminReportShow(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	rep, err := s.pay.ReportByID(ctx, id)
+	if err != nil {
+		s.adminFail(w, r, err, "/admin/reports")
+		return
+	}
+	s.renderAdmin(w, http.StatusOK, "admin_report", s.newAdminView(r, a, "reports", "admin.reports.title",
+		adminReportPage{Report: rep, Verdicts: payment.Verdicts}))
+}
+
+// verdictClass colours a verdict: red for money one side lacks, amber
+// for a difference, green when matched.
+func verdictClass(v payment.Verdict) string {
+	switch v {
+	case payment.VerdictMatched:
+		return "success"
+	case payment.VerdictDiffers:
+		return "warning"
+	}
+	return "danger"
+}

@@ -1,0 +1,49 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// adminReportsPage lists the stored reconciliation reports and offers to
+// run one.
+type adminReportsPage struct {
+	Reports []*storage.Report
+	// Day fills the form: yesterday, the day a report is usually for.
+	Day   string
+	Today string
+	Keep  int
+	Hour  int
+	Error string
+}
+
+// adminReports lists the reconciliation reports, newest first (GET
+// /admin/reports): the daily ones and those admins ran.
+func (s *Server) adminReports(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	s.showReports(w, r, a, http.StatusOK, "", "")
+}
+
+func (s *Server) showReports(w http.ResponseWriter, r *http.Request, a *storage.Customer, status int, day, errKey string) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	list, err := s.pay.Reports(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.now().In(funbiz.Taipei)
+	p := adminReportsPage{Reports: list, Day: day, Today: now.Format("2006-01-02"), Keep: payment.KeepReports, Hour: payment.ReportHour, Error: errKey}
+	if p.Day == "" {
+		p.Day = now.AddDate(0, 0, -1).Format("2006-01-02")
+	}
+	s.renderAdmin(w, status, "admin_reports", s.newAdminView(r, a, "reports", "admin.reports.title", p))
+}
