@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/shop"
 )
 
 // Settings come from flags, then the environment, then a .env file in the
@@ -135,6 +136,12 @@ type serveConfig struct {
 	// the default, negative: no limit); ConfirmBurst how many at once.
 	ConfirmRate  float64
 	ConfirmBurst int
+
+	// CardCapture is how card orders are charged (payment.Config).
+	CardCapture shop.CaptureMode
+	// MetricsAddr is where GET /metrics is served: "" on the shop's own
+	// address, "off" nowhere, else an address of its own.
+	MetricsAddr string
 }
 
 func checkAddr(name, v string) error {

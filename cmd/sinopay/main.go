@@ -3,6 +3,7 @@
 //
 //	sinopay [serve]    run the shop, with the bank sandbox embedded
 //	sinopay migrate    apply database migrations
+//	sinopay admin …    make an admin of the back office
 //	sinopay funbiz …   call the bank's API, or sign and open messages offline
 //	sinopay sandbox    run the offline bank simulator
 package main
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args[1:], stdin, stdout, stderr)
 	case "loadtest":
 		return runLoadtest(ctx, args[1:], stdout, stderr)
 	case "funbiz":
@@ -58,6 +61,7 @@ func usage(w io.Writer) {
 commands:
   serve     run the shop (the default), with the bank sandbox embedded
   migrate   apply database migrations (a deploy step)
+  admin     "admin create --email …" makes an admin of the back office
   loadtest  drive synthetic customers through a running shop and sandbox,
             then audit every order against the sandbox
   funbiz    call the bank's API (one subcommand per service), or sign and

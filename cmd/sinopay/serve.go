@@ -15,6 +15,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/web"
 )
@@ -40,6 +41,8 @@ func serveFlags(stderr io.Writer) *flag.FlagSet {
 	fs.String("base-url", "", "public URL the bank calls back (SINOPAY_BASE_URL; default http://ADDR)")
 	fs.Bool("migrate", true, "apply migrations at start; with false, refuse to start when the schema is behind")
 	fs.String("log-level", "info", "debug, info, warn or error (SINOPAY_LOG_LEVEL)")
+	fs.String("card-capture", "auto", `card orders: "auto" charges at once, "manual" authorises and waits for a capture in the back office (SINOPAY_CARD_CAPTURE)`)
+	fs.String("metrics-addr", "", `address of its own for GET /metrics, or "off"; empty serves it on the shop's address (SINOPAY_METRICS_ADDR)`)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
 	return fs
 }
@@ -131,6 +134,16 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 		}
 		c.KeyID = funbiz.Secret(get("", "SINOPAY_KEY_ID", ""))
 	}
+	c.CardCapture = shop.CaptureMode(get("card-capture", "SINOPAY_CARD_CAPTURE", "auto"))
+	if !c.CardCapture.Valid() {
+		errs = append(errs, fmt.Errorf("--card-capture (SINOPAY_CARD_CAPTURE): want auto or manual, got %q", c.CardCapture))
+	}
+	c.MetricsAddr = get("metrics-addr", "SINOPAY_METRICS_ADDR", "")
+	if c.MetricsAddr != "" && c.MetricsAddr != "off" {
+		if err := checkAddr("--metrics-addr (SINOPAY_METRICS_ADDR)", c.MetricsAddr); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -171,6 +184,13 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		return fmt.Errorf("shop address %s: %w", c.Addr, err)
 	}
 	defer shopLn.Close()
+	var metricsLn net.Listener
+	if c.MetricsAddr != "" && c.MetricsAddr != "off" {
+		if metricsLn, err = net.Listen("tcp", c.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics address %s: %w", c.MetricsAddr, err)
+		}
+		defer metricsLn.Close()
+	}
 
 	var sb *sandbox.Sandbox
 	var sbSrv *http.Server
@@ -207,16 +227,23 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		return err
 	}
 
-	bank, err := funbiz.NewClient(funbiz.Config{BaseURL: c.BankURL, ShopNo: c.ShopNo, Hash: c.Hash, KeyID: c.KeyID, Logger: log.With("component", "funbiz")})
+	metrics := web.NewMetrics(db, log.With("component", "metrics"))
+	// Every request to the bank is timed and counted by its APIService.
+	bankHTTP := funbiz.DefaultHTTPClient()
+	bankHTTP.Transport = metrics.BankTransport(bankHTTP.Transport)
+	bank, err := funbiz.NewClient(funbiz.Config{BaseURL: c.BankURL, ShopNo: c.ShopNo, Hash: c.Hash, KeyID: c.KeyID,
+		HTTPClient: bankHTTP, Logger: log.With("component", "funbiz")})
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)
 	}
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
-		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst}, log.With("component", "payment"))
+		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture},
+		log.With("component", "payment"))
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{DB: db, Pay: pay, Log: log.With("component", "web"), BaseURL: c.BaseURL})
+	srv, err := web.New(web.Config{DB: db, Pay: pay, Log: log.With("component", "web"), BaseURL: c.BaseURL,
+		Metrics: metrics, ServeMetrics: c.MetricsAddr == ""})
 	if err != nil {
 		return err
 	}
@@ -236,6 +263,13 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(shopLn) }()
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go metricsSrv.Serve(metricsLn)
+	}
 	go cleanSessions(jobsCtx, db, log)
 
 	fmt.Fprintf(stdout, "shop:    %s  (database %s)\n", c.BaseURL, db.Where)
@@ -261,6 +295,9 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 	if sbSrv != nil {
 		sbSrv.Shutdown(shutCtx)
+	}
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(shutCtx)
 	}
 	return nil
 }
