@@ -1,0 +1,294 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/storage/storagetest"
+)
+
+// TestGracefulShutdown sends SIGTERM to the real binary in the middle of a
+// stream of bank notifications, on SQLite and on PostgreSQL, and finds
+// nothing lost:
+//
+//   - every notification answered {"Status":"S"} is in the PayToken log,
+//     with its confirmation job completed or still queued (never failed,
+//     never cut off while running);
+//   - every notification in the PayToken log was answered: a request the
+//     server had begun when the signal came was finished, not dropped;
+//   - notifications whose bodies were still arriving when the signal came
+//     are answered and recorded;
+//   - after a restart on the same database, every queued confirmation runs.
+//
+// Notifications that never got a connection (the listener had closed) are
+// the bank's to send again, as it would after any failure.
+func TestGracefulShutdown(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
+		{"postgres", func(t *testing.T) string { return storagetest.PostgresURL(t) }},
+	} {
+		t.Run(db.name, func(t *testing.T) { shutdownMidStream(t, db.dsn(t)) })
+	}
+}
+
+// notifyClient makes a new connection per request, so that each error
+// tells about that request alone (a reused connection closed as idle by
+// the shutdown would be a client-side race, not the server's doing).
+var notifyClient = &http.Client{
+	Timeout:   40 * time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true},
+}
+
+type sent struct {
+	token string
+	acked bool
+	err   error
+}
+
+func randomToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// notify posts one notification, with body as its reader.
+func notify(ctx context.Context, shopURL, token string, body io.Reader, size int64) sent {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, shopURL+"/funbiz/notify", body)
+	if err != nil {
+		return sent{token: token, err: err}
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := notifyClient.Do(req)
+	if err != nil {
+		return sent{token: token, err: err}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	return sent{token: token, err: err, acked: resp.StatusCode == http.StatusOK && strings.TrimSpace(string(raw)) == proctest.Ack}
+}
+
+func notification(token string) string {
+	return fmt.Sprintf(`{"ShopNo":%q,"PayToken":%q}`, proctest.DemoShopNo, token)
+}
+
+// refused reports a request that never reached the server: the listener
+// was closed (or its queue of unaccepted connections was dropped).
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)
+}
+
+func shutdownMidStream(t *testing.T, dsn string) {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	// No rate limit on confirmations: the test sends hundreds of forged
+	// PayTokens, and the restart should confirm them all quickly.
+	shopProc := proctest.StartShop(t, proctest.ShopOptions{DB: dsn, Env: []string{"SINOPAY_CONFIRM_RATE=off"}})
+
+	// Slow notifications: their headers arrive before the signal, their
+	// bodies after it. The server is inside these requests when it is told
+	// to stop.
+	const slowN = 4
+	slow := make(chan sent, slowN)
+	var writers []*io.PipeWriter
+	var rests []string
+	for range slowN {
+		token := randomToken()
+		body := notification(token)
+		pr, pw := io.Pipe()
+		writers = append(writers, pw)
+		rests = append(rests, body[10:])
+		go func() { slow <- notify(ctx, shopProc.URL, token, pr, int64(len(body))) }()
+		go pw.Write([]byte(body[:10]))
+	}
+
+	// A stream of notifications from 4 senders until the shop is gone.
+	results := make(chan sent, 100000)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				token := randomToken()
+				body := notification(token)
+				r := notify(ctx, shopProc.URL, token, strings.NewReader(body), int64(len(body)))
+				results <- r
+				if r.err != nil && refused(r.err) {
+					// Once nothing answers, the shop has closed its door.
+					if _, err := net.DialTimeout("tcp", shopProc.Addr, time.Second); err != nil {
+						return
+					}
+				}
+			}
+		})
+	}
+
+	// Let the stream run, then SIGTERM.
+	time.Sleep(time.Second)
+	stopped := make(chan error, 1)
+	go func() { stopped <- shopProc.Stop() }()
+	// The listener closes as the shutdown starts; only then do the slow
+	// notifications send the rest of their bodies.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", shopProc.Addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the shop still accepts connections 10 s after SIGTERM")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, pw := range writers {
+		if _, err := pw.Write([]byte(rests[i])); err != nil {
+			t.Errorf("slow notification %d: the rest of its body could not be sent: %v", i, err)
+		}
+		pw.Close()
+	}
+	var stopErr error
+	select {
+	case stopErr = <-stopped:
+	case <-ctx.Done():
+		t.Fatal("the shop did not stop")
+	}
+	if stopErr != nil {
+		t.Fatalf("the shop's exit after SIGTERM: %v\n%s", stopErr, shopProc.Output())
+	}
+	wg.Wait()
+	close(results)
+
+	acked := map[string]bool{}
+	all := map[string]bool{}
+	var unanswered, other int
+	for r := range results {
+		all[r.token] = true
+		switch {
+		case r.acked:
+			acked[r.token] = true
+		case r.err != nil && refused(r.err):
+			unanswered++
+		default:
+			other++
+			t.Logf("notification answered without an acknowledgement: %v", r.err)
+		}
+	}
+	for range slowN {
+		r := <-slow
+		all[r.token] = true
+		if !r.acked {
+			t.Errorf("a notification in flight at SIGTERM was not acknowledged: %v", r.err)
+			continue
+		}
+		acked[r.token] = true
+	}
+	t.Logf("%d notifications acknowledged, %d not let in after SIGTERM, %d otherwise answered", len(acked), unanswered, other)
+	if len(acked) < 20 || unanswered == 0 {
+		t.Fatalf("the stream did not span the shutdown: %d acknowledged, %d refused", len(acked), unanswered)
+	}
+
+	// The shop's database, as it was left.
+	sdb, err := storage.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	rows, err := sdb.SQL.QueryContext(ctx, `SELECT id, pay_token FROM pay_tokens`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var tok string
+		if err := rows.Scan(&id, &tok); err != nil {
+			t.Fatal(err)
+		}
+		recorded[tok] = id
+	}
+	rows.Close()
+	jobs := jobStates(t, ctx, sdb)
+	for tok := range acked {
+		id, ok := recorded[tok]
+		if !ok {
+			t.Errorf("acknowledged notification %s… is not in the PayToken log", tok[:12])
+			continue
+		}
+		switch st := jobs[id]; st {
+		case "completed", "available", "scheduled", "retryable":
+		default:
+			t.Errorf("PayToken %d: its confirmation job is %q", id, st)
+		}
+	}
+	for tok := range recorded {
+		if all[tok] && !acked[tok] {
+			t.Errorf("notification %s… was recorded but never answered: a request cut off in flight", tok[:12])
+		}
+	}
+
+	// Started again on the same database, the shop confirms everything
+	// left in the queue (the bank refuses the forged tokens, which is a
+	// confirmation too).
+	proctest.StartShop(t, proctest.ShopOptions{DB: dsn, Env: []string{"SINOPAY_CONFIRM_RATE=off"}})
+	for {
+		var left int
+		if err := sdb.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens WHERE processed_at = 0`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d PayTokens still unconfirmed after the restart", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// jobStates maps PayToken row ids to the state of their confirmation job.
+func jobStates(t *testing.T, ctx context.Context, db *storage.DB) map[int64]string {
+	t.Helper()
+	q := `SELECT args, state FROM river_job WHERE kind = 'confirm_paytoken'`
+	if db.Dialect == storage.SQLite {
+		q = `SELECT json(args), state FROM river_job WHERE kind = 'confirm_paytoken'` // stored as binary JSONB
+	}
+	rows, err := db.SQL.QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var args []byte
+		var state string
+		if err := rows.Scan(&args, &state); err != nil {
+			t.Fatal(err)
+		}
+		var a struct {
+			PayTokenID int64 `json:"pay_token_id"`
+		}
+		if err := json.Unmarshal(args, &a); err != nil {
+			t.Fatalf("job args %s: %v", args, err)
+		}
+		out[a.PayTokenID] = state
+	}
+	return out
+}
