@@ -1,6 +1,10 @@
 package locale
 
-import "github.com/sinopay/sinopay/shop"
+import (
+	"strings"
+
+	"github.com/sinopay/sinopay/shop"
+)
 
 // The back office's codes, in words. Like the shop's converters, each
 // says "unknown (X)" for a code the catalogue does not know.
@@ -31,4 +35,27 @@ func PayStatus(lang, s string) string {
 // BankState names whether the bank has an order (creating, created…).
 func BankState(lang string, s shop.BankState) string {
 	return word(lang, "admin.bank_state.", string(s))
+}
+
+// JobKind names a kind of job of the queue (confirm_paytoken…).
+func JobKind(lang, kind string) string { return word(lang, "admin.job_kind.", kind) }
+
+// Outcome puts into words what confirming a PayToken did, as recorded in
+// the PayToken log: a code (payment.OutcomePaid…), then maybe the bank's
+// or the check's own words after a colon, kept as they are, and
+// " (no change)" when the order was already so.
+func Outcome(lang, outcome string) string {
+	if outcome == "" {
+		return ""
+	}
+	rest, same := strings.CutSuffix(outcome, " (no change)")
+	code, detail, _ := strings.Cut(rest, ": ")
+	out := word(lang, "admin.outcome.", code)
+	if detail != "" {
+		out += ": " + detail
+	}
+	if same {
+		out += T(lang, "admin.outcome.no_change")
+	}
+	return out
 }

@@ -29,6 +29,12 @@ func TestAdminCodesHaveWords(t *testing.T) {
 	for _, s := range []string{"1A200", "1A400", "1A900", "1C200", "1C250", "1C300", "1C350", "1C351", "1C400", "1C900"} {
 		keys["admin.paystatus."+s] = true
 	}
+	for _, k := range []string{"confirm_paytoken", "reconcile_sweep", "expire_atm", "reconciliation_report", "resolve_ops"} {
+		keys["admin.job_kind."+k] = true
+	}
+	for _, o := range []string{"paid", "failed", "mismatch", "refused", "not-ours", "no_change"} {
+		keys["admin.outcome."+o] = true
+	}
 	requireKeys(t, "back-office codes", keys)
 }
 
@@ -43,6 +49,11 @@ func TestAdminConverters(t *testing.T) {
 		{PayStatus(ZH, "1C300"), "已授權、未請款 (1C300)"},
 		{PayStatus(EN, ""), "—"},
 		{BankState(EN, shop.BankCreated), "created"},
+		{Outcome(EN, "paid (no change)"), "Paid (no change)"},
+		{Outcome(ZH, "refused: E0302 – 查無資料"), "銀行不認得這個 PayToken: E0302 – 查無資料"},
+		{Outcome(EN, "weird"), "unknown (weird)"},
+		{Outcome(EN, ""), ""},
+		{JobKind(EN, "confirm_paytoken"), "Confirm a payment"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

@@ -35,6 +35,10 @@ type adminJobRow struct {
 	*rivertype.JobRow
 	Args      string
 	LastError string
+	// ErrorShort is the start of LastError: an error quoting a bank's
+	// HTML page would push the table off the screen; the whole is in the
+	// cell's title.
+	ErrorShort string
 	// When is the time that matters in its state: when it runs next, or
 	// when it ended.
 	When     time.Time
@@ -79,6 +83,10 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
 		row := adminJobRow{JobRow: j, Args: string(j.EncodedArgs), When: j.ScheduledAt, CanRetry: canRetry(j.State)}
 		if n := len(j.Errors); n > 0 {
 			row.LastError = j.Errors[n-1].Error
+			row.ErrorShort = row.LastError
+			if r := []rune(row.ErrorShort); len(r) > 160 {
+				row.ErrorShort = string(r[:160]) + "…"
+			}
 		}
 		if j.FinalizedAt != nil {
 			row.When = *j.FinalizedAt

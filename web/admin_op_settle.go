@@ -32,5 +32,5 @@ func (s *Server) adminOpSettle(w http.ResponseWriter, r *http.Request) {
 		s.adminFail(w, r, err, back)
 		return
 	}
-	http.Redirect(w, r, back+"?op="+strconv.FormatInt(id, 10)+"#ops", http.StatusSeeOther)
+	http.Redirect(w, r, back+"?op="+strconv.FormatInt(id, 10), http.StatusSeeOther)
 }

@@ -54,7 +54,7 @@ func (s *Server) adminOpSubmit(w http.ResponseWriter, r *http.Request) {
 		s.adminFail(w, r, err, back)
 		return
 	}
-	http.Redirect(w, r, back+"?op="+strconv.FormatInt(rec.ID, 10)+"#ops", http.StatusSeeOther)
+	http.Redirect(w, r, back+"?op="+strconv.FormatInt(rec.ID, 10), http.StatusSeeOther)
 }
 
 // opFormAgain shows the confirmation form again with what was typed and

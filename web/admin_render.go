@@ -51,6 +51,9 @@ func adminFuncs(lang string) template.FuncMap {
 		"ntd":          func(n int64) string { return locale.Money(lang, shop.Money(n)) },
 		"verdictclass": func(v payment.Verdict) string { return verdictClass(v) },
 		"day":          func(d string) string { return dashedDate(d) },
+		"bankdt":       bankDateTime,
+		"outcome":      func(o string) string { return locale.Outcome(lang, o) },
+		"jobkind":      func(k string) string { return locale.JobKind(lang, k) },
 		"whensec": func(t time.Time) string {
 			if t.IsZero() {
 				return ""
@@ -70,6 +73,17 @@ func centsText(c int64) string {
 		sign, c = "-", -c
 	}
 	return fmt.Sprintf("%sNT$%s.%02d", sign, locale.Money(locale.EN, shop.Money(c/100))[3:], c%100)
+}
+
+// bankDateTime writes the bank's yyyyMMddHHmm (or yyyyMMdd) as people
+// read it; anything else is shown as it is.
+func bankDateTime(s string) string {
+	if len(s) == 12 {
+		if _, err := time.Parse("200601021504", s); err == nil {
+			return s[:4] + "-" + s[4:6] + "-" + s[6:8] + " " + s[8:10] + ":" + s[10:]
+		}
+	}
+	return dashedDate(s)
 }
 
 // pageQuery is the query string of a list page: the filters, with page

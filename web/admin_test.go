@@ -304,7 +304,7 @@ func TestAdminJobRetry(t *testing.T) {
 	r.eventually("the retried job completed", func() bool {
 		return strings.Contains(admin.get("/admin/jobs?state=completed").Body, fmt.Sprintf(`data-job="%d"`, job.ID))
 	})
-	mustContain(t, admin.get("/admin/paytokens").Body, strings.Repeat("ab", 32), "refused")
+	mustContain(t, admin.get("/admin/paytokens").Body, strings.Repeat("ab", 32), `data-outcome="refused`, "銀行不認得這個 PayToken")
 	mustContain(t, admin.get("/admin/paytokens?q=abab").Body, "共 1 筆")
 }
 

@@ -1,0 +1,431 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/storage/storagetest"
+)
+
+// adminEnv is the shop the back-office scenarios run against: card orders
+// wait for the back office's capture (SINOPAY_CARD_CAPTURE=manual), and
+// one admin made with `sinopay admin create`.
+type adminEnv struct {
+	env
+	shop  *proctest.Shop
+	admin string // the admin's email; the password is the shop's test one
+	dsn   string
+}
+
+// adminGroupTimeout bounds one database's run of the back-office
+// scenarios.
+const adminGroupTimeout = 240 * time.Second
+
+// TestAdminBrowser runs the back office's scenarios in Chromium against
+// the real binary, on SQLite and on PostgreSQL, with screenshots under
+// screenshots/<db>/admin-*/.
+func TestAdminBrowser(t *testing.T) {
+	requireChromium(t)
+	databases := []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
+		{"postgres", func(t *testing.T) string { return storagetest.PostgresURL(t) }},
+	}
+	scenarios := []struct {
+		name string
+		run  func(t *testing.T, e *adminEnv, s *shots)
+	}{
+		{"admin-hidden", adminHidden},
+		{"admin-capture-refund", adminCaptureRefund},
+		{"admin-reconciliation", adminReconciliation},
+		{"admin-jobs", adminJobs},
+		{"admin-language", adminLanguage},
+	}
+	for _, db := range databases {
+		t.Run(db.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), adminGroupTimeout)
+			defer cancel()
+			e := &adminEnv{env: env{db: db.name}, dsn: db.dsn(t), admin: newEmail("boss")}
+			e.shop = proctest.StartShop(t, proctest.ShopOptions{DB: e.dsn, Env: []string{"SINOPAY_CARD_CAPTURE=manual"}})
+			e.app = &app{URL: e.shop.URL, SandboxURL: e.shop.Sandbox.URL}
+			createAdmin(t, e.dsn, e.admin)
+			e.browser = newBrowser(t, ctx)
+			for _, sc := range scenarios {
+				t.Run(sc.name, func(t *testing.T) {
+					sc.run(t, e, newShots(t, db.name, sc.name))
+				})
+			}
+		})
+	}
+}
+
+// createAdmin runs `sinopay admin create` as a deploy script would, the
+// password on stdin.
+func createAdmin(t *testing.T, dsn, email string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, proctest.Binary(t), "admin", "create", "--email", email, "--db", dsn)
+	cmd.Dir = t.TempDir()
+	cmd.Env = proctest.Env()
+	cmd.Stdin = strings.NewReader(password + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "admin "+email+" created") {
+		t.Fatalf("sinopay admin create: %v\n%s", err, out)
+	}
+}
+
+// logIn logs in on the login page that guards next, and lands there.
+func (b *tab) logIn(shopURL, email, next string) {
+	b.t.Helper()
+	b.open(shopURL+next, 200)
+	b.waitFor("the login page", `location.pathname === "/login" && document.querySelector("form[action='/login'] #email")`)
+	b.shot("login")
+	b.fillInput("email", email)
+	b.fillInput("password", password)
+	b.clickNav("log in", `form[action="/login"] button[type=submit]`, 200)
+	b.waitFor("the page behind the login", fmt.Sprintf(`location.pathname === %s`, jsString(next)))
+}
+
+// typeReason types the reason of an operation into its (empty) text area.
+func (b *tab) typeReason(reason string) {
+	b.t.Helper()
+	b.do("type the reason", chromedp.SendKeys(chromedp.ID("reason"), reason))
+	if got, err := eval[string](b, `document.getElementById("reason").value`); err != nil || got != reason {
+		b.fatalf("the reason holds %q after typing %q (%v)", got, reason, err)
+	}
+}
+
+// buyByCard has a customer buy with qty (catalogue order) and pay by
+// card; it returns the order number and the total.
+func (b *tab) buyByCard(shopURL string, qty ...int) (string, int64) {
+	b.t.Helper()
+	b.open(shopURL+"/", 200)
+	c := b.fillCart(qty...)
+	no := b.payWith("card")
+	b.clickNav("go to the bank's card page", "a#card-pay", 200)
+	b.payByCard(cardSuccess, "-"+no)
+	b.waitFor("the green result page", resultIs(shopURL, no, "success"))
+	return no, c.Total
+}
+
+// adminHidden: a customer who is not an admin gets the shop's own 404
+// page on the back office, not a hint that it exists; a visitor is asked
+// to log in.
+func adminHidden(t *testing.T, e *adminEnv, s *shots) {
+	c := e.newTab(t, s, "customer")
+	c.signUp(e.app.URL, newEmail("nosy"))
+	for _, path := range []string{"/admin/", "/admin/orders", "/admin/jobs", "/admin/reports"} {
+		c.open(e.app.URL+path, 404)
+		if got := c.text("#message"); got != "找不到這個頁面或訂單。" {
+			c.fatalf("%s: message %q, want the shop's not-found text", path, got)
+		}
+		if strings.Contains(c.text("body"), "後台") {
+			c.fatalf("%s: the 404 page mentions the back office", path)
+		}
+	}
+	c.shot("admin-404")
+	if n, _ := eval[int](c, `document.querySelectorAll('nav a[href^="/admin"]').length`); n != 0 {
+		c.fatalf("a customer's navigation bar links to the back office")
+	}
+
+	v := e.newTab(t, s, "visitor")
+	v.open(e.app.URL+"/admin/orders", 200)
+	v.waitFor("the login page", `location.pathname === "/login" && location.search.includes("next=%2Fadmin%2Forders")`)
+	v.shot("admin-login")
+}
+
+// adminCaptureRefund: two card orders wait for capture. The admin finds
+// them by filters, opens one (the bank's view beside ours), captures it,
+// refunds part of it with a double click (one refund), then the rest;
+// cancels the other's authorisation. The timeline and the bank follow.
+func adminCaptureRefund(t *testing.T, e *adminEnv, s *shots) {
+	c := e.newTab(t, s, "customer")
+	buyer := newEmail("buyer")
+	c.signUp(e.app.URL, buyer)
+	suit, total := c.buyByCard(e.app.URL, 0, 1) // the dinner suit
+	c.shot("paid-suit")
+	bone, _ := c.buyByCard(e.app.URL, 2) // two bones
+
+	a := e.newTab(t, s, "admin")
+	a.logIn(e.app.URL, e.admin, "/admin/orders")
+	a.waitFor("the order list", `document.querySelector("#orders tr[data-no]")`)
+	a.shot("orders")
+
+	// Filters: awaiting capture, by card, this customer.
+	a.do("filter the orders",
+		chromedp.SetValue(chromedp.ID("f-status"), "uncaptured"),
+		chromedp.SetValue(chromedp.ID("f-pay-type"), "C"))
+	a.fillInput("f-customer", strings.SplitN(buyer, "@", 2)[0])
+	a.clickNav("filter", "#filter", 200)
+	a.waitFor("two orders awaiting capture", `document.querySelectorAll("#orders tbody tr").length === 2`)
+	for _, no := range []string{suit, bone} {
+		if n, _ := eval[int](a, fmt.Sprintf(`document.querySelectorAll('#orders tr[data-no=%s]').length`, jsString(no))); n != 1 {
+			a.fatalf("order %s not in the filtered list", no)
+		}
+	}
+	a.shot("orders-filtered")
+
+	a.clickNav("open the suit's order", fmt.Sprintf(`#orders a[href="/admin/orders/%s"]`, suit), 200)
+	a.waitFor("the order with the bank's view", `document.querySelector("#bank-status[data-status='1C300']") && document.querySelector("#awaiting-capture")`)
+	a.shot("order-authorised")
+
+	// Capture, confirmed with a reason.
+	a.clickNav("capture", "#do-capture", 200)
+	a.waitFor("the capture form", `document.querySelector("#op-form #reason")`)
+	a.typeReason("已出貨 shipped")
+	a.shot("capture-confirm")
+	a.clickNav("confirm the capture", "#confirm", 200)
+	a.waitFor("the capture done", `document.querySelector("#flash[data-state=done]") && document.querySelector("#bank-status[data-status='1C400']")`)
+	a.shot("captured")
+
+	// A partial refund, double-clicked.
+	a.clickNav("refund", "#do-refund", 200)
+	a.waitFor("the refund form", `document.querySelector("#op-form #amount")`)
+	if got, _ := eval[string](a, `document.querySelector("#amount").value`); got != strconv.FormatInt(total, 10) {
+		a.fatalf("the refund form offers %s, want all of %d", got, total)
+	}
+	a.fillInput("amount", "1000")
+	a.typeReason("西裝有刮痕 a scratch")
+	a.shot("refund-partial-confirm")
+	a.do("double-click confirm", chromedp.DoubleClick(chromedp.ID("confirm")))
+	a.waitFor("the order page after the refund", fmt.Sprintf(`location.pathname === %s && document.querySelector("#flash")`, jsString("/admin/orders/"+suit)))
+	a.waitFor("one partial refund", `document.querySelector("#refunded").innerText.trim() === "NT$1,000" && document.querySelectorAll("#ops-table tr[data-op=refund]").length === 1`)
+	a.shot("refunded-partly")
+
+	// The rest, whole: the form sent twice at once, as a double submit
+	// from a slow browser would.
+	a.clickNav("refund the rest", "#do-refund", 200)
+	a.waitFor("the refund form", `document.querySelector("#op-form #amount")`)
+	if got, _ := eval[string](a, `document.querySelector("#amount").value`); got != strconv.FormatInt(total-1000, 10) {
+		a.fatalf("the refund form offers %s, want the %d left", got, total-1000)
+	}
+	a.typeReason("退貨 returned")
+	a.shot("refund-rest-confirm")
+	sctx, scancel := context.WithTimeout(a.ctx, stepTimeout)
+	urls, err := chromedp.Run(sctx, chromedp.Evaluate[[]string](`(() => {
+		const f = document.querySelector("#op-form");
+		const send = () => fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f))}).then(r => r.url);
+		return Promise.all([send(), send()]);
+	})()`, chromedp.EvalAwaitPromise))
+	scancel()
+	if err != nil || len(urls) != 2 || urls[0] != urls[1] {
+		a.fatalf("the form sent twice: %v %v", urls, err)
+	}
+	a.open(urls[0], 200)
+	a.waitFor("the order refunded", `document.querySelector("#status[data-status=R]") && document.querySelectorAll("#ops-table tr[data-op=refund][data-state=done]").length === 2`)
+	if got := a.text("#refunded"); got != ntd(total) {
+		a.fatalf("refunded %q, want %s", got, ntd(total))
+	}
+	for _, ev := range []string{"paid", "captured", "part_refunded", "refunded"} {
+		if n, _ := eval[int](a, fmt.Sprintf(`document.querySelectorAll('#timeline li[data-event=%s]').length`, ev)); n != 1 {
+			a.fatalf("the timeline has %d %s events, want 1", n, ev)
+		}
+	}
+	if !strings.Contains(a.text("#timeline"), e.admin+": 退貨 returned") {
+		a.fatalf("the timeline does not name the admin and the reason:\n%s", a.text("#timeline"))
+	}
+	a.shot("refunded")
+
+	// The other order's authorisation is cancelled.
+	a.open(e.app.URL+"/admin/orders/"+bone, 200)
+	a.clickNav("cancel the authorisation", "#do-cancel", 200)
+	a.typeReason("缺貨 out of stock")
+	a.shot("cancel-confirm")
+	a.clickNav("confirm the cancellation", "#confirm", 200)
+	a.waitFor("the authorisation cancelled", `document.querySelector("#status[data-status=R]") && document.querySelector("#bank-status[data-status='1C351']") && document.querySelector("#timeline li[data-event=cancelled]")`)
+	a.shot("cancelled")
+
+	// The customer sees the refunds on their own order, without the notes.
+	c.open(e.app.URL+"/orders/"+suit, 200)
+	if page := c.text("main"); !strings.Contains(page, "部分退款") || strings.Contains(page, e.admin) {
+		c.fatalf("the customer's order page:\n%s", page)
+	}
+	c.shot("customer-order-refunded")
+}
+
+// adminReconciliation: a report of today finds our refunded order
+// matched and money the bank has for an order we never had; on screen and
+// as a CSV file Excel can open.
+func adminReconciliation(t *testing.T, e *adminEnv, s *shots) {
+	ctx, cancel := context.WithTimeout(t.Context(), stepTimeout)
+	defer cancel()
+	// An order the shop never made, paid at the bank.
+	hash, err := funbiz.ParseHash(proctest.DemoHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := funbiz.NewClient(funbiz.Config{BaseURL: e.shop.Sandbox.APIURL(), ShopNo: proctest.DemoShopNo, Hash: hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := fmt.Sprintf("X%d", time.Now().UnixNano()%1e12)
+	res, err := client.OrderCreate(ctx, &funbiz.OrderCreateParams{OrderNo: stranger, Amount: 321, PayType: funbiz.PayTypeATM,
+		PrdtName: "not ours", ATM: &funbiz.ATMParams{ExpireDate: funbiz.FormatDate(time.Now().AddDate(0, 0, 3))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.shop.Sandbox.Transfer(ctx, res.ATM.AtmPayNo, 321); err != nil {
+		t.Fatal(err)
+	}
+
+	a := e.newTab(t, s, "")
+	a.logIn(e.app.URL, e.admin, "/admin/reports")
+	a.shot("reports")
+	today := time.Now().In(funbiz.Taipei).Format(time.DateOnly)
+	a.do("choose today", chromedp.SetValue(chromedp.ID("day"), today))
+	a.clickNav("run the report", "#run", 200)
+	a.waitFor("the report", `location.pathname.startsWith("/admin/reports/") && document.querySelector("#report")`)
+	if n, _ := eval[int](a, fmt.Sprintf(`document.querySelectorAll('#report tr[data-no=%s][data-verdict=missing_shop]').length`, jsString(stranger))); n != 1 {
+		a.fatalf("the bank's order %s is not missing in the shop:\n%s", stranger, a.text("#report"))
+	}
+	if n, _ := eval[int](a, `document.querySelectorAll('#report tr[data-verdict=matched]').length`); n < 1 {
+		a.fatalf("nothing matched:\n%s", a.text("#report"))
+	}
+	if n, _ := eval[int](a, `document.querySelectorAll('#report tr[data-verdict=differs], #report tr[data-verdict=missing_bank]').length`); n != 0 {
+		a.fatalf("differences in our own books:\n%s", a.text("#report"))
+	}
+	a.shot("report")
+
+	// Download the CSV as a browser does.
+	dir := t.TempDir()
+	bctx := chromedp.FromContext(a.ctx)
+	a.do("allow downloads", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, BrowserContextID: bctx.BrowserContextID, DownloadPath: dir,
+		})
+		return err
+	}))
+	a.click("download the CSV", "#csv")
+	var file string
+	deadline := time.Now().Add(waitTimeout)
+	for file == "" {
+		matches, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+		if len(matches) == 1 {
+			file = matches[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			a.fatalf("no CSV downloaded into %s", dir)
+		}
+		time.Sleep(pollEvery)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := string(raw)
+	if !strings.HasPrefix(csv, "\uFEFF結果,原因,訂單編號") || !strings.Contains(csv, stranger+",ATM轉帳,0,0,,321,0,") || !strings.Contains(csv, "商店沒有") {
+		t.Fatalf("the CSV %s:\n%s", filepath.Base(file), csv)
+	}
+	if !regexp.MustCompile(`^reconciliation-\d{8}-\d+\.csv$`).MatchString(filepath.Base(file)) {
+		t.Errorf("CSV file name %q", filepath.Base(file))
+	}
+
+	a.clickNav("back to the reports", `main a[href="/admin/reports"]`, 200)
+	a.waitFor("the report in the list", `document.querySelector("#reports tr[data-report]")`)
+	a.shot("reports-listed")
+}
+
+// adminJobs: while the bank fails, a confirmation job fails and waits to
+// retry; the admin sees it with its error, and once the bank is back, the
+// retry button runs it at once.
+func adminJobs(t *testing.T, e *adminEnv, s *shots) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	bank := e.shop.Sandbox
+	if err := bank.Chaos(ctx, map[string]any{"API": "500", "Count": 1000}); err != nil {
+		t.Fatal(err)
+	}
+	defer bank.Chaos(context.WithoutCancel(ctx), map[string]any{"Clear": true})
+	token := randomToken()
+	if status, body, err := proctest.Notify(ctx, e.app.URL, token); err != nil || body != proctest.Ack {
+		t.Fatalf("notification: %d %q %v", status, body, err)
+	}
+
+	a := e.newTab(t, s, "")
+	a.logIn(e.app.URL, e.admin, "/admin/jobs")
+	a.shot("jobs")
+	// Three failed attempts: the next is 8 s away, so the retry button, not
+	// the schedule, is what runs it.
+	row := `document.querySelector('#jobs tr[data-kind=confirm_paytoken]')`
+	a.reloadUntil("the confirmation failing a third time", e.app.URL+"/admin/jobs?state=retryable",
+		row+` && parseInt(`+row+`.children[3].innerText, 10) >= 3`)
+	if !strings.Contains(a.text("#jobs"), "500") {
+		a.fatalf("the job's error does not show the bank's 500:\n%s", a.text("#jobs"))
+	}
+	id, err := eval[string](a, row+`.dataset.job`)
+	if err != nil {
+		a.fatalf("the job's id: %v", err)
+	}
+	a.shot("jobs-retryable")
+
+	if err := bank.Chaos(ctx, map[string]any{"Clear": true}); err != nil {
+		t.Fatal(err)
+	}
+	a.clickNav("retry the job", fmt.Sprintf(`#jobs tr[data-job="%s"] button.retry`, id), 200)
+	a.reloadUntil("the job completed", e.app.URL+"/admin/jobs?state=completed", fmt.Sprintf(`document.querySelector('#jobs tr[data-job="%s"]')`, id))
+	a.shot("jobs-completed")
+
+	// The PayToken log shows what confirming it did: the bank does not
+	// know this token.
+	a.open(e.app.URL+"/admin/paytokens?q="+token[:16], 200)
+	if got := a.text("#tokens tbody"); !strings.Contains(got, token) || !strings.Contains(got, "銀行不認得這個 PayToken") {
+		a.fatalf("the PayToken log: %s", got)
+	}
+	a.shot("paytokens")
+}
+
+// adminLanguage: the back office speaks English after the switch, on
+// every page, and Chinese again after switching back.
+func adminLanguage(t *testing.T, e *adminEnv, s *shots) {
+	a := e.newTab(t, s, "")
+	a.logIn(e.app.URL, e.admin, "/admin/orders")
+	if got := a.text("h1"); got != "所有訂單" {
+		a.fatalf("zh-TW title %q", got)
+	}
+	a.shot("orders-zh")
+	a.clickNav("switch to English", `#admin-nav a[href^="/lang/en"]`, 200)
+	a.waitFor("the order list in English", `location.pathname === "/admin/orders" && document.documentElement.lang === "en"`)
+	if got := a.text("h1"); got != "All orders" {
+		a.fatalf("English title %q", got)
+	}
+	a.shot("orders-en")
+	for _, p := range []struct{ path, h1, name string }{
+		{"/admin/jobs", "Job queue", "jobs-en"},
+		{"/admin/reports", "Reconciliation reports", "reports-en"},
+		{"/admin/paytokens", "PayToken log", "paytokens-en"},
+	} {
+		a.clickNav("open "+p.path, fmt.Sprintf(`#admin-nav a[href="%s"]`, p.path), 200)
+		if got := a.text("h1"); got != p.h1 {
+			a.fatalf("%s: title %q, want %q", p.path, got, p.h1)
+		}
+		a.shot(p.name)
+	}
+	a.clickNav("open the orders", `#admin-nav a[href="/admin/orders"]`, 200)
+	a.clickNav("open the newest order", `#orders tbody tr a`, 200)
+	a.waitFor("an order page in English", `document.querySelector("#ours .card-header")?.innerText === "Our record"`)
+	a.shot("order-en")
+	a.clickNav("switch back to Chinese", `#admin-nav a[href^="/lang/zh-TW"]`, 200)
+	a.waitFor("the order page in zh-TW", `document.documentElement.lang === "zh-TW" && document.querySelector("#ours .card-header")?.innerText === "商店的紀錄"`)
+	a.shot("order-zh")
+	if _, err := url.Parse(a.location()); err != nil {
+		t.Fatal(err)
+	}
+}
