@@ -391,6 +391,16 @@ func (d dailyAt) Next(t time.Time) time.Time {
 	return next
 }
 
+// dailyReportJob is the daily report's job: the day before, in Taiwan
+// time. It is unique by its day (its only argument), which is stronger
+// than unique by period: a second leader, a restart or a late run never
+// makes a second scheduled report of one day, while the first job's row is
+// kept (River keeps finished jobs a day).
+func (s *Service) dailyReportJob() (river.JobArgs, *river.InsertOpts) {
+	day := funbiz.FormatDate(s.now().In(funbiz.Taipei).AddDate(0, 0, -1))
+	return ReportArgs{Day: day}, &river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // backOfficeJobs adds the back office's workers and periodic jobs to the
 // queue's configuration: the daily reconciliation report and the resolver
 // of operations whose bank answer was lost.
@@ -398,15 +408,7 @@ func (s *Service) backOfficeJobs(workers *river.Workers, rc *river.Config) {
 	river.AddWorker(workers, &reportWorker{s: s})
 	river.AddWorker(workers, &resolveOpsWorker{s: s})
 	rc.PeriodicJobs = append(rc.PeriodicJobs,
-		river.NewPeriodicJob(dailyAt{ReportHour},
-			// The job is unique by its day: a second leader, a restart or
-			// a late run never makes a second scheduled report of a day
-			// (while the first job's row is kept, a day after it ran).
-			func() (river.JobArgs, *river.InsertOpts) {
-				day := funbiz.FormatDate(s.now().In(funbiz.Taipei).AddDate(0, 0, -1))
-				return ReportArgs{Day: day}, &river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-			},
-			&river.PeriodicJobOpts{ID: "daily-report"}),
+		river.NewPeriodicJob(dailyAt{ReportHour}, s.dailyReportJob, &river.PeriodicJobOpts{ID: "daily-report"}),
 		river.NewPeriodicJob(river.PeriodicInterval(staleAfter),
 			func() (river.JobArgs, *river.InsertOpts) {
 				return ResolveOpsArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: staleAfter}}
