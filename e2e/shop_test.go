@@ -59,8 +59,12 @@ func (b *tab) signUp(shop, email string) {
 // there, as a person would.
 func (b *tab) fillInput(id, value string) {
 	b.t.Helper()
+	// Cleared through the value property, not the attribute: chromedp's
+	// Clear sets the attribute, and the DOM event that follows races (in
+	// chromedp v0.23) with SendKeys reading the node's attributes, which
+	// the race detector reports.
 	b.do("type into #"+id,
-		chromedp.Clear(chromedp.ID(id)), // the forms are fresh pages: the value is the attribute
+		chromedp.SetValue(chromedp.ID(id), ""),
 		chromedp.SendKeys(chromedp.ID(id), value))
 	if got, err := eval[string](b, fmt.Sprintf(`document.getElementById(%s).value`, jsString(id))); err != nil || got != value {
 		b.fatalf("#%s holds %q after typing %q (%v)", id, got, value, err)
