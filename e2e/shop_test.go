@@ -62,10 +62,12 @@ func (b *tab) fillInput(id, value string) {
 	// Cleared through the value property, not the attribute: chromedp's
 	// Clear sets the attribute, and the DOM event that follows races (in
 	// chromedp v0.23) with SendKeys reading the node's attributes, which
-	// the race detector reports.
-	b.do("type into #"+id,
-		chromedp.SetValue(chromedp.ID(id), ""),
-		chromedp.SendKeys(chromedp.ID(id), value))
+	// the race detector reports. (chromedp.SetValue cannot set "".)
+	b.do("find #"+id, chromedp.WaitReady(chromedp.ID(id)))
+	if _, err := eval[bool](b, fmt.Sprintf(`(e => (e.value = "", true))(document.getElementById(%s))`, jsString(id))); err != nil {
+		b.fatalf("clearing #%s: %v", id, err)
+	}
+	b.do("type into #"+id, chromedp.SendKeys(chromedp.ID(id), value))
 	if got, err := eval[string](b, fmt.Sprintf(`document.getElementById(%s).value`, jsString(id))); err != nil || got != value {
 		b.fatalf("#%s holds %q after typing %q (%v)", id, got, value, err)
 	}

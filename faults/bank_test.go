@@ -1,0 +1,172 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/storage/storagetest"
+)
+
+// The bank answers OrderPayQuery with 5xx, hangs, or sends garbage. Every
+// confirmation gives up within its bound, leaves no goroutine behind, and
+// the order stays waiting; once the bank answers, it is paid.
+//
+// It does not run in parallel with other tests: it counts the goroutines
+// of the whole test process.
+func TestPayQueryFaults(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := newRig(t, db, rigConfig{bankTimeout: 500 * time.Millisecond, returnWait: time.Second, insertOnly: true})
+		ctx := context.Background()
+		o := r.checkout("pq-faults", shop.PayCard)
+		res, err := r.sb.PayCard(sandbox.DemoShopNo, o.No, sandbox.OutcomeSuccess, sandbox.Card{Left: "400022", Right: "1111", Exp: "1230"}, "faults")
+		mustT(t, err)
+		n := funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: res.PayToken}
+
+		// One good call first, so that the connections the client keeps
+		// are counted in the baseline.
+		warm, err := r.pay.RecordCallback(ctx, funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: "abc123"}, "notify", 0)
+		mustT(t, err)
+		_, err = r.pay.ConfirmToken(ctx, warm.ID)
+		mustT(t, err)
+		baseline := goroutines(r)
+
+		for _, mode := range []string{"500", "hang", "garbage"} {
+			r.chaos(sandbox.ChaosInput{API: mode, Count: 1000})
+			pt, err := r.pay.RecordCallback(ctx, n, "notify", 0)
+			mustT(t, err)
+
+			// A job's confirmation: bounded by its context.
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			start := time.Now()
+			_, err = r.pay.ConfirmToken(cctx, pt.ID)
+			took := time.Since(start)
+			cancel()
+			if !shop.IsCode(err, shop.Unavailable) {
+				t.Errorf("%s: ConfirmToken = %v, want Unavailable", mode, err)
+			}
+			if took > 3*time.Second+500*time.Millisecond {
+				t.Errorf("%s: ConfirmToken took %s, bound 3s", mode, took)
+			}
+
+			// The browser's return: bounded by ReturnWait, then the waiting
+			// page.
+			start = time.Now()
+			back, err := r.pay.Return(ctx, n)
+			took2 := time.Since(start)
+			if err != nil || !back.ProcessedAt.IsZero() {
+				t.Errorf("%s: Return = %+v, %v; want recorded, unprocessed", mode, back, err)
+			}
+			if took2 > time.Second+500*time.Millisecond {
+				t.Errorf("%s: Return took %s, bound 1s", mode, took2)
+			}
+			if got, _ := db.OrderByNo(ctx, o.No); got.Status != shop.StatusWaiting {
+				t.Fatalf("%s: order became %s while the bank could not say", mode, got.Status)
+			}
+			r.chaos(sandbox.ChaosInput{Clear: true})
+			after := goroutines(r)
+			t.Logf("%s: ConfirmToken gave up after %s, Return after %s; goroutines %d before, %d after",
+				mode, took.Round(time.Millisecond), took2.Round(time.Millisecond), baseline, after)
+			if after > baseline {
+				t.Errorf("%s: %d goroutines left behind:\n%s", mode, after-baseline, stacks())
+			}
+		}
+
+		// The bank answers again: the same delivery is confirmed, once.
+		pt, err := r.pay.RecordCallback(ctx, n, "notify", 0)
+		mustT(t, err)
+		done, err := r.pay.ConfirmToken(ctx, pt.ID)
+		if err != nil || done.OrderNo != o.No {
+			t.Fatalf("confirm after the faults: %+v %v", done, err)
+		}
+		got, _ := db.OrderByNo(ctx, o.No)
+		evs, _ := db.Events(ctx, got.ID)
+		if got.Status != shop.StatusPaid || len(evs) != 1 {
+			t.Fatalf("after the bank answered: %s, %d events", got.Status, len(evs))
+		}
+		r.converge(5 * time.Second)
+	})
+}
+
+// goroutines counts this process's goroutines once the transient ones
+// (closing connections, finishing handlers) are gone: the lowest count
+// seen within a second.
+func goroutines(r *rig) int {
+	r.bankHC.CloseIdleConnections()
+	low := runtime.NumGoroutine()
+	for range 20 {
+		time.Sleep(50 * time.Millisecond)
+		r.bankHC.CloseIdleConnections()
+		low = min(low, runtime.NumGoroutine())
+	}
+	return low
+}
+
+func stacks() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+// OrderCreate times out (the bank made the order, the answer was lost),
+// or fails (the bank made nothing): however many sweeps run at once, every
+// shop order ends up as exactly one bank order.
+func TestCreateTimeoutOneBankOrder(t *testing.T) {
+	t.Parallel()
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := newRig(t, db, rigConfig{bankTimeout: 300 * time.Millisecond, insertOnly: true})
+		ctx := context.Background()
+		var orders []*shop.Order
+		for i, mode := range []string{"hang", "hang", "hang", "500", "500", "garbage", "garbage"} {
+			r.chaos(sandbox.ChaosInput{API: mode, Count: 1})
+			pt := shop.PayATM
+			if i%2 == 1 {
+				pt = shop.PayCard
+			}
+			o := r.checkout(fmt.Sprintf("create-%d", i), pt)
+			if o.Bank.State != shop.BankUnknown {
+				t.Fatalf("%s: bank state %s after a failed OrderCreate", mode, o.Bank.State)
+			}
+			orders = append(orders, o)
+		}
+		r.chaos(sandbox.ChaosInput{Clear: true})
+		r.later(11 * time.Minute)
+		// Four sweeps at once, three times over.
+		for range 3 {
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					if _, err := r.pay.Sweep(ctx); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			r.later(11 * time.Minute)
+		}
+		for _, o := range orders {
+			got, err := db.OrderByNo(ctx, o.No)
+			mustT(t, err)
+			if got.Bank.State != shop.BankCreated || (got.Bank.AtmPayNo == "" && got.Bank.CardPayURL == "") {
+				t.Errorf("%s: after the sweeps %+v", o.No, got.Bank)
+			}
+		}
+		for _, ref := range r.sb.Refusals() {
+			if strings.Contains(ref.Description, sandbox.CodeDuplicateOrder.Code) {
+				t.Errorf("a second OrderCreate for one order: %s", ref.Description)
+			}
+		}
+		res := r.converge(5 * time.Second)
+		if res.Orders != len(orders) {
+			t.Fatalf("%d orders audited, want %d", res.Orders, len(orders))
+		}
+		t.Logf("%d orders whose OrderCreate timed out or failed; 12 sweeps, 4 at a time: %d bank orders, one each", len(orders), res.Orders)
+	})
+}

@@ -1,0 +1,250 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sinopay/sinopay/internal/audit"
+	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/storage/storagetest"
+)
+
+// fastEnv makes the shop's background work fast enough for a test: the
+// sweep every half second, orders checked with the bank after a second
+// without news, a job stuck for a second rescued, and no rate limit on
+// confirmations (the tests that want one set it).
+var fastEnv = []string{
+	"SINOPAY_SWEEP_EVERY=1s",
+	"SINOPAY_CHECK_AFTER=1s",
+	"SINOPAY_RESCUE_AFTER=1s",
+	"SINOPAY_CONFIRM_RATE=off",
+}
+
+// dbKinds are the databases every process test runs on.
+var dbKinds = []string{"sqlite", "postgres"}
+
+// dbTarget is a fresh database for a shop: a SQLite file, or a new
+// PostgreSQL database (skipped without a server, a failure in CI).
+func dbTarget(t *testing.T, kind string) string {
+	t.Helper()
+	if kind == "postgres" {
+		return storagetest.PostgresURL(t)
+	}
+	return filepath.Join(t.TempDir(), "shop.db")
+}
+
+// world is a bank sandbox process and a shop process using it, with the
+// test's own connection to the shop's database for the audit.
+type world struct {
+	t    *testing.T
+	bank proctest.SandboxAPI // the bank's control API
+	shop *proctest.Shop
+	opts proctest.ShopOptions // to start the shop again in the same place
+	db   *storage.DB
+}
+
+// newWorld starts a sandbox (with sandboxArgs) and a shop on a fresh
+// database of kind, with fastEnv plus env.
+func newWorld(t *testing.T, kind string, sandboxArgs []string, env ...string) *world {
+	t.Helper()
+	w := &world{t: t}
+	sb := startSandbox(t, sandboxArgs...)
+	w.bank = sb.SandboxAPI
+	target := dbTarget(t, kind)
+	w.opts = proctest.ShopOptions{
+		Name: "shop (" + kind + ")",
+		DB:   target,
+		Bank: sb,
+		Env:  append(append([]string{}, fastEnv...), env...),
+		Args: []string{"--log-level", "debug"},
+	}
+	w.shop = w.start(nil)
+	w.opts = w.shop.Options
+	w.openDB(target)
+	return w
+}
+
+// startSandbox starts a sandbox process with args, whose output the log
+// scan reads.
+func startSandbox(t *testing.T, args ...string) *proctest.Sandbox {
+	t.Helper()
+	sb := proctest.StartSandbox(t, proctest.SandboxOptions{Args: args})
+	logs.watch(sb.Proc, true)
+	return sb
+}
+
+// openDB opens the shop's database for the audit.
+func (w *world) openDB(target string) {
+	w.t.Helper()
+	db, err := storage.Open(context.Background(), target)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.t.Cleanup(func() { db.Close() })
+	w.db = db
+}
+
+// eventCount is the number of payment events in the shop.
+func (w *world) eventCount(ctx context.Context) int {
+	w.t.Helper()
+	var n int
+	if err := w.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_events`).Scan(&n); err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// start starts the shop in its place with extra environment.
+func (w *world) start(extraEnv []string) *proctest.Shop {
+	w.t.Helper()
+	s, err := w.tryStart(extraEnv)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return s
+}
+
+// tryStart is start for a shop that may die while starting.
+func (w *world) tryStart(extraEnv []string) (*proctest.Shop, error) {
+	o := w.opts
+	o.Env = append(append([]string{}, o.Env...), extraEnv...)
+	s, err := proctest.TryStartShop(w.t, o)
+	if err != nil {
+		logStart(err)
+		return nil, err
+	}
+	logs.watch(s.Proc, false)
+	w.shop = s
+	return s, nil
+}
+
+// restart stops the shop gracefully and starts it again with extraEnv.
+func (w *world) restart(extraEnv ...string) *proctest.Shop {
+	w.t.Helper()
+	w.shop.Stop()
+	return w.start(extraEnv)
+}
+
+// expireLeader ends the job queue leadership of a killed shop. Its lease
+// would run out by itself 15 s later; a crash test does not wait for it,
+// and the next shop takes over the periodic sweep and the rescue of stuck
+// jobs at once.
+func (w *world) expireLeader() {
+	w.t.Helper()
+	if _, err := w.db.SQL.Exec(`DELETE FROM river_leader`); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// shopOrders reads every order of the shop from its database, with its
+// transitions to paid.
+func (w *world) shopOrders(ctx context.Context) ([]audit.ShopOrder, error) {
+	rows, err := w.db.SQL.QueryContext(ctx, `SELECT o.order_no, o.amount, o.status,
+		(SELECT COUNT(*) FROM payment_events e WHERE e.order_id = o.id AND e.to_status = 'S'),
+		COALESCE((SELECT MAX(e.amount) FROM payment_events e WHERE e.order_id = o.id AND e.to_status = 'S'), 0)
+		FROM orders o ORDER BY o.id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []audit.ShopOrder
+	for rows.Next() {
+		var o audit.ShopOrder
+		if err := rows.Scan(&o.No, &o.Amount, &o.Status, &o.PaidEvents, &o.PaidAmount); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// killed reports whether the shop has died by a signal (-1): the suite
+// sends none but the crash points' SIGKILL, and Stop's SIGTERM ends the
+// shop with exit code 0.
+func (w *world) killed() bool {
+	code, exited := w.shop.ExitCode()
+	return exited && code == -1
+}
+
+type bankPayment struct {
+	OrderNo, Status, APType string
+	Amount                  int64
+}
+
+// audit compares every order of the shop with every order and payment of
+// its sandbox, both ways.
+func (w *world) audit(ctx context.Context) (audit.Result, error) {
+	shop, err := w.shopOrders(ctx)
+	if err != nil {
+		return audit.Result{}, fmt.Errorf("shop's orders: %w", err)
+	}
+	orders, err := w.bank.Orders(ctx, "")
+	if err != nil {
+		return audit.Result{}, fmt.Errorf("bank's orders: %w", err)
+	}
+	var pays []bankPayment
+	if err := w.bank.Get(ctx, "/_sandbox/payments", &pays); err != nil {
+		return audit.Result{}, fmt.Errorf("bank's payments: %w", err)
+	}
+	var bo []audit.BankOrder
+	for _, o := range orders {
+		bo = append(bo, audit.BankOrder{OrderNo: o.OrderNo, Amount: o.Amount})
+	}
+	var bp []audit.BankPayment
+	for _, p := range pays {
+		bp = append(bp, audit.BankPayment{OrderNo: p.OrderNo, Amount: p.Amount, Status: p.Status, APType: p.APType})
+	}
+	return audit.Compare(shop, bo, bp, audit.Options{BankSide: true}), nil
+}
+
+// quiet waits until the bank has no notification left to send, so that
+// nothing from before reaches the next shop.
+func (w *world) quiet(limit time.Duration) {
+	w.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ds, err := w.bank.Deliveries(context.Background())
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		pending := 0
+		for _, d := range ds {
+			if d.State == "pending" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("the bank still has %d notifications to send after %s", pending, limit)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// converge waits until the audit passes, and fails the test with the
+// differences when it does not within limit.
+func (w *world) converge(limit time.Duration) audit.Result {
+	w.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(limit)
+	for {
+		r, err := w.audit(ctx)
+		if err == nil && r.OK() {
+			return r
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				w.t.Fatalf("audit: %v", err)
+			}
+			w.t.Fatalf("not converged after %s: %d orders, %d differences:\n  %s", limit, r.Orders, len(r.Problems), strings.Join(r.Problems, "\n  "))
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+}
