@@ -261,6 +261,14 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	// The banner comes before the first request is answered, so whoever
+	// waits for /healthz finds it printed.
+	fmt.Fprintf(stdout, "shop:    %s  (database %s)\n", c.BaseURL, db.Where)
+	if c.SandboxAddr != "" {
+		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (bank API %s, demo shop %s)\n", c.SandboxAddr, c.BankURL, c.ShopNo)
+	} else {
+		fmt.Fprintf(stdout, "bank:    %s  (shop %s)\n", c.BankURL, c.ShopNo)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(shopLn) }()
 	var metricsSrv *http.Server
@@ -271,13 +279,6 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		go metricsSrv.Serve(metricsLn)
 	}
 	go cleanSessions(jobsCtx, db, log)
-
-	fmt.Fprintf(stdout, "shop:    %s  (database %s)\n", c.BaseURL, db.Where)
-	if c.SandboxAddr != "" {
-		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (bank API %s, demo shop %s)\n", c.SandboxAddr, c.BankURL, c.ShopNo)
-	} else {
-		fmt.Fprintf(stdout, "bank:    %s  (shop %s)\n", c.BankURL, c.ShopNo)
-	}
 
 	select {
 	case <-ctx.Done():
