@@ -506,23 +506,36 @@ func stepErr(step string, resp *http.Response, err error) error {
 func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 	fmt.Fprintf(l.progress, "loadtest: %d customers for %s against %s (sandbox %s); ATM %.0f%%, card declined first %.0f%%, notification sent twice %.0f%%\n",
 		l.c.concurrency, l.c.duration, l.c.shop, l.c.sandbox, 100*l.c.atmShare, 100*l.c.declineShare, 100*l.c.dupShare)
-	runCtx, cancel := context.WithTimeout(ctx, l.c.duration)
-	defer cancel()
-	start := time.Now()
-	stopProgress := l.showProgress(runCtx, start)
+	// Customers sign up before the clock starts: a sign-up hashes a
+	// password, and would otherwise eat into a short run's purchases.
+	custs := make([]*customer, l.c.concurrency)
 	var wg sync.WaitGroup
 	failed := &l.failed
-	for i := range l.c.concurrency {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := mrand.New(mrand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+	turns := make(chan struct{}, 4)
+	for i := range custs {
+		wg.Go(func() {
+			turns <- struct{}{}
+			defer func() { <-turns }()
 			c, err := l.newCustomer(ctx)
 			if err != nil {
 				l.st.fail("signup", err)
 				failed.Add(1)
 				return
 			}
+			custs[i] = c
+		})
+	}
+	wg.Wait()
+	runCtx, cancel := context.WithTimeout(ctx, l.c.duration)
+	defer cancel()
+	start := time.Now()
+	stopProgress := l.showProgress(runCtx, start)
+	for i, c := range custs {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			r := mrand.New(mrand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
 			for runCtx.Err() == nil {
 				// A started purchase finishes even after the run's end, so the
 				// audit sees whole purchases.
@@ -533,7 +546,7 @@ func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 				}
 				l.done.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	stopProgress()
@@ -542,6 +555,10 @@ func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 		float64(l.done.Load())/elapsed.Seconds(), failed.Load())
 	l.st.print(stdout, elapsed)
 	ok := l.audit(ctx, stdout)
+	if l.done.Load() == 0 {
+		fmt.Fprintln(stdout, "no purchase was completed: nothing was measured")
+		return 1
+	}
 	if !ok || failed.Load() > 0 {
 		return 1
 	}
