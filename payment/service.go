@@ -58,7 +58,7 @@ type Config struct {
 	// so a live job is never rescued. Crash tests shorten it.
 	RescueAfter time.Duration
 	// ConfirmRate and ConfirmBurst bound how many OrderPayQuery calls
-	// confirmations make, per second and at once [20/s, 40]: anyone can
+	// confirmations make, per second and at once [50/s, 100]: anyone can
 	// post a callback, so forged PayTokens must not turn into as many bank
 	// calls. A negative rate means no limit. The limit is per instance.
 	ConfirmRate  float64
@@ -97,10 +97,10 @@ func (c *Config) defaults() {
 		c.RescueAfter = 2 * time.Minute
 	}
 	if c.ConfirmRate == 0 {
-		c.ConfirmRate = 20
+		c.ConfirmRate = 50
 	}
 	if c.ConfirmBurst == 0 {
-		c.ConfirmBurst = 40
+		c.ConfirmBurst = 100
 	}
 }
 
@@ -440,6 +440,14 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	}
 	if !pt.ProcessedAt.IsZero() {
 		return pt, nil
+	}
+	// The same PayToken delivered again (the notification after the return,
+	// a resend) needs no second bank call: the first confirmation already
+	// applied the bank's answer, and a PayToken's answer never changes.
+	if twin, found, err := s.db.ProcessedTwin(ctx, pt.Token, pt.ID); err != nil {
+		return nil, err
+	} else if found {
+		return s.mark(ctx, pt, twin.OrderNo, twin.Outcome+" (as "+twin.Ref+")")
 	}
 	if err := turn(ctx); err != nil {
 		return nil, err

@@ -87,6 +87,10 @@ type SweepResult struct {
 	Checked, Changed, Failed int
 }
 
+// creatingGrace is how long an order may stay "creating" before the sweep
+// treats its OrderCreate as lost: well past the 35 s bound of the call.
+const creatingGrace = 2 * time.Minute
+
 // sweepBatch bounds one sweep; the rest wait for the next run.
 const sweepBatch = 200
 
@@ -146,6 +150,13 @@ func (s *Service) ExpireATM(ctx context.Context) (SweepResult, error) {
 // CheckOrder asks the bank about one order and applies what it says. It
 // reports whether the order's status changed.
 func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source string) (bool, error) {
+	// An order still being created may have its OrderCreate in flight (up
+	// to 35 s): asking now could find it absent and create it a second
+	// time. Only an order stuck there well past that bound (its process
+	// died mid-call) is looked at.
+	if o.Bank.State == shop.BankCreating && s.now().Sub(o.UpdatedAt) < creatingGrace {
+		return false, nil
+	}
 	info, found, err := s.bank.FindOrder(ctx, o.No)
 	if err != nil {
 		return false, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "asking the bank about %s", o.No)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"time"
 )
 
@@ -93,4 +94,18 @@ func (db *DB) PayTokens(ctx context.Context, orderNo string, limit int) ([]*PayT
 		out = append(out, pt)
 	}
 	return out, mapErr(rows.Err(), "PayTokens")
+}
+
+// ProcessedTwin finds an already processed delivery of the same PayToken
+// other than id; found is false when there is none.
+func (db *DB) ProcessedTwin(ctx context.Context, token string, id int64) (twin *PayToken, found bool, err error) {
+	pt, err := scanToken(db.SQL.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM pay_tokens
+		WHERE pay_token = $1 AND id <> $2 AND processed_at <> 0 ORDER BY id LIMIT 1`, token, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, mapErr(err, "PayToken")
+	}
+	return pt, true, nil
 }
