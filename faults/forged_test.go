@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -71,7 +72,8 @@ func (c *bankCounter) payQueries(from, to time.Time) int {
 	return n
 }
 
-// The shop's default limit on confirmations.
+// The limit on confirmations the shop under test runs with, set
+// explicitly so the bound checked here does not follow the defaults.
 const (
 	confirmRate  = 20 // per second
 	confirmBurst = 40
@@ -85,13 +87,14 @@ func TestForgedTokens(t *testing.T) {
 	t.Parallel()
 	bank := startSandbox(t)
 	counter := newBankCounter(t, bank.URL)
-	// The shop with its default confirmation limit, calling the bank
+	// The shop with a known confirmation limit, calling the bank
 	// through the counter.
 	w := &world{t: t, bank: bank.SandboxAPI}
 	target := dbTarget(t, "sqlite")
 	w.opts = proctest.ShopOptions{Name: "shop (forged)", DB: target,
 		Args: []string{"--sandbox-addr", "off"},
 		Env: []string{"SINOPAY_SWEEP_EVERY=1m", "SINOPAY_CHECK_AFTER=10m",
+			fmt.Sprintf("SINOPAY_CONFIRM_RATE=%d", confirmRate), fmt.Sprintf("SINOPAY_CONFIRM_BURST=%d", confirmBurst),
 			"SINOPAY_FUNBIZ_URL=" + counter.srv.URL + "/QPay.WebAPI/api",
 			"SINOPAY_SHOP_NO=" + proctest.DemoShopNo, "SINOPAY_HASH=" + proctest.DemoHash}}
 	w.start(nil)

@@ -307,6 +307,17 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 			b.CardExpiresAt = now.Add(time.Duration(s.cfg.CardExpMinutes) * time.Minute)
 		}
 	case errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid):
+		// The bank keeps OrderNo unique, so a refusal may mean another
+		// request (a sweep on another instance, say) created this very order
+		// first. Only an order the bank does not have is refused.
+		if info, found, ferr := s.bank.FindOrder(ctx, o.No); ferr == nil && found {
+			b = s.bankOrderFrom(o, info)
+			if b.ExpireDate == "" {
+				b.ExpireDate = expireDate
+			}
+			s.log.Info("order already at the bank; adopting it", "order", o.No)
+			break
+		}
 		b.State = shop.BankRefused
 		b.Error = bankErrorText(err)
 		s.log.Warn("bank refused an order", "order", o.No, "error", err)

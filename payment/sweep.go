@@ -87,10 +87,6 @@ type SweepResult struct {
 	Checked, Changed, Failed int
 }
 
-// creatingGrace is how long an order may stay "creating" before the sweep
-// treats its OrderCreate as lost: well past the 35 s bound of the call.
-const creatingGrace = 2 * time.Minute
-
 // sweepBatch bounds one sweep; the rest wait for the next run.
 const sweepBatch = 200
 
@@ -150,13 +146,6 @@ func (s *Service) ExpireATM(ctx context.Context) (SweepResult, error) {
 // CheckOrder asks the bank about one order and applies what it says. It
 // reports whether the order's status changed.
 func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source string) (bool, error) {
-	// An order still being created may have its OrderCreate in flight (up
-	// to 35 s): asking now could find it absent and create it a second
-	// time. Only an order stuck there well past that bound (its process
-	// died mid-call) is looked at.
-	if o.Bank.State == shop.BankCreating && s.now().Sub(o.UpdatedAt) < creatingGrace {
-		return false, nil
-	}
 	info, found, err := s.bank.FindOrder(ctx, o.No)
 	if err != nil {
 		return false, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "asking the bank about %s", o.No)
@@ -172,16 +161,7 @@ func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source string) 
 			s.log.Info("order never reached the bank; creating it now", "order", o.No)
 			return false, s.createAtBank(ctx, o)
 		}
-		b := shop.BankOrder{State: shop.BankCreated, TSNo: info.TSNo, ExpireDate: o.Bank.ExpireDate}
-		if info.ATM != nil {
-			b.AtmPayNo, b.WebAtmURL, b.OtpURL = info.ATM.AtmPayNo, info.ATM.WebAtmURL, info.ATM.OtpURL
-		}
-		if info.Card != nil {
-			b.CardPayURL = info.Card.CardPayURL
-		}
-		if len(info.ExpireDate) >= 8 && o.PayType == shop.PayATM {
-			b.ExpireDate = info.ExpireDate[:8]
-		}
+		b := s.bankOrderFrom(o, info)
 		if err := s.db.SetBank(ctx, o.ID, b, s.now()); err != nil {
 			return false, err
 		}
@@ -218,4 +198,21 @@ func (s *Service) eventFor(o *shop.Order, info funbiz.OrderInfo) (shop.Event, st
 		return shop.EventExpired, "unpaid after " + o.Bank.ExpireDate
 	}
 	return "", ""
+}
+
+// bankOrderFrom is the bank's side of an order as OrderQuery reports it,
+// for an order whose OrderCreate answer we never read.
+func (s *Service) bankOrderFrom(o *shop.Order, info funbiz.OrderInfo) shop.BankOrder {
+	b := shop.BankOrder{State: shop.BankCreated, TSNo: info.TSNo, ExpireDate: o.Bank.ExpireDate}
+	if info.ATM != nil {
+		b.AtmPayNo, b.WebAtmURL, b.OtpURL = info.ATM.AtmPayNo, info.ATM.WebAtmURL, info.ATM.OtpURL
+	}
+	if info.Card != nil {
+		b.CardPayURL = info.Card.CardPayURL
+		b.CardExpiresAt = o.CreatedAt.Add(time.Duration(s.cfg.CardExpMinutes) * time.Minute)
+	}
+	if len(info.ExpireDate) >= 8 && o.PayType == shop.PayATM {
+		b.ExpireDate = info.ExpireDate[:8]
+	}
+	return b
 }
