@@ -212,7 +212,17 @@ func (k *Keys) decryptInto(dst []byte, nonce string, hexMessage string) ([]byte,
 	}
 	var iv [16]byte
 	ivFor(nonce, &iv)
-	cipher.NewCBCDecrypter(k.block, iv[:]).CryptBlocks(buf, buf)
+	// CBC by hand, last block first, so each block's predecessor is still
+	// ciphertext when it is needed; no allocation, unlike cipher's decrypter.
+	for i := len(buf) - aes.BlockSize; i >= 0; i -= aes.BlockSize {
+		blk := buf[i : i+aes.BlockSize]
+		k.block.Decrypt(blk, blk)
+		if i == 0 {
+			subtle.XORBytes(blk, blk, iv[:])
+		} else {
+			subtle.XORBytes(blk, blk, buf[i-aes.BlockSize:i])
+		}
+	}
 	pad := int(buf[len(buf)-1])
 	if pad == 0 || pad > aes.BlockSize {
 		return nil, errors.New("message has bad PKCS#7 padding (wrong key, nonce or ciphertext)")
@@ -262,14 +272,11 @@ func (k *Keys) Sign(nonce string, message []byte) (string, error) {
 }
 
 func (k *Keys) signMembers(nonce string, members []member) string {
-	h := sha256.New()
 	var scratch [512]byte
 	b := appendSignString(scratch[:0], members)
 	b = append(b, nonce...)
 	b = append(b, k.hashID...)
-	h.Write(b)
-	var sum [32]byte
-	h.Sum(sum[:0])
+	sum := sha256.Sum256(b)
 	var out [64]byte
 	for i, c := range sum {
 		out[2*i] = upperHex[c>>4]
