@@ -165,7 +165,7 @@ func crossSiteForms(t *testing.T, w *world) {
 		{"Origin": "null"},                 // a sandboxed frame, a data: page
 	}
 	form := url.Values{"key": {strings.Repeat("ab", 16)}, "pay_type": {"C"}, "q_1": {"1"},
-		"email": {"victim-2@example.com"}, "password": {"faults-password-1"}, "next": {"/"}}
+		"email": {"victim-2@example.com"}, "password": {proctest.Password}, "next": {"/"}}
 	try := func(base, action string, cookies map[string]string) {
 		for _, h := range marks {
 			req, _ := http.NewRequest(http.MethodPost, base+action, strings.NewReader(form.Encode()))
@@ -184,9 +184,7 @@ func crossSiteForms(t *testing.T, w *world) {
 			}
 		}
 	}
-	victim.mu.Lock()
-	cookies := copyMap(victim.cookies)
-	victim.mu.Unlock()
+	cookies := victim.Cookies()
 	for a := range actions {
 		try(w.shop.URL, a, cookies)
 	}
@@ -201,14 +199,6 @@ func crossSiteForms(t *testing.T, w *world) {
 		t.Errorf("the victim's session after the attacks: HTTP %d", resp.StatusCode)
 	}
 	t.Logf("%d shop forms and %d sandbox forms, each refused 4 ways (%s)", len(actions), len(sbActions), strings.Join(sorted(actions), " "))
-}
-
-func copyMap(m map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func sorted(m map[string]bool) []string {
@@ -329,9 +319,7 @@ func openRedirects(t *testing.T, w *world) {
 	ctx := context.Background()
 	base, _ := url.Parse(w.shop.URL)
 	c := w.newCustomer("redirect")
-	c.mu.Lock()
-	cookies := copyMap(c.cookies)
-	c.mu.Unlock()
+	cookies := c.Cookies()
 	checked := 0
 	check := func(what string, resp *http.Response, page string) {
 		t.Helper()
@@ -352,7 +340,7 @@ func openRedirects(t *testing.T, w *world) {
 	}
 	for i, p := range redirectPayloads {
 		q := url.QueryEscape(p)
-		anon := &customer{cookies: map[string]string{}} // logged out, every time
+		anon := proctest.Visitor(nil) // logged out, every time
 		for _, path := range []string{"/lang/en?next=" + q, "/lang/zh-TW?next=" + q, "/login?next=" + q, "/signup?next=" + q} {
 			resp, page, err := anon.Get(ctx, w.shop.URL, path)
 			mustT(t, err)
@@ -369,7 +357,7 @@ func openRedirects(t *testing.T, w *world) {
 		// payloads is enough for these (the pages above read next with the
 		// same function).
 		if i%3 == 0 {
-			resp, page, err := anon.PostForm(ctx, w.shop.URL, "/login", url.Values{"email": {c.Email}, "password": {"faults-password-1"}, "next": {p}})
+			resp, page, err := anon.PostForm(ctx, w.shop.URL, "/login", url.Values{"email": {c.Email}, "password": {proctest.Password}, "next": {p}})
 			mustT(t, err)
 			check("POST /login next="+p, resp, page)
 		}
@@ -379,12 +367,12 @@ func openRedirects(t *testing.T, w *world) {
 			check("POST /login (wrong password) next="+p, resp, page)
 		}
 		if i%8 == 0 {
-			resp, page, err := (&customer{cookies: map[string]string{}}).PostForm(ctx, w.shop.URL, "/signup",
-				url.Values{"email": {fmt.Sprintf("redir%d-%s@example.com", i, forgedToken()[:8])}, "password": {"faults-password-1"}, "next": {p}})
+			resp, page, err := (proctest.Visitor(nil)).PostForm(ctx, w.shop.URL, "/signup",
+				url.Values{"email": {fmt.Sprintf("redir%d-%s@example.com", i, forgedToken()[:8])}, "password": {proctest.Password}, "next": {p}})
 			mustT(t, err)
 			check("POST /signup next="+p, resp, page)
 		}
-		resp, page, err := (&customer{cookies: copyMap(cookies)}).PostForm(ctx, w.shop.URL, "/logout", url.Values{"next": {p}})
+		resp, page, err := proctest.Visitor(cookies).PostForm(ctx, w.shop.URL, "/logout", url.Values{"next": {p}})
 		mustT(t, err)
 		check("POST /logout next="+p, resp, page)
 		// The bank's return carries only ShopNo and PayToken; whatever else
@@ -467,9 +455,7 @@ func TestStaysHome(t *testing.T) {
 func oversized(t *testing.T, w *world) {
 	ctx := context.Background()
 	c := w.newCustomer("big")
-	c.mu.Lock()
-	cookies := copyMap(c.cookies)
-	c.mu.Unlock()
+	cookies := c.Cookies()
 	for _, tc := range []struct {
 		path, ctype string
 		size        int

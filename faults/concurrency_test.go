@@ -24,7 +24,7 @@ func TestParallelSubmits(t *testing.T) {
 			ctx := context.Background()
 			c := w.newCustomer("submit")
 			for _, payType := range []string{"A", "C"} {
-				form, err := c.checkoutForm(ctx, w.shop.URL, "q_1=1&q_2=1", payType)
+				form, err := c.CheckoutForm(ctx, w.shop.URL, "q_1=1&q_2=1", payType)
 				mustT(t, err)
 				start := make(chan struct{})
 				var wg sync.WaitGroup
@@ -33,7 +33,7 @@ func TestParallelSubmits(t *testing.T) {
 				for i := range 100 {
 					wg.Go(func() {
 						<-start
-						nos[i], errs[i] = c.submit(ctx, w.shop.URL, form)
+						nos[i], errs[i] = c.Submit(ctx, w.shop.URL, form)
 					})
 				}
 				close(start)

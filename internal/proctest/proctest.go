@@ -174,6 +174,20 @@ func start(t testing.TB, name, dir string, env []string, args ...string) (*Proc,
 // interleaved.
 func (p *Proc) Output() string { return p.out.String() }
 
+// WaitOutput waits until the output holds text: what the process wrote
+// reaches Output through a pipe and a copying goroutine, a little after
+// the process wrote it.
+func (p *Proc) WaitOutput(text string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(p.Output(), text) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: no %q in its output after %s", p.Name, text, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
 // Pid is the process id.
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 

@@ -138,6 +138,12 @@ func tryStartShop(t testing.TB, o ShopOptions) (*Shop, error) {
 		p.Stop()
 		return nil, fmt.Errorf("%w\n%s", err, p.Output())
 	}
+	// The banner is written before the shop answers; wait for it to come
+	// through the pipe too, so tests that read it find it.
+	if err := p.WaitOutput("shop:", 5*time.Second); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("%w\n%s", err, p.Output())
+	}
 	return s, nil
 }
 
@@ -158,10 +164,13 @@ var customerClient = &http.Client{
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 }
 
+// Password is every test customer's password.
+const Password = "proctest-password-1"
+
 // NewCustomer signs a new customer up at shopURL.
 func NewCustomer(ctx context.Context, shopURL, email string) (*Customer, error) {
 	c := &Customer{Email: email, cookies: map[string]*http.Cookie{}}
-	resp, _, err := c.PostForm(ctx, shopURL, "/signup", url.Values{"email": {email}, "password": {"proctest-password-1"}, "next": {"/"}})
+	resp, _, err := c.PostForm(ctx, shopURL, "/signup", url.Values{"email": {email}, "password": {Password}, "next": {"/"}})
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +203,7 @@ func (c *Customer) do(ctx context.Context, shopURL string, req *http.Request) (*
 		}
 	}
 	c.mu.Unlock()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	return resp, string(body), err
 }
 
@@ -223,22 +232,37 @@ var reHidden = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([
 // the seeded catalogue) paying by payType ("A" for ATM, "C" for card) at
 // the shop at shopURL, and returns the order number.
 func (c *Customer) Checkout(ctx context.Context, shopURL, cart, payType string) (string, error) {
-	resp, page, err := c.Get(ctx, shopURL, "/checkout?"+cart)
+	form, err := c.CheckoutForm(ctx, shopURL, cart, payType)
 	if err != nil {
 		return "", err
 	}
+	return c.Submit(ctx, shopURL, form)
+}
+
+// CheckoutForm opens the checkout page of cart and returns its form, with
+// payType chosen, ready to be submitted (once, or many times at once).
+func (c *Customer) CheckoutForm(ctx context.Context, shopURL, cart, payType string) (url.Values, error) {
+	resp, page, err := c.Get(ctx, shopURL, "/checkout?"+cart)
+	if err != nil {
+		return nil, err
+	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("checkout form: HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("checkout form: HTTP %d", resp.StatusCode)
 	}
 	form := url.Values{}
 	for _, m := range reHidden.FindAllStringSubmatch(page, -1) {
 		form.Add(m[1], m[2])
 	}
 	if form.Get("key") == "" {
-		return "", errors.New("checkout form without a checkout key")
+		return nil, errors.New("checkout form without a checkout key")
 	}
 	form.Set("pay_type", payType)
-	resp, _, err = c.PostForm(ctx, shopURL, "/checkout", form)
+	return form, nil
+}
+
+// Submit posts a checkout form and returns the order number.
+func (c *Customer) Submit(ctx context.Context, shopURL string, form url.Values) (string, error) {
+	resp, _, err := c.PostForm(ctx, shopURL, "/checkout", form)
 	if err != nil {
 		return "", err
 	}
@@ -247,6 +271,27 @@ func (c *Customer) Checkout(ctx context.Context, shopURL, cart, payType string) 
 		return "", fmt.Errorf("checkout: HTTP %d to %q", resp.StatusCode, loc)
 	}
 	return strings.TrimPrefix(loc, "/orders/"), nil
+}
+
+// Cookies returns a copy of the customer's cookies, name to value.
+func (c *Customer) Cookies() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.cookies))
+	for name, ck := range c.cookies {
+		out[name] = ck.Value
+	}
+	return out
+}
+
+// Visitor is a browser with the given cookies (none: logged out) that has
+// not signed up.
+func Visitor(cookies map[string]string) *Customer {
+	c := &Customer{cookies: map[string]*http.Cookie{}}
+	for name, v := range cookies {
+		c.cookies[name] = &http.Cookie{Name: name, Value: v}
+	}
+	return c
 }
 
 // Callbacks post the bank's two callbacks as the bank and the customer's
