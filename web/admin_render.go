@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html/template"
@@ -109,24 +108,9 @@ func (s *Server) newAdminView(r *http.Request, admin *storage.Customer, section,
 	return &adminView{view: s.newView(r, admin, title, data), Section: section}
 }
 
-// renderAdmin writes a back-office page, executed into a buffer first as
-// render does.
+// renderAdmin writes a back-office page, as render does.
 func (s *Server) renderAdmin(w http.ResponseWriter, status int, page string, v *adminView) {
-	set := s.pages.sets[page][v.Lang]
-	if set == nil {
-		set = s.pages.sets[page][locale.Default]
-	}
-	var buf bytes.Buffer
-	if err := set.Execute(&buf, v); err != nil {
-		s.log.Error("template failed", "page", page, "error", err)
-		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	s.renderIn(w, status, page, v.Lang, v)
 }
 
 // admin returns the logged-in admin, or answers the request itself and

@@ -86,12 +86,18 @@ func (s *Server) newView(r *http.Request, c *storage.Customer, title string, dat
 // render writes page with status. The page is executed into a buffer
 // first, so a template error becomes a clean 500 and not half a page.
 func (s *Server) render(w http.ResponseWriter, status int, page string, v *view) {
-	set := s.pages.sets[page][v.Lang]
+	s.renderIn(w, status, page, v.Lang, v)
+}
+
+// renderIn executes page's template set for lang (the default language's
+// when the page has none) with data.
+func (s *Server) renderIn(w http.ResponseWriter, status int, page, lang string, data any) {
+	set := s.pages.sets[page][lang]
 	if set == nil {
 		set = s.pages.sets[page][locale.Default]
 	}
 	var buf bytes.Buffer
-	if err := set.Execute(&buf, v); err != nil {
+	if err := set.Execute(&buf, data); err != nil {
 		s.log.Error("template failed", "page", page, "error", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
