@@ -18,7 +18,6 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/internal/proctest"
-	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
 // adminEnv is the shop the back-office scenarios run against: card orders
@@ -40,13 +39,6 @@ const adminGroupTimeout = 240 * time.Second
 // screenshots/<db>/admin-*/.
 func TestAdminBrowser(t *testing.T) {
 	requireChromium(t)
-	databases := []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
-		{"postgres", func(t *testing.T) string { return storagetest.PostgresURL(t) }},
-	}
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, e *adminEnv, s *shots)
@@ -57,7 +49,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"admin-jobs", adminJobs},
 		{"admin-language", adminLanguage},
 	}
-	for _, db := range databases {
+	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), adminGroupTimeout)
 			defer cancel()

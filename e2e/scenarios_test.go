@@ -25,6 +25,16 @@ func (e *env) newTab(t *testing.T, s *shots, label string) *tab {
 	return newTab(t, e.browser, s, label)
 }
 
+// browserDatabases are the databases each browser suite runs on.
+var browserDatabases = []struct {
+	name string
+	dsn  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
+	// Skips without a PostgreSQL server, unless CI is set.
+	{"postgres", func(t *testing.T) string { return storagetest.PostgresURL(t) }},
+}
+
 // groupTimeout bounds one database's whole run: the browser and every
 // action live under it.
 const groupTimeout = 150 * time.Second
@@ -33,14 +43,6 @@ const groupTimeout = 150 * time.Second
 // on SQLite and once on PostgreSQL.
 func TestBrowser(t *testing.T) {
 	requireChromium(t)
-	databases := []struct {
-		name string
-		dsn  func(t *testing.T) string
-	}{
-		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
-		// Skips without a PostgreSQL server, unless CI is set.
-		{"postgres", func(t *testing.T) string { return storagetest.PostgresURL(t) }},
-	}
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, e *env, s *shots)
@@ -51,7 +53,7 @@ func TestBrowser(t *testing.T) {
 		{"language-switch", languageSwitch},
 		{"isolation", isolation},
 	}
-	for _, db := range databases {
+	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), groupTimeout)
 			defer cancel()
