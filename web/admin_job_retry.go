@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/riverqueue/river/rivertype"
 
@@ -21,9 +20,8 @@ func (s *Server) adminJobRetry(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
+	id, ok := s.pathID(w, r)
+	if !ok {
 		return
 	}
 	form, err := parseForm(w, r)

@@ -18,9 +18,8 @@ func (s *Server) adminOpSettle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/admin/orders/" + url.PathEscape(r.PathValue("no"))
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
+	id, ok := s.pathID(w, r)
+	if !ok {
 		return
 	}
 	form, err := parseForm(w, r)

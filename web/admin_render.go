@@ -146,3 +146,14 @@ func (s *Server) adminNotFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error, back string) {
 	s.failBack(w, r, err, back)
 }
+
+// pathID reads the numeric {id} of a back-office path; anything else is
+// answered with the plain 404 page, and ok is false.
+func (s *Server) pathID(w http.ResponseWriter, r *http.Request) (id int64, ok bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return 0, false
+	}
+	return id, true
+}

@@ -36,9 +36,8 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.notFound(w, r)
+	id, ok := s.pathID(w, r)
+	if !ok {
 		return
 	}
 	rep, err := s.pay.ReportByID(ctx, id)
