@@ -141,7 +141,7 @@ func TestSecureCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.bcryptCost = r.web.bcryptCost
+	s.passwords = r.web.passwords
 	for _, req := range []*http.Request{
 		httptest.NewRequest(http.MethodPost, "https://shop.example/signup",
 			strings.NewReader(url.Values{"email": {"tls@example.com"}, "password": {"correct horse"}}.Encode())),

@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -13,8 +11,6 @@ import (
 // message, and take the same time, so the form does not reveal who has an
 // account.
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.timeout(r)
-	defer cancel()
 	form, err := parseForm(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -22,8 +18,10 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	email, pw := normEmail(form.Get("email")), form.Get("password")
 	page := authPage{Email: email, Next: localPath(form.Get("next"))}
-	c, err := s.db.CustomerByEmail(ctx, email)
-	hash := s.dummy()
+	lookup, cancel := s.timeout(r)
+	c, err := s.db.CustomerByEmail(lookup, email)
+	cancel()
+	var hash []byte
 	switch {
 	case err == nil:
 		hash = []byte(c.PasswordHash)
@@ -31,11 +29,20 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pw)) != nil || c == nil {
+	// The check may wait for its turn on a busy machine, outside any
+	// database deadline.
+	ok, err := s.passwords.check(r.Context(), hash, pw)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ok {
 		page.Error = "auth.bad_login"
 		s.render(w, http.StatusUnauthorized, "login", s.newView(r, nil, "login.title", page))
 		return
 	}
+	ctx, cancel := s.timeout(r)
+	defer cancel()
 	if err := s.startSession(ctx, w, r, c.ID); err != nil {
 		s.fail(w, r, err)
 		return

@@ -103,7 +103,7 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.web.bcryptCost = bcrypt.MinCost
+	r.web.passwords = newPasswords(bcrypt.MinCost, 0)
 	h = r.web.Handler()
 	return r
 }

@@ -20,10 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/storage"
@@ -57,11 +54,11 @@ type Server struct {
 	serveMetrics bool
 	bankCheck    bankCheck // the readiness check's cached bank answer
 
-	// bcryptCost is the cost of new password hashes; tests lower it, since
-	// cost 12 takes a quarter of a second per hash.
-	bcryptCost int
-	dummyOnce  sync.Once
-	dummyHash  []byte
+	// passwords hashes at cost 12; tests lower it, since that takes a
+	// quarter of a second per hash.
+	passwords *passwords
+	// dbTimeout bounds the database work of one request.
+	dbTimeout time.Duration
 }
 
 // Session lifetime, and how long a language choice is remembered.
@@ -85,12 +82,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: BaseURL must be an http or https URL")
 	}
 	s := &Server{
-		db:         cfg.DB,
-		pay:        cfg.Pay,
-		log:        cfg.Log,
-		now:        cfg.Now,
-		secure:     strings.HasPrefix(base, "https://"),
-		bcryptCost: 12,
+		db:        cfg.DB,
+		pay:       cfg.Pay,
+		log:       cfg.Log,
+		now:       cfg.Now,
+		secure:    strings.HasPrefix(base, "https://"),
+		passwords: newPasswords(12, 0),
+		dbTimeout: 10 * time.Second,
 
 		metrics:      cfg.Metrics,
 		serveMetrics: cfg.ServeMetrics,
@@ -260,26 +258,8 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// timeout bounds work done for one request on the database.
+// timeout bounds work done for one request on the database. A handler
+// that hashes a password starts it after the hash.
 func (s *Server) timeout(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), 10*time.Second)
-}
-
-// hashPassword hashes a new password at the server's cost.
-func (s *Server) hashPassword(pw string) ([]byte, error) {
-	return bcrypt.GenerateFromPassword([]byte(pw), s.bcryptCost)
-}
-
-// dummy is a hash to compare against when an email is unknown, so a wrong
-// email takes as long as a wrong password and does not reveal who has an
-// account.
-func (s *Server) dummy() []byte {
-	s.dummyOnce.Do(func() {
-		h, err := bcrypt.GenerateFromPassword([]byte("no such customer"), s.bcryptCost)
-		if err != nil {
-			panic(err) // only for a bad cost, which is ours
-		}
-		s.dummyHash = h
-	})
-	return s.dummyHash
+	return context.WithTimeout(r.Context(), s.dbTimeout)
 }

@@ -9,8 +9,6 @@ import (
 // signupSubmit opens an account and logs it in (POST /signup). A bad email
 // or password, or a taken email, shows the form again with the reason.
 func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.timeout(r)
-	defer cancel()
 	form, err := parseForm(w, r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -19,15 +17,19 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	email, pw := normEmail(form.Get("email")), form.Get("password")
 	page := authPage{Email: email, Next: localPath(form.Get("next")), MinPW: minPassword}
 	err = checkCredentials(email, pw)
-	var id int64
+	var hash []byte
 	if err == nil {
-		var hash []byte
-		if hash, err = s.hashPassword(pw); err == nil {
-			id, err = s.db.CreateCustomer(ctx, email, string(hash), s.now())
-		}
+		// The hash may wait for its turn on a busy machine; the database's
+		// deadline starts after it.
+		hash, err = s.passwords.hash(r.Context(), pw)
 	}
 	if err == nil {
-		err = s.startSession(ctx, w, r, id)
+		ctx, cancel := s.timeout(r)
+		defer cancel()
+		var id int64
+		if id, err = s.db.CreateCustomer(ctx, email, string(hash), s.now()); err == nil {
+			err = s.startSession(ctx, w, r, id)
+		}
 	}
 	switch code := shop.ErrorCode(err); {
 	case err == nil:
