@@ -320,9 +320,27 @@ func (b *tab) trySave(name string) error {
 	name = badName.ReplaceAllString(strings.ToLower(name), "-")
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
-	if err != nil {
-		return err
+	// A page that has just been navigated to (a self-refreshing page, a
+	// redirect after a post) can have no layout yet, and Chromium refuses
+	// to photograph a page of width 0: wait for a laid-out page, and take
+	// the picture again if a navigation slipped in between.
+	var png []byte
+	var err error
+	for {
+		ready, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && document.documentElement.scrollWidth > 0 && document.documentElement.scrollHeight > 0`))
+		if ready {
+			if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil { // 100: PNG
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("the page never finished loading: %w", ctx.Err())
+			}
+			return err
+		case <-time.After(pollEvery):
+		}
 	}
 	return os.WriteFile(b.shots.next(name), png, 0o644)
 }
