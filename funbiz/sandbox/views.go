@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// The views are what the control API answers and the dashboard shows:
-// amounts in whole NT$, times as RFC 3339 in Taiwan time, links built from
-// the base URL.
+// The views are what the control API answers, the dashboard shows and
+// ControlClient decodes: amounts in whole NT$, times as RFC 3339 in Taiwan
+// time, links built from the base URL. They are declared here only; code
+// that reads the control API uses them rather than a copy.
 
 // OrderView is an order as the control API lists it.
 type OrderView struct {
