@@ -17,7 +17,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/shopclient"
 )
 
 // adminEnv is the shop the back-office scenarios run against: card orders
@@ -55,7 +57,7 @@ func TestAdminBrowser(t *testing.T) {
 			defer cancel()
 			e := &adminEnv{env: env{db: db.name}, dsn: db.dsn(t), admin: newEmail("boss")}
 			e.shop = proctest.StartShop(t, proctest.ShopOptions{DB: e.dsn, Env: []string{"SINOPAY_CARD_CAPTURE=manual"}})
-			e.app = &app{URL: e.shop.URL, SandboxURL: e.shop.Sandbox.URL}
+			e.app = &app{URL: e.shop.URL, SandboxURL: e.shop.Sandbox.URL()}
 			createAdmin(t, e.dsn, e.admin)
 			e.browser = newBrowser(t, ctx)
 			for _, sc := range scenarios {
@@ -377,12 +379,12 @@ func adminJobs(t *testing.T, e *adminEnv, s *shots) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	bank := e.shop.Sandbox
-	if err := bank.Chaos(ctx, map[string]any{"API": "500", "Count": 1000}); err != nil {
+	if _, err := bank.ArmChaos(ctx, sandbox.ChaosInput{API: "500", Count: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	defer bank.Chaos(context.WithoutCancel(ctx), map[string]any{"Clear": true})
+	defer bank.ArmChaos(context.WithoutCancel(ctx), sandbox.ChaosInput{Clear: true})
 	token := randomToken()
-	if status, body, err := proctest.Notify(ctx, e.app.URL, token); err != nil || body != proctest.Ack {
+	if status, body, err := shopclient.NewBank(proctest.DemoShopNo, nil).Notify(ctx, e.app.URL, token); err != nil || body != shopclient.Ack {
 		t.Fatalf("notification: %d %q %v", status, body, err)
 	}
 
@@ -403,7 +405,7 @@ func adminJobs(t *testing.T, e *adminEnv, s *shots) {
 	}
 	a.shot("jobs-retryable")
 
-	if err := bank.Chaos(ctx, map[string]any{"Clear": true}); err != nil {
+	if _, err := bank.ArmChaos(ctx, sandbox.ChaosInput{Clear: true}); err != nil {
 		t.Fatal(err)
 	}
 	a.clickNav("retry the job", fmt.Sprintf(`#jobs tr[data-job="%s"] button.retry`, id), 200)

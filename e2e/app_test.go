@@ -17,5 +17,5 @@ type app struct {
 func startApp(t *testing.T, db string) *app {
 	t.Helper()
 	s := proctest.StartShop(t, proctest.ShopOptions{DB: db})
-	return &app{URL: s.URL, SandboxURL: s.Sandbox.URL}
+	return &app{URL: s.URL, SandboxURL: s.Sandbox.URL()}
 }

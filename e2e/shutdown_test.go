@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/shopclient"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
@@ -83,11 +83,11 @@ func notify(ctx context.Context, shopURL, token string, body io.Reader, size int
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	return sent{token: token, err: err, acked: resp.StatusCode == http.StatusOK && strings.TrimSpace(string(raw)) == proctest.Ack}
+	return sent{token: token, err: err, acked: resp.StatusCode == http.StatusOK && strings.TrimSpace(string(raw)) == shopclient.Ack}
 }
 
 func notification(token string) string {
-	return fmt.Sprintf(`{"ShopNo":%q,"PayToken":%q}`, proctest.DemoShopNo, token)
+	return shopclient.NotificationBody(proctest.DemoShopNo, token)
 }
 
 // refused reports a request that never reached the server: the listener

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/shopclient"
 )
 
 // The attacks share one shop: each subtest is a different attacker.
@@ -66,8 +67,8 @@ func tokenSwap(t *testing.T, w *world) {
 	if resp, _, _ := attacker.Get(ctx, w.shop.URL, loc); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("attacker sees the honest order's result: %d", resp.StatusCode)
 	}
-	code, body, err := proctest.Notify(ctx, w.shop.URL, tok)
-	if err != nil || code != http.StatusOK || body != proctest.Ack {
+	code, body, err := callbacks.Notify(ctx, w.shop.URL, tok)
+	if err != nil || code != http.StatusOK || body != shopclient.Ack {
 		t.Fatalf("notification: %d %q %v", code, body, err)
 	}
 	w.converge(10 * time.Second)
@@ -145,7 +146,7 @@ func crossSiteForms(t *testing.T, w *world) {
 	}
 	sbActions := map[string]bool{}
 	for _, p := range []string{"/_sandbox/", "/_sandbox/?lang=en"} {
-		resp, err := http.Get(w.bank.URL + p)
+		resp, err := http.Get(w.bank.URL() + p)
 		mustT(t, err)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -189,7 +190,7 @@ func crossSiteForms(t *testing.T, w *world) {
 		try(w.shop.URL, a, cookies)
 	}
 	for a := range sbActions {
-		try(w.bank.URL, a, nil)
+		try(w.bank.URL(), a, nil)
 	}
 	if n := w.orderCount(); n != ordersBefore {
 		t.Errorf("cross-site posts made %d orders", n-ordersBefore)
@@ -229,13 +230,10 @@ func customersApart(t *testing.T, w *world) {
 	mustT(t, err)
 	var secrets []string // what only B may read: the bank's details of B's orders
 	for _, no := range []string{atm, card} {
-		bos, err := w.bank.Orders(ctx, no)
+		bo, err := w.bank.Order(ctx, demoShopNo, no)
 		mustT(t, err)
-		if len(bos) != 1 {
-			t.Fatalf("%s: %d bank orders", no, len(bos))
-		}
-		if bos[0].AtmPayNo != "" {
-			secrets = append(secrets, bos[0].AtmPayNo)
+		if bo.AtmPayNo != "" {
+			secrets = append(secrets, bo.AtmPayNo)
 		}
 	}
 	var cardURL string
@@ -245,7 +243,7 @@ func customersApart(t *testing.T, w *world) {
 	// B paid by card and came back: the waiting page's reference is B's.
 	tok, err := w.pay(ctx, card)
 	mustT(t, err)
-	_, loc, err := proctest.Return(ctx, w.shop.URL, tok)
+	_, loc, err := callbacks.Return(ctx, w.shop.URL, tok)
 	mustT(t, err)
 
 	for _, no := range []string{atm, card} {
@@ -340,7 +338,7 @@ func openRedirects(t *testing.T, w *world) {
 	}
 	for i, p := range redirectPayloads {
 		q := url.QueryEscape(p)
-		anon := proctest.Visitor(nil) // logged out, every time
+		anon := shopclient.NewCustomer(nil, nil) // logged out, every time
 		for _, path := range []string{"/lang/en?next=" + q, "/lang/zh-TW?next=" + q, "/login?next=" + q, "/signup?next=" + q} {
 			resp, page, err := anon.Get(ctx, w.shop.URL, path)
 			mustT(t, err)
@@ -367,12 +365,12 @@ func openRedirects(t *testing.T, w *world) {
 			check("POST /login (wrong password) next="+p, resp, page)
 		}
 		if i%8 == 0 {
-			resp, page, err := (proctest.Visitor(nil)).PostForm(ctx, w.shop.URL, "/signup",
+			resp, page, err := shopclient.NewCustomer(nil, nil).PostForm(ctx, w.shop.URL, "/signup",
 				url.Values{"email": {fmt.Sprintf("redir%d-%s@example.com", i, forgedToken()[:8])}, "password": {proctest.Password}, "next": {p}})
 			mustT(t, err)
 			check("POST /signup next="+p, resp, page)
 		}
-		resp, page, err := proctest.Visitor(cookies).PostForm(ctx, w.shop.URL, "/logout", url.Values{"next": {p}})
+		resp, page, err := shopclient.NewCustomer(nil, cookies).PostForm(ctx, w.shop.URL, "/logout", url.Values{"next": {p}})
 		mustT(t, err)
 		check("POST /logout next="+p, resp, page)
 		// The bank's return carries only ShopNo and PayToken; whatever else

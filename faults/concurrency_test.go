@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/shopclient"
 )
 
 // One checkout form submitted 100 times at once (a customer hammering the
@@ -93,11 +94,11 @@ func returnNotifyPairs(t *testing.T, kind string, pairs int) {
 				}
 				no, err := w.order(ctx, custs[k%len(custs)], "C")
 				if err == nil {
-					err = w.bank.Chaos(ctx, map[string]any{"OrderNo": no, "Notify": "drop"})
+					_, err = w.bank.ArmChaos(ctx, sandbox.ChaosInput{OrderNo: no, Notify: "drop"})
 				}
-				var p proctest.Payment
+				var p sandbox.PayResult
 				if err == nil {
-					p, err = w.bank.PayCard(ctx, no, "success")
+					p, err = w.bank.PayCard(ctx, demoShopNo, no, sandbox.OutcomeSuccess)
 				}
 				if err != nil {
 					t.Errorf("order %d: %v", i, err)
@@ -127,8 +128,8 @@ func returnNotifyPairs(t *testing.T, kind string, pairs int) {
 				var pair sync.WaitGroup
 				pair.Go(func() {
 					<-gate
-					code, body, err := proctest.Notify(ctx, w.shop.URL, tokens[i])
-					if err != nil || code != http.StatusOK || body != proctest.Ack {
+					code, body, err := callbacks.Notify(ctx, w.shop.URL, tokens[i])
+					if err != nil || code != http.StatusOK || body != shopclient.Ack {
 						t.Errorf("notify %d: %d %q %v", i, code, body, err)
 						return
 					}
@@ -136,7 +137,7 @@ func returnNotifyPairs(t *testing.T, kind string, pairs int) {
 				})
 				pair.Go(func() {
 					<-gate
-					code, loc, err := proctest.Return(ctx, w.shop.URL, tokens[i])
+					code, loc, err := callbacks.Return(ctx, w.shop.URL, tokens[i])
 					if err != nil || code != http.StatusSeeOther || !(strings.HasPrefix(loc, "/orders/") || strings.HasPrefix(loc, "/payments/")) {
 						t.Errorf("return %d: %d %q %v", i, code, loc, err)
 						return

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/crash"
-	"github.com/sinopay/sinopay/internal/proctest"
 )
 
 // crashPoints are the places the shop is killed, and how many hits of
@@ -133,7 +133,7 @@ func drive(t *testing.T, w *world, c *customer, point string) int {
 		}
 		placed.Add(1)
 		if drop {
-			if err := w.bank.Chaos(ctx, map[string]any{"OrderNo": no, "Notify": "drop"}); err != nil {
+			if _, err := w.bank.ArmChaos(ctx, sandbox.ChaosInput{OrderNo: no, Notify: "drop"}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -148,7 +148,7 @@ func drive(t *testing.T, w *world, c *customer, point string) int {
 		if payType == "C" && point == "confirm-start" {
 			// The browser's return confirms at once: the other way into
 			// the crash point.
-			_, _, err := proctest.Return(ctx, w.shop.URL, tok)
+			_, _, err := callbacks.Return(ctx, w.shop.URL, tok)
 			fail(err)
 		}
 	}

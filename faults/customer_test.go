@@ -6,16 +6,22 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/shopclient"
 )
 
-// The processes come from internal/proctest; these helpers add what the
-// attacks need besides: a customer whose cookies an attacker's request can
-// carry, and a checkout form to submit many times.
+// The processes come from internal/proctest and the shop's flows from
+// internal/shopclient; these helpers add what the attacks need besides.
 
 // customer is a shopper with their own cookies, posting same-origin forms
 // as a browser does; redirects are not followed.
-type customer = proctest.Customer
+type customer = shopclient.Customer
 
+// callbacks posts the bank's notification and the browser's return for
+// the demo merchant.
+var callbacks = shopclient.NewBank(demoShopNo, nil)
+
+// browserClient sends the requests an attack crafts by hand; redirects
+// are not followed.
 var browserClient = &http.Client{
 	Timeout:       60 * time.Second,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

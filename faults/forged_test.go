@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/shopclient"
 )
 
 // bankCounter is a proxy between the shop and the bank that counts the
@@ -86,10 +87,10 @@ const (
 func TestForgedTokens(t *testing.T) {
 	t.Parallel()
 	bank := startSandbox(t)
-	counter := newBankCounter(t, bank.URL)
+	counter := newBankCounter(t, bank.URL())
 	// The shop with a known confirmation limit, calling the bank
 	// through the counter.
-	w := &world{t: t, bank: bank.SandboxAPI}
+	w := &world{t: t, bank: bank.ControlClient}
 	target := dbTarget(t, "sqlite")
 	w.opts = proctest.ShopOptions{Name: "shop (forged)", DB: target,
 		Args: []string{"--sandbox-addr", "off"},
@@ -108,7 +109,7 @@ func TestForgedTokens(t *testing.T) {
 	mustT(t, err)
 	tok, err := w.pay(ctx, paid)
 	mustT(t, err)
-	_, _, err = proctest.Return(ctx, w.shop.URL, tok)
+	_, _, err = callbacks.Return(ctx, w.shop.URL, tok)
 	mustT(t, err)
 	waiting, err := w.order(ctx, cs[1], "A")
 	mustT(t, err)
@@ -129,15 +130,15 @@ func TestForgedTokens(t *testing.T) {
 				}
 				tok := forgedToken()
 				if i%2 == 0 {
-					code, body, err := proctest.Notify(ctx, w.shop.URL, tok)
-					if err != nil || code != http.StatusOK || body != proctest.Ack {
+					code, body, err := callbacks.Notify(ctx, w.shop.URL, tok)
+					if err != nil || code != http.StatusOK || body != shopclient.Ack {
 						t.Errorf("forged notification: %d %q %v", code, body, err)
 						return
 					}
 					acked.Add(1)
 					continue
 				}
-				code, loc, err := proctest.Return(ctx, w.shop.URL, tok)
+				code, loc, err := callbacks.Return(ctx, w.shop.URL, tok)
 				if err != nil || code != http.StatusSeeOther || !strings.HasPrefix(loc, "/payments/") {
 					t.Errorf("forged return: %d %q %v", code, loc, err)
 					return

@@ -11,7 +11,6 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
-	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -57,7 +56,7 @@ func newRig(t *testing.T, db *storage.DB, rc rigConfig) *rig {
 	t.Cleanup(shopSrv.Close)
 
 	r := &rig{sb: sb}
-	r.world = &world{t: t, bank: proctest.SandboxAPI{URL: bankSrv.URL}, db: db}
+	r.world = &world{t: t, bank: sandbox.NewControlClient(bankSrv.URL, nil), db: db}
 	r.bankHC = &http.Client{Timeout: rc.bankTimeout, Transport: &http.Transport{}}
 	t.Cleanup(r.bankHC.CloseIdleConnections)
 	bank, err := funbiz.NewClient(funbiz.Config{

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
@@ -43,7 +43,7 @@ func TestDatabaseOutage(t *testing.T) {
 	// The card customers come back from the bank's page: the shop cannot
 	// record their return either, and says so.
 	for _, tok := range tokens {
-		code, loc, err := proctest.Return(ctx, w.shop.URL, tok)
+		code, loc, err := callbacks.Return(ctx, w.shop.URL, tok)
 		mustT(t, err)
 		if code != http.StatusServiceUnavailable {
 			t.Errorf("return during the outage: HTTP %d to %q", code, loc)
@@ -51,12 +51,13 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 	// Four more attempts, ten minutes apart, and the bank gives up.
 	for range 5 {
-		mustT(t, w.bank.Post(ctx, "/_sandbox/clock/advance", map[string]string{"By": "10m"}, nil))
+		_, err := w.bank.Advance(ctx, 10*time.Minute)
+		mustT(t, err)
 	}
 	// The outage also lasts a while in real time, so the shop's sweeps and
 	// jobs meet it too.
 	time.Sleep(max(0, 3*time.Second-time.Since(outageStart)))
-	ds, err := w.bank.Deliveries(ctx)
+	ds, err := w.bank.Deliveries(ctx, sandbox.Filter{})
 	mustT(t, err)
 	if len(ds) != len(orders) {
 		t.Fatalf("%d notifications, want %d", len(ds), len(orders))

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 )
 
 // carts the shoppers buy: ids 1–5 are the seeded catalogue.
@@ -53,19 +53,15 @@ func (w *world) order(ctx context.Context, c *customer, payType string) (string,
 // pay pays an order at the bank, by transfer or by card, and returns the
 // PayToken.
 func (w *world) pay(ctx context.Context, no string) (string, error) {
-	orders, err := w.bank.Orders(ctx, no)
+	o, err := w.bank.Order(ctx, demoShopNo, no)
 	if err != nil {
 		return "", err
 	}
-	if len(orders) != 1 {
-		return "", fmt.Errorf("order %s: %d at the bank", no, len(orders))
-	}
-	o := orders[0]
-	var p proctest.Payment
+	var p sandbox.PayResult
 	if o.PayType == "A" {
 		p, err = w.bank.Transfer(ctx, o.AtmPayNo, o.Amount)
 	} else {
-		p, err = w.bank.PayCard(ctx, no, "success")
+		p, err = w.bank.PayCard(ctx, demoShopNo, no, sandbox.OutcomeSuccess)
 	}
 	return p.PayToken, err
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/audit"
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/storage"
@@ -42,7 +43,7 @@ func dbTarget(t *testing.T, kind string) string {
 // test's own connection to the shop's database for the audit.
 type world struct {
 	t    *testing.T
-	bank proctest.SandboxAPI // the bank's control API
+	bank *sandbox.ControlClient // the bank's control API
 	shop *proctest.Shop
 	opts proctest.ShopOptions // to start the shop again in the same place
 	db   *storage.DB
@@ -54,7 +55,7 @@ func newWorld(t *testing.T, kind string, sandboxArgs []string, env ...string) *w
 	t.Helper()
 	w := &world{t: t}
 	sb := startSandbox(t, sandboxArgs...)
-	w.bank = sb.SandboxAPI
+	w.bank = sb.ControlClient
 	target := dbTarget(t, kind)
 	w.opts = proctest.ShopOptions{
 		Name: "shop (" + kind + ")",
@@ -171,11 +172,6 @@ func (w *world) killed() bool {
 	return exited && code == -1
 }
 
-type bankPayment struct {
-	OrderNo, Status, APType string
-	Amount                  int64
-}
-
 // audit compares every order of the shop with every order and payment of
 // its sandbox, both ways.
 func (w *world) audit(ctx context.Context) (audit.Result, error) {
@@ -183,22 +179,15 @@ func (w *world) audit(ctx context.Context) (audit.Result, error) {
 	if err != nil {
 		return audit.Result{}, fmt.Errorf("shop's orders: %w", err)
 	}
-	orders, err := w.bank.Orders(ctx, "")
+	orders, err := w.bank.Orders(ctx, sandbox.Filter{})
 	if err != nil {
 		return audit.Result{}, fmt.Errorf("bank's orders: %w", err)
 	}
-	var pays []bankPayment
-	if err := w.bank.Get(ctx, "/_sandbox/payments", &pays); err != nil {
+	pays, err := w.bank.Payments(ctx, sandbox.Filter{})
+	if err != nil {
 		return audit.Result{}, fmt.Errorf("bank's payments: %w", err)
 	}
-	var bo []audit.BankOrder
-	for _, o := range orders {
-		bo = append(bo, audit.BankOrder{OrderNo: o.OrderNo, Amount: o.Amount})
-	}
-	var bp []audit.BankPayment
-	for _, p := range pays {
-		bp = append(bp, audit.BankPayment{OrderNo: p.OrderNo, Amount: p.Amount, Status: p.Status, APType: p.APType})
-	}
+	bo, bp := audit.FromSandbox(orders, pays)
 	return audit.Compare(shop, bo, bp, audit.Options{BankSide: true}), nil
 }
 
@@ -208,7 +197,7 @@ func (w *world) quiet(limit time.Duration) {
 	w.t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
-		ds, err := w.bank.Deliveries(context.Background())
+		ds, err := w.bank.Deliveries(context.Background(), sandbox.Filter{})
 		if err != nil {
 			w.t.Fatal(err)
 		}

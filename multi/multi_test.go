@@ -11,13 +11,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/shopclient"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
 func TestMain(m *testing.M) { os.Exit(proctest.Main(m)) }
+
+// callbacks posts the bank's notification and the browser's return, as
+// the bank behind a load balancer would to either instance.
+var callbacks = shopclient.NewBank(sandbox.DemoShopNo, nil)
 
 // How an order of the test is paid.
 type kind int
@@ -184,13 +190,13 @@ func declineFirst(t *testing.T, ctx context.Context, sb *proctest.Sandbox, urls 
 	var wg sync.WaitGroup
 	for _, o := range retried {
 		wg.Go(func() {
-			p, err := sb.PayCard(ctx, o.no, "decline")
+			p, err := sb.PayCard(ctx, sandbox.DemoShopNo, o.no, sandbox.OutcomeDecline)
 			if err != nil || p.Status != "F" {
 				errs <- fmt.Errorf("declining %s: %+v %v", o.no, p, err)
 				return
 			}
 			o.declined = p.PayToken
-			code, loc, err := proctest.Return(ctx, urls[1], p.PayToken)
+			code, loc, err := callbacks.Return(ctx, urls[1], p.PayToken)
 			if err != nil || code != 303 {
 				errs <- fmt.Errorf("return of the decline of %s: HTTP %d %v", o.no, code, err)
 				return
@@ -229,17 +235,17 @@ func pay(t *testing.T, ctx context.Context, sb *proctest.Sandbox, orders []*orde
 	for i, o := range orders {
 		wg.Go(func() {
 			if i%4 == 0 {
-				if err := sb.Chaos(ctx, map[string]any{"OrderNo": o.no, "Notify": "duplicate"}); err != nil {
+				if _, err := sb.ArmChaos(ctx, sandbox.ChaosInput{OrderNo: o.no, Notify: "duplicate"}); err != nil {
 					errs <- err
 					return
 				}
 			}
-			var p proctest.Payment
+			var p sandbox.PayResult
 			var err error
 			if o.kind == byATM {
 				p, err = sb.Transfer(ctx, o.atmPayNo, o.amount)
 			} else {
-				p, err = sb.PayCard(ctx, o.no, "success")
+				p, err = sb.PayCard(ctx, sandbox.DemoShopNo, o.no, sandbox.OutcomeSuccess)
 			}
 			if err != nil || p.Status != "S" || p.PayToken == "" {
 				errs <- fmt.Errorf("paying %s (%s): %+v %v", o.no, o.kind, p, err)
@@ -277,8 +283,8 @@ func storm(t *testing.T, ctx context.Context, urls []string, orders []*order, go
 	notify := func(url, token string) {
 		wg.Go(func() {
 			<-gate
-			code, body, err := proctest.Notify(ctx, url, token)
-			if err != nil || code != 200 || body != proctest.Ack {
+			code, body, err := callbacks.Notify(ctx, url, token)
+			if err != nil || code != 200 || body != shopclient.Ack {
 				fail("notify %s to %s: HTTP %d %q %v", token[:8], url, code, body, err)
 				return
 			}
@@ -297,7 +303,7 @@ func storm(t *testing.T, ctx context.Context, urls []string, orders []*order, go
 			notify(other, o.paid)
 			wg.Go(func() {
 				<-gate
-				code, loc, err := proctest.Return(ctx, ret, o.paid)
+				code, loc, err := callbacks.Return(ctx, ret, o.paid)
 				if err != nil || code != 303 {
 					fail("return of %s to %s: HTTP %d %v", o.no, ret, code, err)
 					return
@@ -332,7 +338,7 @@ func storm(t *testing.T, ctx context.Context, urls []string, orders []*order, go
 func settle(t *testing.T, ctx context.Context, sb *proctest.Sandbox, db *storage.DB, orders []*order) {
 	t.Helper()
 	waitFor(t, ctx, 45*time.Second, "every order paid and every delivery confirmed", func() (bool, string) {
-		ds, err := sb.Deliveries(ctx)
+		ds, err := sb.Deliveries(ctx, sandbox.Filter{})
 		if err != nil {
 			return false, err.Error()
 		}
@@ -365,11 +371,11 @@ func settle(t *testing.T, ctx context.Context, sb *proctest.Sandbox, db *storage
 // event per change of status.
 func checkOrders(t *testing.T, ctx context.Context, sb *proctest.Sandbox, db *storage.DB, orders []*order) {
 	t.Helper()
-	bank, err := sb.Orders(ctx, "")
+	bank, err := sb.Orders(ctx, sandbox.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	atBank := map[string]proctest.Order{}
+	atBank := map[string]sandbox.OrderView{}
 	for _, b := range bank {
 		atBank[b.OrderNo] = b
 	}
@@ -412,7 +418,7 @@ func checkPayTokens(t *testing.T, ctx context.Context, sb *proctest.Sandbox, db 
 	for k, n := range got.n {
 		want[k] = n
 	}
-	ds, err := sb.Deliveries(ctx)
+	ds, err := sb.Deliveries(ctx, sandbox.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}

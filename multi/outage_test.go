@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/shopclient"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
@@ -36,16 +38,16 @@ func TestDatabaseGoesAway(t *testing.T) {
 	px.Cut()
 	// The bank takes the payment and tries to tell the shop, which cannot
 	// record it.
-	p, err := s.Sandbox.PayCard(ctx, no, "success")
+	p, err := s.Sandbox.PayCard(ctx, sandbox.DemoShopNo, no, sandbox.OutcomeSuccess)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const bound = 10 * time.Second
 	for _, who := range []string{"the bank again", "a retry at once"} {
 		start := time.Now()
-		code, body, err := proctest.Notify(ctx, s.URL, p.PayToken)
+		code, body, err := callbacks.Notify(ctx, s.URL, p.PayToken)
 		took := time.Since(start)
-		if err != nil || code != http.StatusServiceUnavailable || body == proctest.Ack || took > bound {
+		if err != nil || code != http.StatusServiceUnavailable || body == shopclient.Ack || took > bound {
 			t.Fatalf("notification from %s with the database gone: HTTP %d %q %v after %s; want 503 within %s",
 				who, code, body, err, took.Round(time.Millisecond), bound)
 		}
@@ -53,7 +55,7 @@ func TestDatabaseGoesAway(t *testing.T) {
 	if code := healthz(ctx, s.URL); code != http.StatusServiceUnavailable {
 		t.Fatalf("/healthz with the database gone: HTTP %d, want 503", code)
 	}
-	ds, err := s.Sandbox.Deliveries(ctx)
+	ds, err := s.Sandbox.Deliveries(ctx, sandbox.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +71,8 @@ func TestDatabaseGoesAway(t *testing.T) {
 	var acked time.Duration
 	restored := time.Now()
 	waitFor(t, ctx, 30*time.Second, "the notification acknowledged again", func() (bool, string) {
-		code, body, err := proctest.Notify(ctx, s.URL, p.PayToken)
-		if err != nil || code != http.StatusOK || body != proctest.Ack {
+		code, body, err := callbacks.Notify(ctx, s.URL, p.PayToken)
+		if err != nil || code != http.StatusOK || body != shopclient.Ack {
 			return false, body
 		}
 		acked = time.Since(restored)

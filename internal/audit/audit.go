@@ -4,13 +4,16 @@
 // one transition to paid per order, and no order lost on either side.
 //
 // It only compares; callers gather the two sides (the shop's pages or
-// database, the sandbox's control API) and may call it again and again
-// while the shop catches up.
+// database, the sandbox's control API, whose views FromSandbox turns into
+// the bank's side) and may call it again and again while the shop catches
+// up.
 package audit
 
 import (
 	"fmt"
 	"slices"
+
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 )
 
 // ShopOrder is one order as the shop has it.
@@ -37,6 +40,20 @@ type BankPayment struct {
 	Amount  int64  // whole NT$
 	Status  string // S succeeded, F failed
 	APType  string // PayOut, or CaptureOut for a later capture of the same money
+}
+
+// FromSandbox is the bank's side as the sandbox lists it: its orders and
+// its payments.
+func FromSandbox(orders []sandbox.OrderView, payments []sandbox.PaymentView) ([]BankOrder, []BankPayment) {
+	var bo []BankOrder
+	for _, o := range orders {
+		bo = append(bo, BankOrder{OrderNo: o.OrderNo, Amount: o.Amount})
+	}
+	var bp []BankPayment
+	for _, p := range payments {
+		bp = append(bp, BankPayment{OrderNo: p.OrderNo, Amount: p.Amount, Status: p.Status, APType: p.APType})
+	}
+	return bo, bp
 }
 
 // Options widen the comparison.

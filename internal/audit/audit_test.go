@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 )
 
 func TestCompare(t *testing.T) {
@@ -55,5 +57,22 @@ func TestCompareAmountAndDuplicates(t *testing.T) {
 	want := []string{"K1: NT$100 in the shop, NT$150 at the bank", "K1: listed twice by the shop"}
 	if !slices.Equal(r.Problems, want) {
 		t.Errorf("problems %q", r.Problems)
+	}
+}
+
+// The sandbox's views become the bank's side field for field: a capture
+// stays a capture, so it is not counted as a second payment.
+func TestFromSandbox(t *testing.T) {
+	orders := []sandbox.OrderView{{OrderNo: "K1", Amount: 100, PayType: "C"}}
+	pays := []sandbox.PaymentView{
+		{OrderNo: "K1", Amount: 100, Status: "S", APType: "PayOut"},
+		{OrderNo: "K1", Amount: 100, Status: "S", APType: "CaptureOut"},
+	}
+	bo, bp := FromSandbox(orders, pays)
+	if !slices.Equal(bo, []BankOrder{{"K1", 100}}) || !slices.Equal(bp, []BankPayment{{"K1", 100, "S", "PayOut"}, {"K1", 100, "S", "CaptureOut"}}) {
+		t.Fatalf("bank side %v %v", bo, bp)
+	}
+	if r := Compare([]ShopOrder{{No: "K1", Amount: 100, Status: "S", PaidEvents: 1}}, bo, bp, Options{BankSide: true}); !r.OK() {
+		t.Fatalf("problems %q", r.Problems)
 	}
 }

@@ -24,12 +24,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 )
 
 // The bank's published sandbox credentials, which every sandbox knows as
-// its demo merchant.
+// its demo merchant; DemoHash is as SINOPAY_HASH takes it.
 const (
-	DemoShopNo = "NA0249_001"
+	DemoShopNo = sandbox.DemoShopNo
 	DemoHash   = "86D50DEF3EB7400E,01FD27C09E5549E5,9E004965F4244953,7FB3385F414E4F91"
 )
 
