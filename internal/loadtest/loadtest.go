@@ -1,0 +1,437 @@
+// Package loadtest is `sinopay loadtest`: synthetic customers drive whole
+// ATM and card purchases through a running shop and its sandbox over
+// HTTP (no browser; the sandbox's control API pays), throughput and
+// latency are reported per step, and every order is then audited against
+// the sandbox's records. In notify mode it instead floods the shop's
+// notification endpoint with forged PayTokens. Load only ever goes to
+// loopback addresses.
+package loadtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/audit"
+	"github.com/sinopay/sinopay/internal/shopclient"
+)
+
+// Run runs the load test c, printing the results on stdout and progress
+// on stderr, and returns the exit code: 0 when every purchase went
+// through and the audit found nothing (or every forged notification was
+// acknowledged), 1 otherwise, 2 for a bad Config.
+func Run(ctx context.Context, c Config, stdout, stderr io.Writer) int {
+	shop, sb, err := c.check()
+	if err != nil {
+		fmt.Fprintf(stderr, "sinopay loadtest: %v\n", err)
+		return 2
+	}
+	l := newLoad(c, shop.String(), sb.String(), stderr)
+	if c.Mode == ModeNotify {
+		return l.notifyFlood(ctx, stdout)
+	}
+	return l.flows(ctx, stdout)
+}
+
+// password is every synthetic customer's.
+const password = "load-test-password"
+
+// carts the load buys: product IDs 1–5 are the seeded catalogue.
+var carts = []string{"q_1=1", "q_3=1", "q_1=2&q_5=1", "q_2=1", "q_4=1&q_3=2"}
+
+type load struct {
+	c             Config
+	shop, sandbox string // base URLs
+	st            *stats
+	progress      io.Writer
+	done          atomic.Int64
+	failed        atomic.Int64
+	mu            sync.Mutex
+	orders        []*order
+
+	browser   *http.Client // the customers'
+	bank      *sandbox.ControlClient
+	callbacks *shopclient.Bank
+}
+
+// order is one order of the run and the customer who made it.
+type order struct {
+	no   string
+	cust *shopclient.Customer
+}
+
+func newLoad(c Config, shop, sb string, progress io.Writer) *load {
+	// One pool of connections for everything, sized for the customers.
+	tr := &http.Transport{MaxIdleConnsPerHost: c.Concurrency * 2, MaxConnsPerHost: c.Concurrency * 4}
+	api := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return &load{
+		c: c, shop: shop, sandbox: sb, st: newStats(), progress: progress,
+		browser:   &http.Client{Transport: tr, Timeout: 60 * time.Second},
+		bank:      sandbox.NewControlClient(sb, api),
+		callbacks: shopclient.NewBank(c.ShopNo, api),
+	}
+}
+
+func (l *load) newCustomer(ctx context.Context) (*shopclient.Customer, error) {
+	start := time.Now()
+	c, err := shopclient.SignUp(ctx, l.browser, l.shop, "load-"+randHex(8)+"@example.com", password)
+	if err != nil {
+		return nil, err
+	}
+	l.st.add("signup", time.Since(start))
+	return c, nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func stepErr(step string, err error) error { return fmt.Errorf("%s: %w", step, err) }
+
+// purchase runs one whole purchase and records its steps.
+func (l *load) purchase(ctx context.Context, c *shopclient.Customer, r *mrand.Rand) error {
+	atm := r.Float64() < l.c.ATMShare
+	start := time.Now()
+	payType := "C"
+	if atm {
+		payType = "A"
+	}
+	form, err := c.CheckoutForm(ctx, l.shop, carts[r.IntN(len(carts))], payType)
+	if err != nil {
+		return stepErr("checkout_page", err)
+	}
+	l.st.add("checkout_page", time.Since(start))
+	t := time.Now()
+	no, err := c.Submit(ctx, l.shop, form)
+	if err != nil {
+		return stepErr("checkout_submit", err)
+	}
+	l.st.add("checkout_submit", time.Since(t))
+	// The page the checkout sends the browser to; a card purchase goes on
+	// even if the shop could not draw it.
+	page, err := c.Order(ctx, l.shop, no)
+	var refused *shopclient.StatusError
+	if err != nil && !errors.As(err, &refused) {
+		return stepErr("order_page", err)
+	}
+	l.mu.Lock()
+	l.orders = append(l.orders, &order{no: no, cust: c})
+	l.mu.Unlock()
+	if r.Float64() < l.c.DupShare {
+		if _, err := l.bank.ArmChaos(ctx, sandbox.ChaosInput{ShopNo: l.c.ShopNo, OrderNo: no, Notify: "duplicate"}); err != nil {
+			return stepErr("chaos", err)
+		}
+	}
+	if atm {
+		if page.ATMAccount == "" {
+			return fmt.Errorf("order page %s shows no ATM account", no)
+		}
+		bo, err := l.bank.Order(ctx, l.c.ShopNo, no)
+		if err != nil {
+			return stepErr("bank_order", err)
+		}
+		t = time.Now()
+		if _, err := l.bank.Transfer(ctx, page.ATMAccount, bo.Amount); err != nil {
+			return stepErr("atm_transfer", err)
+		}
+		l.st.add("atm_transfer", time.Since(t))
+		t = time.Now()
+		if err := l.awaitStatus(ctx, c, no, "S"); err != nil {
+			return stepErr("atm_confirmed", err)
+		}
+		l.st.add("atm_confirmed", time.Since(t))
+		l.st.add("purchase_atm", time.Since(start))
+		return nil
+	}
+	if r.Float64() < l.c.DeclineShare {
+		if err := l.payCard(ctx, c, no, sandbox.OutcomeDecline, "F", "declined_"); err != nil {
+			return err
+		}
+	}
+	if err := l.payCard(ctx, c, no, sandbox.OutcomeSuccess, "S", ""); err != nil {
+		return err
+	}
+	l.st.add("purchase_card", time.Since(start))
+	return nil
+}
+
+// payCard pays at the sandbox as its card page would, then posts the
+// return as the browser would, and follows the shop to the result. Its
+// steps are named with prefix, so declined attempts are timed apart.
+func (l *load) payCard(ctx context.Context, c *shopclient.Customer, no string, outcome sandbox.Outcome, want, prefix string) error {
+	t := time.Now()
+	res, err := l.bank.PayCard(ctx, l.c.ShopNo, no, outcome)
+	if err != nil {
+		return stepErr(prefix+"card_pay", err)
+	}
+	l.st.add(prefix+"card_pay", time.Since(t))
+	t = time.Now()
+	code, _, err := l.callbacks.Return(ctx, l.shop, res.PayToken)
+	if err != nil {
+		return stepErr(prefix+"return", err)
+	}
+	if code != http.StatusSeeOther {
+		return fmt.Errorf("%sreturn: HTTP %d", prefix, code)
+	}
+	l.st.add(prefix+"return", time.Since(t))
+	t = time.Now()
+	if err := l.awaitStatus(ctx, c, no, want); err != nil {
+		return stepErr(prefix+"card_confirmed", err)
+	}
+	l.st.add(prefix+"card_confirmed", time.Since(t))
+	return nil
+}
+
+// awaitStatus polls the order page until it shows status want; a page the
+// shop could not draw is tried again.
+func (l *load) awaitStatus(ctx context.Context, c *shopclient.Customer, no, want string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	last := ""
+	for time.Now().Before(deadline) {
+		p, err := c.Order(ctx, l.shop, no)
+		var refused *shopclient.StatusError
+		if err != nil && !errors.As(err, &refused) {
+			return err
+		}
+		if p.Status != "" {
+			last = p.Status
+			if last == want {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("order still %q after 30s, want %s", last, want)
+}
+
+func (l *load) flows(ctx context.Context, stdout io.Writer) int {
+	fmt.Fprintf(l.progress, "loadtest: %d customers for %s against %s (sandbox %s); ATM %.0f%%, card declined first %.0f%%, notification sent twice %.0f%%\n",
+		l.c.Concurrency, l.c.Duration, l.shop, l.sandbox, 100*l.c.ATMShare, 100*l.c.DeclineShare, 100*l.c.DupShare)
+	// Customers sign up before the clock starts: a sign-up hashes a
+	// password, and would otherwise eat into a short run's purchases.
+	custs := make([]*shopclient.Customer, l.c.Concurrency)
+	var wg sync.WaitGroup
+	failed := &l.failed
+	turns := make(chan struct{}, 4)
+	for i := range custs {
+		wg.Go(func() {
+			turns <- struct{}{}
+			defer func() { <-turns }()
+			c, err := l.newCustomer(ctx)
+			if err != nil {
+				l.st.fail("signup", err)
+				failed.Add(1)
+				return
+			}
+			custs[i] = c
+		})
+	}
+	wg.Wait()
+	runCtx, cancel := context.WithTimeout(ctx, l.c.Duration)
+	defer cancel()
+	start := time.Now()
+	stopProgress := l.showProgress(start)
+	for i, c := range custs {
+		if c == nil {
+			continue
+		}
+		wg.Go(func() {
+			r := mrand.New(mrand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))
+			for runCtx.Err() == nil {
+				// A started purchase finishes even after the run's end, so the
+				// audit sees whole purchases.
+				if err := l.purchase(context.WithoutCancel(ctx), c, r); err != nil {
+					l.st.fail("purchase", err)
+					failed.Add(1)
+					continue
+				}
+				l.done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	stopProgress()
+	elapsed := time.Since(start)
+	fmt.Fprintf(stdout, "\n%d purchases in %s (%.1f per second), %d failed\n\n", l.done.Load(), elapsed.Round(time.Millisecond),
+		float64(l.done.Load())/elapsed.Seconds(), failed.Load())
+	l.st.print(stdout, elapsed)
+	ok := l.audit(ctx, stdout)
+	if l.done.Load() == 0 {
+		fmt.Fprintln(stdout, "no purchase was completed: nothing was measured")
+		return 1
+	}
+	if !ok || failed.Load() > 0 {
+		return 1
+	}
+	return 0
+}
+
+func (l *load) showProgress(start time.Time) func() {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n := l.done.Load()
+				fmt.Fprintf(l.progress, "  %5.0fs  %6d done  %7.1f/s  %4d failed\n", time.Since(start).Seconds(), n, float64(n)/time.Since(start).Seconds(), l.failed.Load())
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// audit compares every order the run made with the sandbox's records,
+// waiting up to Settle for notifications and confirmations to land: it
+// re-reads only the orders that still differ, then makes one last full
+// pass, whose result it prints.
+func (l *load) audit(ctx context.Context, w io.Writer) bool {
+	fmt.Fprintf(w, "\naudit of %d orders against the sandbox:\n", len(l.orders))
+	start := time.Now()
+	deadline := start.Add(l.c.Settle)
+	pending := l.orders
+	for len(pending) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		res, differ, err := l.auditOnce(ctx, pending)
+		if err != nil {
+			fmt.Fprintf(w, "  %v\n", err)
+			return false
+		}
+		if res.OK() {
+			break
+		}
+		pending = differ
+		time.Sleep(500 * time.Millisecond)
+	}
+	res, _, err := l.auditOnce(ctx, l.orders)
+	if err != nil {
+		fmt.Fprintf(w, "  %v\n", err)
+		return false
+	}
+	if res.OK() {
+		fmt.Fprintf(w, "  %d orders, %d paid; settled in %s\n", res.Orders, res.Paid, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintln(w, "  nothing lost, nothing doubled: paid at the bank ⇔ paid in the shop, same amounts, one payment and one transition each")
+		return true
+	}
+	for i, p := range res.Problems {
+		if i == 50 {
+			fmt.Fprintf(w, "  … and %d more\n", len(res.Problems)-50)
+			break
+		}
+		fmt.Fprintln(w, "  DIFFERENCE: "+p)
+	}
+	return false
+}
+
+// auditOnce reads the orders' pages in the shop (as their customers) and
+// the sandbox's orders and payments, and compares them. It also returns
+// the orders that differ.
+func (l *load) auditOnce(ctx context.Context, orders []*order) (audit.Result, []*order, error) {
+	bankOrders, err := l.bank.Orders(ctx, sandbox.Filter{})
+	if err != nil {
+		return audit.Result{}, nil, fmt.Errorf("reading the sandbox's orders: %w", err)
+	}
+	payments, err := l.bank.Payments(ctx, sandbox.Filter{})
+	if err != nil {
+		return audit.Result{}, nil, fmt.Errorf("reading the sandbox's payments: %w", err)
+	}
+	shopSide := make([]audit.ShopOrder, len(orders))
+	errs := make([]error, len(orders))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(l.c.Concurrency, len(orders)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(orders) {
+					return
+				}
+				o := orders[i]
+				p, err := o.cust.Order(ctx, l.shop, o.no)
+				shopSide[i] = audit.ShopOrder{No: o.no, Status: p.Status, Amount: p.Amount, PaidEvents: p.PaidEvents}
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return audit.Result{}, nil, fmt.Errorf("reading the shop's orders: %w", err)
+	}
+	bank, pays := audit.FromSandbox(bankOrders, payments)
+	// Only this run's orders: the sandbox may hold others.
+	res := audit.Compare(shopSide, bank, pays, audit.Options{})
+	var differ []*order
+	for _, o := range orders {
+		for _, p := range res.Problems {
+			if strings.HasPrefix(p, o.no+":") {
+				differ = append(differ, o)
+				break
+			}
+		}
+	}
+	return res, differ, nil
+}
+
+// notifyFlood posts forged notifications as fast as the workers can and
+// reports the acknowledgement rate and latency.
+func (l *load) notifyFlood(ctx context.Context, stdout io.Writer) int {
+	fmt.Fprintf(l.progress, "loadtest: %d senders posting notifications for %s to %s/funbiz/notify\n", l.c.Concurrency, l.c.Duration, l.shop)
+	runCtx, cancel := context.WithTimeout(ctx, l.c.Duration)
+	defer cancel()
+	start := time.Now()
+	stop := l.showProgress(start)
+	var wg sync.WaitGroup
+	bad := &l.failed
+	for range l.c.Concurrency {
+		wg.Go(func() {
+			for runCtx.Err() == nil {
+				t := time.Now()
+				code, body, err := l.callbacks.Notify(runCtx, l.shop, randHex(32))
+				if err != nil {
+					if runCtx.Err() == nil {
+						l.st.fail("notify", err)
+						bad.Add(1)
+					}
+					continue
+				}
+				if code != http.StatusOK || body != shopclient.Ack {
+					l.st.fail("notify", fmt.Errorf("HTTP %d %s", code, strings.TrimSpace(body)))
+					bad.Add(1)
+					continue
+				}
+				l.st.add("notify_ack", time.Since(t))
+				l.done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	stop()
+	elapsed := time.Since(start)
+	fmt.Fprintf(stdout, "\n%d notifications acknowledged in %s (%.1f per second), %d not\n\n", l.done.Load(), elapsed.Round(time.Millisecond),
+		float64(l.done.Load())/elapsed.Seconds(), bad.Load())
+	l.st.print(stdout, elapsed)
+	if bad.Load() > 0 {
+		return 1
+	}
+	return 0
+}
