@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/sinopay/sinopay/internal/funbizcli"
 )
 
 func main() {
@@ -42,7 +44,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "loadtest":
 		return runLoadtest(ctx, args[1:], stdout, stderr)
 	case "funbiz":
-		return runFunbiz(ctx, args[1:], stdin, stdout, stderr)
+		return funbizcli.Run(ctx, args[1:], funbizcli.Process{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
 	case "sandbox":
 		return runSandbox(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -1,4 +1,4 @@
-package main
+package funbizcli
 
 import (
 	"bytes"
@@ -22,55 +22,56 @@ import (
 // The public sandbox demo shop of the protocol notes (vector
 // hashid-na0249-sandbox); the key id is made up for these tests.
 const (
-	fbTestShopNo = "NA0249_001"
-	fbTestHash   = "86D50DEF3EB7400E,01FD27C09E5549E5,9E004965F4244953,7FB3385F414E4F91"
-	fbTestHashID = "87282A2FA0E209EBE1B3713AB56A06C2"
-	fbTestKeyID  = "0f3c5e2a-7d41-4b8e-9a6c-1e2f3a4b5c6d"
-	fbDocHashID  = "17D8E6558DC60E702A6B57E1B9B7060D"
+	testShopNo = "NA0249_001"
+	testHash   = "86D50DEF3EB7400E,01FD27C09E5549E5,9E004965F4244953,7FB3385F414E4F91"
+	testHashID = "87282A2FA0E209EBE1B3713AB56A06C2"
+	testKeyID  = "0f3c5e2a-7d41-4b8e-9a6c-1e2f3a4b5c6d"
+	docHashID  = "17D8E6558DC60E702A6B57E1B9B7060D"
 )
 
-// fbSecrets must never appear in anything the CLI prints.
-var fbSecrets = append(strings.Split(fbTestHash, ","), fbTestHashID, fbTestKeyID, fbDocHashID)
+// secrets must never appear in anything the CLI prints.
+var secrets = append(strings.Split(testHash, ","), testHashID, testKeyID, docHashID)
 
-type fbOut struct {
+type cliOut struct {
 	code           int
 	stdout, stderr string
 }
 
-// fbRunCLI runs "sinopay funbiz args…" in-process and checks that no
-// secret leaked into its output, whatever the test is about.
-func fbRunCLI(t *testing.T, stdin string, args ...string) fbOut {
+// runCLI runs "sinopay funbiz args…" in-process, in the test's
+// environment, and checks that no secret leaked into its output, whatever
+// the test is about.
+func runCLI(t *testing.T, stdin string, args ...string) cliOut {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), append([]string{"funbiz"}, args...), strings.NewReader(stdin), &stdout, &stderr)
-	out := fbOut{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	code := Run(context.Background(), args, Process{Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv})
+	out := cliOut{code: code, stdout: stdout.String(), stderr: stderr.String()}
 	all := strings.ToUpper(out.stdout + out.stderr)
-	for _, s := range fbSecrets {
+	for _, s := range secrets {
 		if strings.Contains(all, strings.ToUpper(s)) {
 			// The report masks the secrets too, so that a failing run does
 			// not spread them to CI logs.
-			t.Errorf("funbiz %s printed the secret %s…\nstdout: %s\nstderr: %s", args[0], s[:4], fbMask(out.stdout), fbMask(out.stderr))
+			t.Errorf("funbiz %s printed the secret %s…\nstdout: %s\nstderr: %s", args[0], s[:4], mask(out.stdout), mask(out.stderr))
 		}
 	}
 	return out
 }
 
-func fbMask(s string) string {
-	for _, secret := range fbSecrets {
+func mask(s string) string {
+	for _, secret := range secrets {
 		s = strings.ReplaceAll(s, secret, "[secret]")
 		s = strings.ReplaceAll(s, strings.ToLower(secret), "[secret]")
 	}
 	return s
 }
 
-func (o fbOut) want(t *testing.T, code int) {
+func (o cliOut) want(t *testing.T, code int) {
 	t.Helper()
 	if o.code != code {
 		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", o.code, code, o.stdout, o.stderr)
 	}
 }
 
-func (o fbOut) stderrHas(t *testing.T, subs ...string) {
+func (o cliOut) stderrHas(t *testing.T, subs ...string) {
 	t.Helper()
 	for _, s := range subs {
 		if !strings.Contains(o.stderr, s) {
@@ -79,16 +80,16 @@ func (o fbOut) stderrHas(t *testing.T, subs ...string) {
 	}
 }
 
-// fbCleanEnv keeps the developer's own settings out of the tests.
-func fbCleanEnv(t *testing.T) {
-	for _, k := range []string{fbEnvURL, fbEnvShopNo, fbEnvHash, fbEnvKeyID} {
+// cleanEnv keeps the developer's own settings out of the tests.
+func cleanEnv(t *testing.T) {
+	for _, k := range []string{envURL, envShopNo, envHash, envKeyID} {
 		t.Setenv(k, "")
 	}
 }
 
 // ---- test vectors ----
 
-type fbVector struct {
+type vector struct {
 	ID         string                           `json:"id"`
 	Message    json.RawMessage                  `json:"message"`
 	Nonce      string                           `json:"Nonce"`
@@ -103,13 +104,13 @@ type fbVector struct {
 	} `json:"expected"`
 }
 
-func fbLoadVector(t *testing.T, id string) fbVector {
+func loadVector(t *testing.T, id string) vector {
 	t.Helper()
 	b, err := os.ReadFile("../../funbiz/testdata/vectors.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vs []fbVector
+	var vs []vector
 	if err := json.Unmarshal(b, &vs); err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +120,10 @@ func fbLoadVector(t *testing.T, id string) fbVector {
 		}
 	}
 	t.Fatalf("no vector %q", id)
-	return fbVector{}
+	return vector{}
 }
 
-func fbDecodeObject(t *testing.T, s string) map[string]any {
+func decodeObject(t *testing.T, s string) map[string]any {
 	t.Helper()
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
@@ -133,8 +134,8 @@ func fbDecodeObject(t *testing.T, s string) map[string]any {
 	return m
 }
 
-// fbGet walks a decoded JSON document by member names and array indexes.
-func fbGet(t *testing.T, doc any, path ...any) any {
+// lookup walks a decoded JSON document by member names and array indexes.
+func lookup(t *testing.T, doc any, path ...any) any {
 	t.Helper()
 	v := doc
 	for _, p := range path {
@@ -158,9 +159,9 @@ func fbGet(t *testing.T, doc any, path ...any) any {
 	return v
 }
 
-func fbWant(t *testing.T, doc any, want any, path ...any) {
+func wantAt(t *testing.T, doc any, want any, path ...any) {
 	t.Helper()
-	if got := fbGet(t, doc, path...); fmt.Sprint(got) != fmt.Sprint(want) {
+	if got := lookup(t, doc, path...); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%v = %v, want %v", path, got, want)
 	}
 }
@@ -168,42 +169,42 @@ func fbWant(t *testing.T, doc any, want any, path ...any) {
 // ---- offline tools ----
 
 func TestFunbizSignVectors(t *testing.T) {
-	fbCleanEnv(t)
+	cleanEnv(t)
 	t.Run("hash-id/sign-doc-atm", func(t *testing.T) {
-		v := fbLoadVector(t, "sign-doc-atm")
-		out := fbRunCLI(t, string(v.Message), "sign", "--nonce", v.Nonce, "--hash-id", v.HashID)
+		v := loadVector(t, "sign-doc-atm")
+		out := runCLI(t, string(v.Message), "sign", "--nonce", v.Nonce, "--hash-id", v.HashID)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, v.Expected.SignString, "signString")
-		fbWant(t, doc, v.Expected.Sign, "sign")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, v.Expected.SignString, "signString")
+		wantAt(t, doc, v.Expected.Sign, "sign")
 		if strings.Contains(out.stdout, `\u0026`) {
 			t.Errorf("sign string is HTML-escaped:\n%s", out.stdout)
 		}
 	})
 	t.Run("hash/response-sandbox-ordercreate-atm", func(t *testing.T) {
-		v := fbLoadVector(t, "response-sandbox-ordercreate-atm")
+		v := loadVector(t, "response-sandbox-ordercreate-atm")
 		h := v.HashInputs
 		hash := strings.Join([]string{h.A1, h.A2, h.B1, h.B2}, ",")
-		out := fbRunCLI(t, v.Expected.Decrypted, "sign", "--nonce", v.Envelope.Nonce, "--hash", hash)
+		out := runCLI(t, v.Expected.Decrypted, "sign", "--nonce", v.Envelope.Nonce, "--hash", hash)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, v.Expected.ResponseSignString, "signString")
-		fbWant(t, doc, v.Envelope.Sign, "sign")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, v.Expected.ResponseSignString, "signString")
+		wantAt(t, doc, v.Envelope.Sign, "sign")
 		if !strings.Contains(out.stdout, "S0000 – 處理成功") {
 			t.Errorf("sign string is not raw UTF-8:\n%s", out.stdout)
 		}
 	})
 	t.Run("hash from the environment", func(t *testing.T) {
-		v := fbLoadVector(t, "response-sandbox-ordercreate-atm")
-		t.Setenv(fbEnvHash, fbTestHash)
-		out := fbRunCLI(t, "\xEF\xBB\xBF"+v.Expected.Decrypted+"\n", "sign", "--nonce", v.Envelope.Nonce)
+		v := loadVector(t, "response-sandbox-ordercreate-atm")
+		t.Setenv(envHash, testHash)
+		out := runCLI(t, "\xEF\xBB\xBF"+v.Expected.Decrypted+"\n", "sign", "--nonce", v.Envelope.Nonce)
 		out.want(t, 0)
-		fbWant(t, fbDecodeObject(t, out.stdout), v.Envelope.Sign, "sign")
+		wantAt(t, decodeObject(t, out.stdout), v.Envelope.Sign, "sign")
 	})
 }
 
 func TestFunbizSignRejects(t *testing.T) {
-	fbCleanEnv(t)
+	cleanEnv(t)
 	nonce := "NjM3Njc5NTg1MTE2NjUuNDoz"
 	cases := []struct {
 		name  string
@@ -211,18 +212,18 @@ func TestFunbizSignRejects(t *testing.T) {
 		args  []string
 		want  []string
 	}{
-		{"invalid JSON", `{"ShopNo":"NA0249_001",}`, []string{"--hash", fbTestHash}, []string{"not valid JSON"}},
-		{"empty stdin", "", []string{"--hash", fbTestHash}, []string{"stdin is empty"}},
-		{"not an object", `["ShopNo"]`, []string{"--hash", fbTestHash}, []string{"not a JSON object"}},
-		{"bad hash", `{}`, []string{"--hash", "86D50DEF3EB7400E,01FD27C09E5549EZ,9E004965F4244953,7FB3385F414E4F91"}, []string{"Hash.A2", "--hash", fbEnvHash}},
+		{"invalid JSON", `{"ShopNo":"NA0249_001",}`, []string{"--hash", testHash}, []string{"not valid JSON"}},
+		{"empty stdin", "", []string{"--hash", testHash}, []string{"stdin is empty"}},
+		{"not an object", `["ShopNo"]`, []string{"--hash", testHash}, []string{"not a JSON object"}},
+		{"bad hash", `{}`, []string{"--hash", "86D50DEF3EB7400E,01FD27C09E5549EZ,9E004965F4244953,7FB3385F414E4F91"}, []string{"Hash.A2", "--hash", envHash}},
 		{"three hash values", `{}`, []string{"--hash", "86D50DEF3EB7400E,01FD27C09E5549E5,9E004965F4244953"}, []string{"four hash values"}},
 		{"bad hash id", `{}`, []string{"--hash-id", "87282A2FA0E209EB"}, []string{"HashID", "32"}},
-		{"both keys", `{}`, []string{"--hash", fbTestHash, "--hash-id", fbTestHashID}, []string{"not both"}},
-		{"no keys", `{}`, nil, []string{"--hash", "--hash-id", fbEnvHash}},
+		{"both keys", `{}`, []string{"--hash", testHash, "--hash-id", testHashID}, []string{"not both"}},
+		{"no keys", `{}`, nil, []string{"--hash", "--hash-id", envHash}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out := fbRunCLI(t, c.stdin, append([]string{"sign", "--nonce", nonce}, c.args...)...)
+			out := runCLI(t, c.stdin, append([]string{"sign", "--nonce", nonce}, c.args...)...)
 			out.want(t, 2)
 			out.stderrHas(t, c.want...)
 			if out.stdout != "" {
@@ -231,15 +232,15 @@ func TestFunbizSignRejects(t *testing.T) {
 		})
 	}
 	t.Run("no nonce", func(t *testing.T) {
-		out := fbRunCLI(t, `{}`, "sign", "--hash", fbTestHash)
+		out := runCLI(t, `{}`, "sign", "--hash", testHash)
 		out.want(t, 2)
 		out.stderrHas(t, "--nonce")
 	})
 }
 
 func TestFunbizOpenVector(t *testing.T) {
-	fbCleanEnv(t)
-	v := fbLoadVector(t, "response-sandbox-ordercreate-atm")
+	cleanEnv(t)
+	v := loadVector(t, "response-sandbox-ordercreate-atm")
 	envelope := func(t *testing.T, e funbiz.Envelope) string {
 		b, err := json.Marshal(e)
 		if err != nil {
@@ -256,7 +257,7 @@ func TestFunbizOpenVector(t *testing.T) {
 	}
 
 	t.Run("verifies", func(t *testing.T) {
-		out := fbRunCLI(t, envelope(t, *v.Envelope), "open", "--hash", fbTestHash)
+		out := runCLI(t, envelope(t, *v.Envelope), "open", "--hash", testHash)
 		out.want(t, 0)
 		if got := compact(t, out.stdout); got != v.Expected.Decrypted {
 			t.Errorf("message\n got %s\nwant %s", got, v.Expected.Decrypted)
@@ -269,14 +270,14 @@ func TestFunbizOpenVector(t *testing.T) {
 		}
 	})
 	t.Run("hash-id", func(t *testing.T) {
-		out := fbRunCLI(t, envelope(t, *v.Envelope), "open", "--hash-id", strings.ToLower(fbTestHashID))
+		out := runCLI(t, envelope(t, *v.Envelope), "open", "--hash-id", strings.ToLower(testHashID))
 		out.want(t, 0)
 	})
 	t.Run("tampered Sign", func(t *testing.T) {
 		e := *v.Envelope
 		bad := "00" + e.Sign[2:]
 		e.Sign = bad
-		out := fbRunCLI(t, envelope(t, e), "open", "--hash", fbTestHash)
+		out := runCLI(t, envelope(t, e), "open", "--hash", testHash)
 		out.want(t, 1)
 		out.stderrHas(t, v.Envelope.Sign, bad, v.Expected.ResponseSignString)
 		if got := compact(t, out.stdout); got != v.Expected.Decrypted {
@@ -284,26 +285,26 @@ func TestFunbizOpenVector(t *testing.T) {
 		}
 	})
 	t.Run("wrong key", func(t *testing.T) {
-		out := fbRunCLI(t, envelope(t, *v.Envelope), "open", "--hash-id", fbDocHashID)
+		out := runCLI(t, envelope(t, *v.Envelope), "open", "--hash-id", docHashID)
 		out.want(t, 1)
 		out.stderrHas(t, "cannot open the envelope")
 	})
 	t.Run("truncated Message", func(t *testing.T) {
 		e := *v.Envelope
 		e.Message = e.Message[:len(e.Message)-2]
-		out := fbRunCLI(t, envelope(t, e), "open", "--hash", fbTestHash)
+		out := runCLI(t, envelope(t, e), "open", "--hash", testHash)
 		out.want(t, 1)
 		out.stderrHas(t, "cannot open the envelope", "AES blocks")
 	})
 	t.Run("no Nonce", func(t *testing.T) {
 		e := *v.Envelope
 		e.Nonce = ""
-		out := fbRunCLI(t, envelope(t, e), "open", "--hash", fbTestHash)
+		out := runCLI(t, envelope(t, e), "open", "--hash", testHash)
 		out.want(t, 1)
 		out.stderrHas(t, "no Nonce")
 	})
 	t.Run("not JSON", func(t *testing.T) {
-		out := fbRunCLI(t, "Version=1.0.0&Sign=…", "open", "--hash", fbTestHash)
+		out := runCLI(t, "Version=1.0.0&Sign=…", "open", "--hash", testHash)
 		out.want(t, 2)
 		out.stderrHas(t, "not valid JSON")
 	})
@@ -311,10 +312,10 @@ func TestFunbizOpenVector(t *testing.T) {
 
 // ---- a fake bank ----
 
-// fbBank speaks the bank's protocol with the NA0249_001 keys: it opens
+// fakeBank speaks the bank's protocol with the NA0249_001 keys: it opens
 // each request as the bank would (so a wrong Sign fails the test) and
 // seals a bank-shaped answer under a fresh nonce of its own.
-type fbBank struct {
+type fakeBank struct {
 	t    *testing.T
 	keys *funbiz.Keys
 	srv  *httptest.Server
@@ -331,9 +332,9 @@ type fbBank struct {
 	delay time.Duration
 }
 
-func fbNewBank(t *testing.T) *fbBank {
+func newFakeBank(t *testing.T) *fakeBank {
 	t.Helper()
-	h, err := funbiz.ParseHash(fbTestHash)
+	h, err := funbiz.ParseHash(testHash)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func fbNewBank(t *testing.T) *fbBank {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &fbBank{t: t, keys: keys, got: map[string]map[string]any{}}
+	b := &fakeBank{t: t, keys: keys, got: map[string]map[string]any{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /funBIZ/QPay.WebAPI/api/Nonce", b.serveNonce)
 	mux.HandleFunc("POST /funBIZ/QPay.WebAPI/api/Order", b.serveOrder)
@@ -352,11 +353,11 @@ func fbNewBank(t *testing.T) *fbBank {
 }
 
 // args is the connection part of a command line.
-func (b *fbBank) args(cmd string, more ...string) []string {
-	return append([]string{cmd, "--url", b.url, "--shop-no", fbTestShopNo, "--hash", fbTestHash, "--key-id", fbTestKeyID}, more...)
+func (b *fakeBank) args(cmd string, more ...string) []string {
+	return append([]string{cmd, "--url", b.url, "--shop-no", testShopNo, "--hash", testHash, "--key-id", testKeyID}, more...)
 }
 
-func (b *fbBank) nonce() string {
+func (b *fakeBank) nonce() string {
 	b.mu.Lock()
 	b.seq++
 	n := b.seq
@@ -366,38 +367,38 @@ func (b *fbBank) nonce() string {
 }
 
 // sent returns the last plain message the bank received for service.
-func (b *fbBank) sent(service string) map[string]any {
+func (b *fakeBank) sent(service string) map[string]any {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.got[service]
 }
 
-func (b *fbBank) orderCalls() int {
+func (b *fakeBank) orderCalls() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.orders
 }
 
-func (b *fbBank) refuse(w http.ResponseWriter, status int, description string) {
+func (b *fakeBank) refuse(w http.ResponseWriter, status int, description string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"Status": "F", "Description": description})
 }
 
-func (b *fbBank) keyOK(w http.ResponseWriter, r *http.Request) bool {
-	if r.Header.Get("X-KeyID") != fbTestKeyID {
+func (b *fakeBank) keyOK(w http.ResponseWriter, r *http.Request) bool {
+	if r.Header.Get("X-KeyID") != testKeyID {
 		b.refuse(w, http.StatusUnauthorized, "E0101 – X-KeyID 驗證失敗")
 		return false
 	}
 	return true
 }
 
-func (b *fbBank) serveNonce(w http.ResponseWriter, r *http.Request) {
+func (b *fakeBank) serveNonce(w http.ResponseWriter, r *http.Request) {
 	if !b.keyOK(w, r) {
 		return
 	}
 	var req struct{ ShopNo string }
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ShopNo != fbTestShopNo {
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ShopNo != testShopNo {
 		b.refuse(w, http.StatusOK, "E0001 – 商店代號錯誤")
 		return
 	}
@@ -405,7 +406,7 @@ func (b *fbBank) serveNonce(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"Nonce": b.nonce()})
 }
 
-func (b *fbBank) serveOrder(w http.ResponseWriter, r *http.Request) {
+func (b *fakeBank) serveOrder(w http.ResponseWriter, r *http.Request) {
 	if !b.keyOK(w, r) {
 		return
 	}
@@ -445,13 +446,13 @@ func (b *fbBank) serveOrder(w http.ResponseWriter, r *http.Request) {
 	if err := dec.Decode(&msg); err != nil {
 		b.t.Errorf("bank: %s message: %v", env.APIService, err)
 	}
-	if env.ShopNo != fbTestShopNo || msg["ShopNo"] != fbTestShopNo {
+	if env.ShopNo != testShopNo || msg["ShopNo"] != testShopNo {
 		b.t.Errorf("bank: ShopNo %q / %v", env.ShopNo, msg["ShopNo"])
 	}
 	b.mu.Lock()
 	b.got[env.APIService] = msg
 	b.mu.Unlock()
-	answer, err := b.keys.Seal(fbTestShopNo, env.APIService, b.nonce(), fbAnswer(env.APIService, msg))
+	answer, err := b.keys.Seal(testShopNo, env.APIService, b.nonce(), bankAnswer(env.APIService, msg))
 	if err != nil {
 		b.t.Errorf("bank: sealing: %v", err)
 	}
@@ -459,15 +460,15 @@ func (b *fbBank) serveOrder(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(answer)
 }
 
-type fbObj = map[string]any
+type obj = map[string]any
 
-const fbPageQuery = "TD=NA024900000301&TK=4d9057aa-3df1-48cb-8165-e5f7a12cc775"
+const pageQuery = "TD=NA024900000301&TK=4d9057aa-3df1-48cb-8165-e5f7a12cc775"
 
-// fbAnswer is what the bank answers to msg: the field names of PROTOCOL
+// bankAnswer is what the bank answers to msg: the field names of PROTOCOL
 // §8, amounts ×100.
-func fbAnswer(service string, msg fbObj) fbObj {
-	ok := func(m fbObj) fbObj {
-		m["ShopNo"] = fbTestShopNo
+func bankAnswer(service string, msg obj) obj {
+	ok := func(m obj) obj {
+		m["ShopNo"] = testShopNo
 		m["Status"] = "S"
 		m["Description"] = "S0000 – 處理成功"
 		return m
@@ -475,33 +476,33 @@ func fbAnswer(service string, msg fbObj) fbObj {
 	switch service {
 	case funbiz.ServiceOrderCreate:
 		if msg["OrderNo"] == "REFUSE9" {
-			return fbObj{"OrderNo": msg["OrderNo"], "ShopNo": fbTestShopNo, "Status": "F", "Description": "E0602 – 收款方式未啟用"}
+			return obj{"OrderNo": msg["OrderNo"], "ShopNo": testShopNo, "Status": "F", "Description": "E0602 – 收款方式未啟用"}
 		}
-		a := ok(fbObj{"OrderNo": msg["OrderNo"], "TSNo": "NA024900000301", "Amount": msg["Amount"], "PayType": msg["PayType"]})
+		a := ok(obj{"OrderNo": msg["OrderNo"], "TSNo": "NA024900000301", "Amount": msg["Amount"], "PayType": msg["PayType"]})
 		for _, k := range []string{"Param1", "Param2", "Param3"} {
 			if v, found := msg[k]; found {
 				a[k] = v
 			}
 		}
 		if msg["PayType"] == "A" {
-			a["ATMParam"] = fbObj{
+			a["ATMParam"] = obj{
 				"AtmPayNo":  "99922530174617",
-				"WebAtmURL": "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayWebATM?" + fbPageQuery,
-				"OtpURL":    "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayOTP?" + fbPageQuery,
+				"WebAtmURL": "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayWebATM?" + pageQuery,
+				"OtpURL":    "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayOTP?" + pageQuery,
 			}
 		} else {
-			a["CardParam"] = fbObj{"CardPayURL": "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayCard?" + fbPageQuery}
+			a["CardParam"] = obj{"CardPayURL": "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayCard?" + pageQuery}
 		}
 		return a
 	case funbiz.ServiceOrderQuery:
-		return ok(fbObj{"Date": "202401051230", "OrderList": []any{fbObj{
+		return ok(obj{"Date": "202401051230", "OrderList": []any{obj{
 			"OrderNo": msg["OrderNo"], "TSNo": "NA024900000301", "TSDate": "202401051200", "PayDate": "202401051210",
 			"Amount": 50000, "PayType": "A", "PayStatus": "1A400", "ExpireDate": "202401122359", "RefundFlag": "N",
-			"PrdtName": "抹茶狗骨頭", "ATMParam": fbObj{"AtmPayNo": "99922530174617", "BankNo": "807", "AcctNo": "12345"},
+			"PrdtName": "抹茶狗骨頭", "ATMParam": obj{"AtmPayNo": "99922530174617", "BankNo": "807", "AcctNo": "12345"},
 		}}})
 	case funbiz.ServiceOrderPayQuery:
-		return ok(fbObj{"PayToken": msg["PayToken"], "Date": "202110022135", "TSResultContent": fbObj{
-			"APType": "PayOut", "TSNo": "NA024900000479", "OrderNo": "A202110235940", "ShopNo": fbTestShopNo,
+		return ok(obj{"PayToken": msg["PayToken"], "Date": "202110022135", "TSResultContent": obj{
+			"APType": "PayOut", "TSNo": "NA024900000479", "OrderNo": "A202110235940", "ShopNo": testShopNo,
 			"PayType": "A", "Amount": "9440300", "Status": "S", "Description": "", "PayDate": "202110022130",
 		}})
 	case funbiz.ServiceOrderMaintain:
@@ -509,240 +510,240 @@ func fbAnswer(service string, msg fbObj) fbObj {
 		if amount == nil {
 			amount = 120000
 		}
-		return ok(fbObj{"OrderNo": msg["OrderNo"], "TSNo": "NA024900000302", "Command": msg["Command"], "Amount": amount, "Date": "202401061000"})
+		return ok(obj{"OrderNo": msg["OrderNo"], "TSNo": "NA024900000302", "Command": msg["Command"], "Amount": amount, "Date": "202401061000"})
 	case funbiz.ServiceOrderUnCapturedQuery:
-		return ok(fbObj{"Date": "202401061000", "OrderList": []any{fbObj{
+		return ok(obj{"Date": "202401061000", "OrderList": []any{obj{
 			"OrderNo": "C20240105001", "TSNo": "NA024900000303", "TSDate": "202401051300", "ApprovedDate": "202401051301",
 			"ExpireDate": "202401262359", "Amount": 120000, "PayType": "C", "PrdtName": "禮盒", "PayStatus": "1C300",
 		}}})
 	case funbiz.ServiceBillQuery:
-		return ok(fbObj{"Date": "202401061000", "BillDate": msg["BillDate"], "OrderList": []any{
-			fbObj{"TSNo": "NA024900000301", "OrderNo": "A20240105001", "TSType": "P", "TSDate": "202401051200",
+		return ok(obj{"Date": "202401061000", "BillDate": msg["BillDate"], "OrderList": []any{
+			obj{"TSNo": "NA024900000301", "OrderNo": "A20240105001", "TSType": "P", "TSDate": "202401051200",
 				"PayDate": "202401051210", "PayType": "A", "Amount": 50000, "Param1": "cart-7"},
-			fbObj{"TSNo": "NA024900000304", "OrderNo": "C20240101002", "TSType": "R", "TSDate": "202401051500",
+			obj{"TSNo": "NA024900000304", "OrderNo": "C20240101002", "TSType": "R", "TSDate": "202401051500",
 				"PayDate": "202401051500", "PayType": "C", "Amount": 10000},
 		}})
 	case funbiz.ServiceAllotQuery:
-		return ok(fbObj{"Date": "202402010900", "Allot": []any{fbObj{
+		return ok(obj{"Date": "202402010900", "Allot": []any{obj{
 			"AllotNo": "AL20240110001", "AllotDate": 20240110, "PayType": "C", "PayAmount": 1200000, "RefundAmount": 10000,
 			"FeeAmount": 3456, "ExtAllotAmount": 0, "AllotAmount": 1186544, "Account": "12345678901234",
-			"List": []any{fbObj{"TSNO": "NA024900000303", "OrderNO": "C20240105001", "PayDate": "202401051301",
+			"List": []any{obj{"TSNO": "NA024900000303", "OrderNO": "C20240105001", "PayDate": "202401051301",
 				"Amount": 1200000, "Fee": 3456, "TSType": "P"}},
 		}}})
 	}
-	return fbObj{"Status": "F", "Description": "E9999 – unknown APIService"}
+	return obj{"Status": "F", "Description": "E9999 – unknown APIService"}
 }
 
 // ---- the calls to the bank ----
 
 func TestFunbizServices(t *testing.T) {
-	fbCleanEnv(t)
-	b := fbNewBank(t)
+	cleanEnv(t)
+	b := newFakeBank(t)
 
 	t.Run("nonce", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("nonce")...)
+		out := runCLI(t, "", b.args("nonce")...)
 		out.want(t, 0)
-		if n, _ := fbGet(t, fbDecodeObject(t, out.stdout), "Nonce").(string); len(n) < 40 {
+		if n, _ := lookup(t, decodeObject(t, out.stdout), "Nonce").(string); len(n) < 40 {
 			t.Errorf("Nonce %q", n)
 		}
 	})
 
 	t.Run("order-create ATM", func(t *testing.T) {
 		before := funbiz.FormatDate(time.Now().In(funbiz.Taipei).AddDate(0, 0, 7))
-		out := fbRunCLI(t, "", b.args("order-create", "--order-no", "A20240105001", "--amount", "500", "--pay-type", "A",
+		out := runCLI(t, "", b.args("order-create", "--order-no", "A20240105001", "--amount", "500", "--pay-type", "A",
 			"--name", "抹茶狗骨頭", "--param1", "cart-7", "--backend-url", "https://shop.example.com/funbiz/notify")...)
 		after := funbiz.FormatDate(time.Now().In(funbiz.Taipei).AddDate(0, 0, 7))
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, "A20240105001", "OrderNo")
-		fbWant(t, doc, 500, "Amount")
-		fbWant(t, doc, "A", "PayType")
-		fbWant(t, doc, "NA024900000301", "TSNo")
-		fbWant(t, doc, "cart-7", "Param1")
-		fbWant(t, doc, "99922530174617", "ATM", "AtmPayNo")
-		fbWant(t, doc, "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayWebATM?"+fbPageQuery, "ATM", "WebAtmURL")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, "A20240105001", "OrderNo")
+		wantAt(t, doc, 500, "Amount")
+		wantAt(t, doc, "A", "PayType")
+		wantAt(t, doc, "NA024900000301", "TSNo")
+		wantAt(t, doc, "cart-7", "Param1")
+		wantAt(t, doc, "99922530174617", "ATM", "AtmPayNo")
+		wantAt(t, doc, "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayWebATM?"+pageQuery, "ATM", "WebAtmURL")
 		if strings.Contains(out.stdout, `\u0026`) {
 			t.Errorf("URLs are HTML-escaped:\n%s", out.stdout)
 		}
 		wire := b.sent("OrderCreate")
-		fbWant(t, wire, 50000, "Amount")
-		fbWant(t, wire, "TWD", "CurrencyID")
-		if d := fbGet(t, wire, "ATMParam", "ExpireDate"); d != before && d != after {
+		wantAt(t, wire, 50000, "Amount")
+		wantAt(t, wire, "TWD", "CurrencyID")
+		if d := lookup(t, wire, "ATMParam", "ExpireDate"); d != before && d != after {
 			t.Errorf("default ExpireDate %v, want %s", d, after)
 		}
 	})
 
 	t.Run("order-create card", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("order-create", "--order-no", "C20240105001", "--amount", "1200", "--pay-type", "c",
+		out := runCLI(t, "", b.args("order-create", "--order-no", "C20240105001", "--amount", "1200", "--pay-type", "c",
 			"--name", "禮盒", "--return-url", "https://shop.example.com/funbiz/return?o=1&x=2",
 			"--auto-billing=false", "--exp-billing-days", "3", "--exp-minutes", "15", "--pay-type-sub", "ONE")...)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, 1200, "Amount")
-		fbWant(t, doc, "C", "PayType")
-		fbWant(t, doc, "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayCard?"+fbPageQuery, "Card", "CardPayURL")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, 1200, "Amount")
+		wantAt(t, doc, "C", "PayType")
+		wantAt(t, doc, "https://sandbox.sinopac.com/QPay.WebPaySite/Bridge/PayCard?"+pageQuery, "Card", "CardPayURL")
 		wire := b.sent("OrderCreate")
-		fbWant(t, wire, 120000, "Amount")
-		fbWant(t, wire, "N", "CardParam", "AutoBilling")
-		fbWant(t, wire, 3, "CardParam", "ExpBillingDays")
-		fbWant(t, wire, 15, "CardParam", "ExpMinutes")
-		fbWant(t, wire, "ONE", "CardParam", "PayTypeSub")
-		fbWant(t, wire, "https://shop.example.com/funbiz/return?o=1&x=2", "ReturnURL")
+		wantAt(t, wire, 120000, "Amount")
+		wantAt(t, wire, "N", "CardParam", "AutoBilling")
+		wantAt(t, wire, 3, "CardParam", "ExpBillingDays")
+		wantAt(t, wire, 15, "CardParam", "ExpMinutes")
+		wantAt(t, wire, "ONE", "CardParam", "PayTypeSub")
+		wantAt(t, wire, "https://shop.example.com/funbiz/return?o=1&x=2", "ReturnURL")
 	})
 
 	t.Run("order-query", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("order-query", "--order-no", "A20240105001", "--pay-flag", "y")...)
+		out := runCLI(t, "", b.args("order-query", "--order-no", "A20240105001", "--pay-flag", "y")...)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, "S", "Status")
-		fbWant(t, doc, "A20240105001", "Orders", 0, "OrderNo")
-		fbWant(t, doc, 500, "Orders", 0, "Amount")
-		fbWant(t, doc, "1A400", "Orders", 0, "PayStatus")
-		fbWant(t, doc, "807", "Orders", 0, "ATM", "BankNo")
-		fbWant(t, b.sent("OrderQuery"), "Y", "PayFlag")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, "S", "Status")
+		wantAt(t, doc, "A20240105001", "Orders", 0, "OrderNo")
+		wantAt(t, doc, 500, "Orders", 0, "Amount")
+		wantAt(t, doc, "1A400", "Orders", 0, "PayStatus")
+		wantAt(t, doc, "807", "Orders", 0, "ATM", "BankNo")
+		wantAt(t, b.sent("OrderQuery"), "Y", "PayFlag")
 	})
 
 	t.Run("pay-query", func(t *testing.T) {
 		token := "da1547c3b1f2e3d4c5b6a79881726354da1547c3b1f2e3d4c5b6a798817266c1"
-		out := fbRunCLI(t, "", b.args("pay-query", "--token", token)...)
+		out := runCLI(t, "", b.args("pay-query", "--token", token)...)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, token, "PayToken")
-		fbWant(t, doc, 94403, "Payment", "Amount")
-		fbWant(t, doc, "PayOut", "Payment", "APType")
-		fbWant(t, doc, "A202110235940", "Payment", "OrderNo")
-		fbWant(t, b.sent("OrderPayQuery"), token, "PayToken")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, token, "PayToken")
+		wantAt(t, doc, 94403, "Payment", "Amount")
+		wantAt(t, doc, "PayOut", "Payment", "APType")
+		wantAt(t, doc, "A202110235940", "Payment", "OrderNo")
+		wantAt(t, b.sent("OrderPayQuery"), token, "PayToken")
 	})
 
 	t.Run("maintain refund", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("maintain", "--order-no", "C20240105001", "--command", "R", "--amount", "100", "--remark", "客戶退貨")...)
+		out := runCLI(t, "", b.args("maintain", "--order-no", "C20240105001", "--command", "R", "--amount", "100", "--remark", "客戶退貨")...)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, "R", "Command")
-		fbWant(t, doc, 100, "Amount")
-		fbWant(t, doc, "NA024900000302", "TSNo")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, "R", "Command")
+		wantAt(t, doc, 100, "Amount")
+		wantAt(t, doc, "NA024900000302", "TSNo")
 		wire := b.sent("OrderMaintain")
-		fbWant(t, wire, 10000, "Amount")
-		fbWant(t, wire, "客戶退貨", "Remark")
+		wantAt(t, wire, 10000, "Amount")
+		wantAt(t, wire, "客戶退貨", "Remark")
 	})
 
 	t.Run("maintain whole capture", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("maintain", "--order-no", "C20240105001", "--command", "P")...)
+		out := runCLI(t, "", b.args("maintain", "--order-no", "C20240105001", "--command", "P")...)
 		out.want(t, 0)
-		fbWant(t, fbDecodeObject(t, out.stdout), 1200, "Amount")
+		wantAt(t, decodeObject(t, out.stdout), 1200, "Amount")
 		if _, sent := b.sent("OrderMaintain")["Amount"]; sent {
 			t.Errorf("Amount sent for a whole capture: %v", b.sent("OrderMaintain"))
 		}
 	})
 
 	t.Run("uncaptured", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("uncaptured")...)
+		out := runCLI(t, "", b.args("uncaptured")...)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, "C20240105001", "Orders", 0, "OrderNo")
-		fbWant(t, doc, 1200, "Orders", 0, "Amount")
-		fbWant(t, doc, "1C300", "Orders", 0, "PayStatus")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, "C20240105001", "Orders", 0, "OrderNo")
+		wantAt(t, doc, 1200, "Orders", 0, "Amount")
+		wantAt(t, doc, "1C300", "Orders", 0, "PayStatus")
 		if _, sent := b.sent("OrderUnCapturedQuery")["OrderNo"]; sent {
 			t.Errorf("OrderNo sent without --order-no")
 		}
 	})
 
 	t.Run("bill", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("bill", "--date", "20240105")...)
+		out := runCLI(t, "", b.args("bill", "--date", "20240105")...)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, "20240105", "BillDate")
-		fbWant(t, doc, 500, "Items", 0, "Amount")
-		fbWant(t, doc, "P", "Items", 0, "TSType")
-		fbWant(t, doc, 100, "Items", 1, "Amount")
-		fbWant(t, doc, "R", "Items", 1, "TSType")
-		fbWant(t, b.sent("BillQuery"), "20240105", "BillDate")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, "20240105", "BillDate")
+		wantAt(t, doc, 500, "Items", 0, "Amount")
+		wantAt(t, doc, "P", "Items", 0, "TSType")
+		wantAt(t, doc, 100, "Items", 1, "Amount")
+		wantAt(t, doc, "R", "Items", 1, "TSType")
+		wantAt(t, b.sent("BillQuery"), "20240105", "BillDate")
 	})
 
 	t.Run("allot", func(t *testing.T) {
-		out := fbRunCLI(t, "", b.args("allot", "--from", "20240101", "--to", "20240131", "--pay-type", "C")...)
+		out := runCLI(t, "", b.args("allot", "--from", "20240101", "--to", "20240131", "--pay-type", "C")...)
 		out.want(t, 0)
-		doc := fbDecodeObject(t, out.stdout)
-		fbWant(t, doc, "AL20240110001", "Allots", 0, "AllotNo")
-		fbWant(t, doc, "20240110", "Allots", 0, "AllotDate")
-		fbWant(t, doc, 12000, "Allots", 0, "PayAmount")
-		fbWant(t, doc, 100, "Allots", 0, "RefundAmount")
-		fbWant(t, doc, 3456, "Allots", 0, "FeeAmountCents")
-		fbWant(t, doc, 1186544, "Allots", 0, "AllotAmountCents")
-		fbWant(t, doc, "C20240105001", "Allots", 0, "Items", 0, "OrderNo")
-		fbWant(t, doc, 12000, "Allots", 0, "Items", 0, "Amount")
+		doc := decodeObject(t, out.stdout)
+		wantAt(t, doc, "AL20240110001", "Allots", 0, "AllotNo")
+		wantAt(t, doc, "20240110", "Allots", 0, "AllotDate")
+		wantAt(t, doc, 12000, "Allots", 0, "PayAmount")
+		wantAt(t, doc, 100, "Allots", 0, "RefundAmount")
+		wantAt(t, doc, 3456, "Allots", 0, "FeeAmountCents")
+		wantAt(t, doc, 1186544, "Allots", 0, "AllotAmountCents")
+		wantAt(t, doc, "C20240105001", "Allots", 0, "Items", 0, "OrderNo")
+		wantAt(t, doc, 12000, "Allots", 0, "Items", 0, "Amount")
 		wire := b.sent("AllotQuery")
-		fbWant(t, wire, "20240101", "AllotDateS")
-		fbWant(t, wire, "20240131", "AllotDateE")
-		fbWant(t, wire, "C", "PayType")
+		wantAt(t, wire, "20240101", "AllotDateS")
+		wantAt(t, wire, "20240131", "AllotDateE")
+		wantAt(t, wire, "C", "PayType")
 	})
 }
 
 func TestFunbizConfigFromEnvironment(t *testing.T) {
-	b := fbNewBank(t)
-	t.Setenv(fbEnvURL, b.url)
-	t.Setenv(fbEnvShopNo, fbTestShopNo)
-	t.Setenv(fbEnvHash, fbTestHash)
-	t.Setenv(fbEnvKeyID, fbTestKeyID)
-	fbRunCLI(t, "", "nonce").want(t, 0)
-	fbRunCLI(t, "", "order-query", "--order-no", "A20240105001").want(t, 0)
+	b := newFakeBank(t)
+	t.Setenv(envURL, b.url)
+	t.Setenv(envShopNo, testShopNo)
+	t.Setenv(envHash, testHash)
+	t.Setenv(envKeyID, testKeyID)
+	runCLI(t, "", "nonce").want(t, 0)
+	runCLI(t, "", "order-query", "--order-no", "A20240105001").want(t, 0)
 	// A flag wins over the environment.
-	out := fbRunCLI(t, "", "nonce", "--shop-no", "NA0249_002")
+	out := runCLI(t, "", "nonce", "--shop-no", "NA0249_002")
 	out.want(t, 1)
 	out.stderrHas(t, "E0001")
 }
 
 func TestFunbizConfigErrors(t *testing.T) {
-	fbCleanEnv(t)
-	b := fbNewBank(t)
+	cleanEnv(t)
+	b := newFakeBank(t)
 
 	t.Run("missing shop number", func(t *testing.T) {
-		out := fbRunCLI(t, "", "nonce", "--url", b.url, "--hash", fbTestHash, "--key-id", fbTestKeyID)
+		out := runCLI(t, "", "nonce", "--url", b.url, "--hash", testHash, "--key-id", testKeyID)
 		out.want(t, 2)
-		out.stderrHas(t, "--shop-no", fbEnvShopNo)
+		out.stderrHas(t, "--shop-no", envShopNo)
 		if strings.Contains(out.stderr, "--url or") {
 			t.Errorf("names a setting that was given:\n%s", out.stderr)
 		}
 	})
 	t.Run("nothing configured", func(t *testing.T) {
-		out := fbRunCLI(t, "", "bill", "--date", "20240105")
+		out := runCLI(t, "", "bill", "--date", "20240105")
 		out.want(t, 2)
-		out.stderrHas(t, "--url", fbEnvURL, "--shop-no", fbEnvShopNo, "--hash", fbEnvHash)
+		out.stderrHas(t, "--url", envURL, "--shop-no", envShopNo, "--hash", envHash)
 	})
 	t.Run("bad hash", func(t *testing.T) {
-		out := fbRunCLI(t, "", "nonce", "--url", b.url, "--shop-no", fbTestShopNo,
+		out := runCLI(t, "", "nonce", "--url", b.url, "--shop-no", testShopNo,
 			"--hash", "86D50DEF3EB7400E,01FD27C09E5549E5,9E004965F424495,7FB3385F414E4F91")
 		out.want(t, 2)
-		out.stderrHas(t, "Hash.B1", "--hash", fbEnvHash)
+		out.stderrHas(t, "Hash.B1", "--hash", envHash)
 	})
 	t.Run("bad hash from the environment", func(t *testing.T) {
-		t.Setenv(fbEnvHash, "86D50DEF3EB7400E;01FD27C09E5549E5;9E004965F4244953;7FB3385F414E4F91")
-		out := fbRunCLI(t, "", "nonce", "--url", b.url, "--shop-no", fbTestShopNo)
+		t.Setenv(envHash, "86D50DEF3EB7400E;01FD27C09E5549E5;9E004965F4244953;7FB3385F414E4F91")
+		out := runCLI(t, "", "nonce", "--url", b.url, "--shop-no", testShopNo)
 		out.want(t, 2)
-		out.stderrHas(t, "from "+fbEnvHash, "four hash values")
+		out.stderrHas(t, "from "+envHash, "four hash values")
 	})
 	t.Run("bad shop number", func(t *testing.T) {
-		out := fbRunCLI(t, "", "nonce", "--url", b.url, "--shop-no", "NA0249 001", "--hash", fbTestHash)
+		out := runCLI(t, "", "nonce", "--url", b.url, "--shop-no", "NA0249 001", "--hash", testHash)
 		out.want(t, 2)
-		out.stderrHas(t, "ShopNo", "--shop-no", fbEnvShopNo)
+		out.stderrHas(t, "ShopNo", "--shop-no", envShopNo)
 	})
 	t.Run("bad URL", func(t *testing.T) {
-		out := fbRunCLI(t, "", "nonce", "--url", "apisbx.sinopac.com/funBIZ", "--shop-no", fbTestShopNo, "--hash", fbTestHash)
+		out := runCLI(t, "", "nonce", "--url", "apisbx.sinopac.com/funBIZ", "--shop-no", testShopNo, "--hash", testHash)
 		out.want(t, 2)
-		out.stderrHas(t, "BaseURL", "--url", fbEnvURL)
+		out.stderrHas(t, "BaseURL", "--url", envURL)
 	})
 	t.Run("bad timeout", func(t *testing.T) {
-		fbRunCLI(t, "", b.args("nonce", "--timeout", "0s")...).want(t, 2)
+		runCLI(t, "", b.args("nonce", "--timeout", "0s")...).want(t, 2)
 	})
 	t.Run("wrong key id", func(t *testing.T) {
-		out := fbRunCLI(t, "", "nonce", "--url", b.url, "--shop-no", fbTestShopNo, "--hash", fbTestHash, "--key-id", "expired-key")
+		out := runCLI(t, "", "nonce", "--url", b.url, "--shop-no", testShopNo, "--hash", testHash, "--key-id", "expired-key")
 		out.want(t, 1)
 		out.stderrHas(t, `"httpStatus": 401`, `"code": "E0101"`)
 	})
 	t.Run("no key id", func(t *testing.T) {
-		out := fbRunCLI(t, "", "nonce", "--url", b.url, "--shop-no", fbTestShopNo, "--hash", fbTestHash)
+		out := runCLI(t, "", "nonce", "--url", b.url, "--shop-no", testShopNo, "--hash", testHash)
 		out.want(t, 1)
-		out.stderrHas(t, `"httpStatus": 401`, "--key-id", fbEnvKeyID)
+		out.stderrHas(t, `"httpStatus": 401`, "--key-id", envKeyID)
 	})
 	if n := b.orderCalls(); n != 0 {
 		t.Errorf("the bank got %d orders from misconfigured commands", n)
@@ -750,8 +751,8 @@ func TestFunbizConfigErrors(t *testing.T) {
 }
 
 func TestFunbizUsageErrors(t *testing.T) {
-	fbCleanEnv(t)
-	b := fbNewBank(t)
+	cleanEnv(t)
+	b := newFakeBank(t)
 	cases := []struct {
 		name string
 		args []string
@@ -780,7 +781,7 @@ func TestFunbizUsageErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out := fbRunCLI(t, "", c.args...)
+			out := runCLI(t, "", c.args...)
 			out.want(t, 2)
 			out.stderrHas(t, c.want...)
 			if out.stdout != "" {
@@ -794,9 +795,9 @@ func TestFunbizUsageErrors(t *testing.T) {
 }
 
 func TestFunbizBankRefusal(t *testing.T) {
-	fbCleanEnv(t)
-	b := fbNewBank(t)
-	out := fbRunCLI(t, "", b.args("order-create", "--order-no", "REFUSE9", "--amount", "500", "--pay-type", "A", "--name", "x")...)
+	cleanEnv(t)
+	b := newFakeBank(t)
+	out := runCLI(t, "", b.args("order-create", "--order-no", "REFUSE9", "--amount", "500", "--pay-type", "A", "--name", "x")...)
 	out.want(t, 1)
 	if out.stdout != "" {
 		t.Errorf("stdout: %s", out.stdout)
@@ -805,10 +806,10 @@ func TestFunbizBankRefusal(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no JSON error object on stderr:\n%s", out.stderr)
 	}
-	doc := fbDecodeObject(t, out.stderr[i:])
-	fbWant(t, doc, "OrderCreate", "service")
-	fbWant(t, doc, "E0602", "code")
-	fbWant(t, doc, "E0602 – 收款方式未啟用", "description")
+	doc := decodeObject(t, out.stderr[i:])
+	wantAt(t, doc, "OrderCreate", "service")
+	wantAt(t, doc, "E0602", "code")
+	wantAt(t, doc, "E0602 – 收款方式未啟用", "description")
 	if _, has := doc["httpStatus"]; has {
 		t.Errorf("httpStatus not omitted: %v", doc)
 	}
@@ -818,19 +819,19 @@ func TestFunbizBankRefusal(t *testing.T) {
 }
 
 func TestFunbizOrderCreateUnknownOutcome(t *testing.T) {
-	fbCleanEnv(t)
-	b := fbNewBank(t)
+	cleanEnv(t)
+	b := newFakeBank(t)
 	b.mu.Lock()
 	b.status = http.StatusBadGateway
 	b.mu.Unlock()
-	out := fbRunCLI(t, "", b.args("order-create", "--order-no", "A20240105009", "--amount", "500", "--pay-type", "A", "--name", "x")...)
+	out := runCLI(t, "", b.args("order-create", "--order-no", "A20240105009", "--amount", "500", "--pay-type", "A", "--name", "x")...)
 	out.want(t, 1)
 	out.stderrHas(t, `"httpStatus": 502`, `"service": "OrderCreate"`, "may or may not", "sinopay funbiz order-query --order-no A20240105009")
 	if n := b.orderCalls(); n != 1 {
 		t.Errorf("OrderCreate sent %d times, want exactly once", n)
 	}
 
-	out = fbRunCLI(t, "", b.args("maintain", "--order-no", "C20240105001", "--command", "R")...)
+	out = runCLI(t, "", b.args("maintain", "--order-no", "C20240105001", "--command", "R")...)
 	out.want(t, 1)
 	out.stderrHas(t, "may or may not", "order-query --order-no C20240105001")
 
@@ -838,7 +839,7 @@ func TestFunbizOrderCreateUnknownOutcome(t *testing.T) {
 	b.mu.Lock()
 	b.status = http.StatusBadRequest
 	b.mu.Unlock()
-	out = fbRunCLI(t, "", b.args("bill", "--date", "20240105")...)
+	out = runCLI(t, "", b.args("bill", "--date", "20240105")...)
 	out.want(t, 1)
 	if strings.Contains(out.stderr, "may or may not") {
 		t.Errorf("query warned of an unknown outcome:\n%s", out.stderr)
@@ -846,13 +847,13 @@ func TestFunbizOrderCreateUnknownOutcome(t *testing.T) {
 }
 
 func TestFunbizTimeout(t *testing.T) {
-	fbCleanEnv(t)
-	b := fbNewBank(t)
+	cleanEnv(t)
+	b := newFakeBank(t)
 	b.mu.Lock()
 	b.delay = 10 * time.Second
 	b.mu.Unlock()
 	start := time.Now()
-	out := fbRunCLI(t, "", b.args("order-create", "--timeout", "300ms", "--order-no", "A20240105019", "--amount", "500", "--pay-type", "A", "--name", "x")...)
+	out := runCLI(t, "", b.args("order-create", "--timeout", "300ms", "--order-no", "A20240105019", "--amount", "500", "--pay-type", "A", "--name", "x")...)
 	out.want(t, 1)
 	out.stderrHas(t, "may or may not", "order-query --order-no A20240105019")
 	if d := time.Since(start); d > 5*time.Second {
@@ -861,37 +862,37 @@ func TestFunbizTimeout(t *testing.T) {
 }
 
 func TestFunbizHelp(t *testing.T) {
-	fbCleanEnv(t)
-	out := fbRunCLI(t, "", "help")
+	cleanEnv(t)
+	out := runCLI(t, "", "help")
 	out.want(t, 0)
-	for _, c := range fbCommands {
+	for _, c := range subcommands {
 		if !strings.Contains(out.stdout, "\n  "+c.name+" ") {
 			t.Errorf("help does not list %s:\n%s", c.name, out.stdout)
 		}
 	}
 	for _, cmd := range []string{"order-create", "sign", "allot"} {
-		out := fbRunCLI(t, "", cmd, "-h")
+		out := runCLI(t, "", cmd, "-h")
 		out.want(t, 0)
 		if !strings.Contains(out.stdout, "usage: sinopay funbiz "+cmd) || !strings.Contains(out.stdout, "-hash") {
 			t.Errorf("%s -h:\n%s", cmd, out.stdout)
 		}
 	}
-	if out := fbRunCLI(t, "", "order-create", "-h"); !strings.Contains(out.stdout, "-expire-date") {
+	if out := runCLI(t, "", "order-create", "-h"); !strings.Contains(out.stdout, "-expire-date") {
 		t.Errorf("order-create -h lacks -expire-date:\n%s", out.stdout)
 	}
-	fbRunCLI(t, "").want(t, 2)
+	runCLI(t, "").want(t, 2)
 }
 
 // The hash values and the key id may come from the environment; whatever
-// path a command takes, they must not come back out. fbRunCLI checks every
+// path a command takes, they must not come back out. runCLI checks every
 // output; this test drives the paths most likely to echo configuration.
 func TestFunbizSecretsStayHidden(t *testing.T) {
-	b := fbNewBank(t)
-	t.Setenv(fbEnvURL, b.url)
-	t.Setenv(fbEnvShopNo, fbTestShopNo)
-	t.Setenv(fbEnvHash, fbTestHash)
-	t.Setenv(fbEnvKeyID, fbTestKeyID)
-	v := fbLoadVector(t, "response-sandbox-ordercreate-atm")
+	b := newFakeBank(t)
+	t.Setenv(envURL, b.url)
+	t.Setenv(envShopNo, testShopNo)
+	t.Setenv(envHash, testHash)
+	t.Setenv(envKeyID, testKeyID)
+	v := loadVector(t, "response-sandbox-ordercreate-atm")
 	env, _ := json.Marshal(v.Envelope)
 	runs := [][]string{
 		{"help"}, {"nonce", "-h"}, {"order-create", "-h"}, {"sign", "-h"}, {"open", "-h"},
@@ -901,20 +902,20 @@ func TestFunbizSecretsStayHidden(t *testing.T) {
 		{"order-create", "--order-no", "A1", "--amount", "-1", "--pay-type", "A", "--name", "x"},
 		{"pay-query", "--token", "abc"}, {"uncaptured"},
 		{"nonce", "--url", "ftp://bank"}, {"nonce", "--key-id", "line1\nline2"},
-		{"open", "--hash-id", fbDocHashID},
+		{"open", "--hash-id", docHashID},
 		// A flag that lost its value leaves the hash values as a stray argument.
-		{"nonce", "--shop-no", "--hash", fbTestHash},
-		{"sign", "--nonce", "--hash", fbTestHash},
+		{"nonce", "--shop-no", "--hash", testHash},
+		{"sign", "--nonce", "--hash", testHash},
 	}
 	for _, args := range runs {
-		fbRunCLI(t, string(env), args...)
+		runCLI(t, string(env), args...)
 	}
 	// A tampered envelope makes open print sign material; not the keys.
 	v.Envelope.Sign = strings.Repeat("0", 64)
 	env, _ = json.Marshal(v.Envelope)
-	fbRunCLI(t, string(env), "open").want(t, 1)
-	fbRunCLI(t, v.Expected.Decrypted, "sign", "--nonce", v.Envelope.Nonce).want(t, 0)
+	runCLI(t, string(env), "open").want(t, 1)
+	runCLI(t, v.Expected.Decrypted, "sign", "--nonce", v.Envelope.Nonce).want(t, 0)
 
-	t.Setenv(fbEnvHash, fbTestHash+",0000000000000000")
-	fbRunCLI(t, "", "nonce").want(t, 2)
+	t.Setenv(envHash, testHash+",0000000000000000")
+	runCLI(t, "", "nonce").want(t, 2)
 }

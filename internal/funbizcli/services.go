@@ -1,4 +1,4 @@
-package main
+package funbizcli
 
 import (
 	"context"
@@ -10,14 +10,14 @@ import (
 	"github.com/sinopay/sinopay/funbiz"
 )
 
-func fbRunNonce(ctx context.Context, args []string, o fbIO) int {
+func runNonce(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("nonce", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
-	if code, ok := fbParse(fs, args, "Fetches a fresh Nonce. It changes nothing at the bank, so it is the\ncheapest test of the URL, the shop number and the key id.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Fetches a fresh Nonce. It changes nothing at the bank, so it is the\ncheapest test of the URL, the shop number and the key id.", o); !ok {
 		return code
 	}
-	return fbCall(ctx, o, &conn, fbService{name: fs.Name()}, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+	return callBank(ctx, o, &conn, bankCall{name: fs.Name()}, func(ctx context.Context, cl *funbiz.Client) (any, error) {
 		n, err := cl.Nonce(ctx)
 		if err != nil {
 			return nil, err
@@ -26,9 +26,9 @@ func fbRunNonce(ctx context.Context, args []string, o fbIO) int {
 	})
 }
 
-func fbRunOrderCreate(ctx context.Context, args []string, o fbIO) int {
+func runOrderCreate(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("order-create", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
 	orderNo := fs.String("order-no", "", "merchant order number, unique (required; ASCII letters, digits, - and _)")
 	amount := fs.Int64("amount", 0, "amount in whole NT$ (required; ATM at most 30000)")
@@ -45,10 +45,10 @@ func fbRunOrderCreate(ctx context.Context, args []string, o fbIO) int {
 	expBillingDays := fs.Int("exp-billing-days", 0, "card: days to the scheduled capture, 1-21 (sandbox 1-7); only with --auto-billing=false")
 	expMinutes := fs.Int("exp-minutes", 0, "card: lifetime of the card page link in minutes, 1-30 (bank default 10)")
 	payTypeSub := fs.String("pay-type-sub", "", "card: sub-type, e.g. ONE (pay in full; the only one the sandbox takes)")
-	if code, ok := fbParse(fs, args, "Creates an order: an ATM virtual account, or a card page to send the buyer to.\nIt is sent exactly once; if it fails without an answer, ask with order-query\nbefore trying again.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Creates an order: an ATM virtual account, or a card page to send the buyer to.\nIt is sent exactly once; if it fails without an answer, ask with order-query\nbefore trying again.", o); !ok {
 		return code
 	}
-	set := fbSetFlags(fs)
+	set := setFlags(fs)
 	p := &funbiz.OrderCreateParams{
 		OrderNo: *orderNo, Amount: *amount, PayType: funbiz.PayType(strings.ToUpper(*payType)), PrdtName: *name,
 		Memo: *memo, Param1: *param1, Param2: *param2, Param3: *param3, ReturnURL: *returnURL, BackendURL: *backendURL,
@@ -58,7 +58,7 @@ func fbRunOrderCreate(ctx context.Context, args []string, o fbIO) int {
 	case funbiz.PayTypeATM:
 		for _, f := range cardFlags {
 			if set[f] {
-				return fbReport(o.stderr, fs.Name(), fbUsagef("--%s is for card orders (--pay-type C)", f), nil)
+				return report(o.Stderr, fs.Name(), usagef("--%s is for card orders (--pay-type C)", f), nil)
 			}
 		}
 		date := *expireDate
@@ -68,15 +68,15 @@ func fbRunOrderCreate(ctx context.Context, args []string, o fbIO) int {
 		p.ATM = &funbiz.ATMParams{ExpireDate: date}
 	case funbiz.PayTypeCard:
 		if set["expire-date"] {
-			return fbReport(o.stderr, fs.Name(), fbUsagef("--expire-date is for ATM orders (--pay-type A)"), nil)
+			return report(o.Stderr, fs.Name(), usagef("--expire-date is for ATM orders (--pay-type A)"), nil)
 		}
 		p.Card = &funbiz.CardParams{AutoBilling: *autoBilling, ExpBillingDays: *expBillingDays, ExpMinutes: *expMinutes, PayTypeSub: *payTypeSub}
 	case "":
-		return fbReport(o.stderr, fs.Name(), fbUsagef("--pay-type is required: A (ATM) or C (card)"), nil)
+		return report(o.Stderr, fs.Name(), usagef("--pay-type is required: A (ATM) or C (card)"), nil)
 	default:
-		return fbReport(o.stderr, fs.Name(), fbUsagef("--pay-type must be A (ATM) or C (card), got %q", *payType), nil)
+		return report(o.Stderr, fs.Name(), usagef("--pay-type must be A (ATM) or C (card), got %q", *payType), nil)
 	}
-	s := fbService{
+	s := bankCall{
 		name: fs.Name(),
 		flagOf: map[string]string{
 			"OrderNo": "--order-no", "Amount": "--amount", "PayType": "--pay-type", "PrdtName": "--name",
@@ -87,14 +87,14 @@ func fbRunOrderCreate(ctx context.Context, args []string, o fbIO) int {
 		transportHint: fmt.Sprintf("The call did not complete, so the bank may or may not have created order %s.\n"+
 			"Do not create it again before asking the bank:\n  sinopay funbiz order-query --order-no %s", p.OrderNo, p.OrderNo),
 	}
-	return fbCall(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
-		return fbResult(cl.OrderCreate(ctx, p))
+	return callBank(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+		return resultOf(cl.OrderCreate(ctx, p))
 	})
 }
 
-func fbRunOrderQuery(ctx context.Context, args []string, o fbIO) int {
+func runOrderQuery(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("order-query", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
 	orderNo := fs.String("order-no", "", "one order by its number")
 	payType := fs.String("pay-type", "", "A (ATM) or C (card)")
@@ -103,7 +103,7 @@ func fbRunOrderQuery(ctx context.Context, args []string, o fbIO) int {
 	payFrom := fs.String("pay-from", "", "orders paid from `yyyyMMddHHmm` (Taipei time; with --pay-to)")
 	payTo := fs.String("pay-to", "", "orders paid until `yyyyMMddHHmm` (with --pay-from)")
 	payFlag := fs.String("pay-flag", "", "Y paid (card: captured) or N not")
-	if code, ok := fbParse(fs, args, "Lists orders, at most 300, matching every filter given (at least one).", o); !ok {
+	if code, ok := parseFlags(fs, args, "Lists orders, at most 300, matching every filter given (at least one).", o); !ok {
 		return code
 	}
 	p := &funbiz.OrderQueryParams{
@@ -111,94 +111,94 @@ func fbRunOrderQuery(ctx context.Context, args []string, o fbIO) int {
 		OrderDateTimeS: *orderFrom, OrderDateTimeE: *orderTo, PayDateTimeS: *payFrom, PayDateTimeE: *payTo,
 		PayFlag: strings.ToUpper(*payFlag),
 	}
-	s := fbService{name: fs.Name(), flagOf: map[string]string{
+	s := bankCall{name: fs.Name(), flagOf: map[string]string{
 		"OrderNo": "--order-no", "PayType": "--pay-type", "OrderDateTimeS": "--order-from", "OrderDateTimeE": "--order-to",
 		"PayDateTimeS": "--pay-from", "PayDateTimeE": "--pay-to", "PayFlag": "--pay-flag",
 		"OrderQueryParams": "--order-no, --pay-type, --order-from/--order-to, --pay-from/--pay-to or --pay-flag",
 	}}
-	return fbCall(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
-		return fbResult(cl.OrderQuery(ctx, p))
+	return callBank(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+		return resultOf(cl.OrderQuery(ctx, p))
 	})
 }
 
-func fbRunPayQuery(ctx context.Context, args []string, o fbIO) int {
+func runPayQuery(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("pay-query", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
 	token := fs.String("token", "", "the PayToken from a BackendURL or ReturnURL callback (required)")
-	if code, ok := fbParse(fs, args, "Asks the bank what a PayToken stands for. Callbacks are not signed, so this\nanswer, not the callback, is the proof of a payment.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Asks the bank what a PayToken stands for. Callbacks are not signed, so this\nanswer, not the callback, is the proof of a payment.", o); !ok {
 		return code
 	}
-	s := fbService{name: fs.Name(), flagOf: map[string]string{"PayToken": "--token"}}
-	return fbCall(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
-		return fbResult(cl.OrderPayQuery(ctx, *token))
+	s := bankCall{name: fs.Name(), flagOf: map[string]string{"PayToken": "--token"}}
+	return callBank(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+		return resultOf(cl.OrderPayQuery(ctx, *token))
 	})
 }
 
-func fbRunMaintain(ctx context.Context, args []string, o fbIO) int {
+func runMaintain(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("maintain", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
 	orderNo := fs.String("order-no", "", "the card order (required)")
 	command := fs.String("command", "", "P capture (請款), C cancel the authorisation, R refund (required)")
 	amount := fs.Int64("amount", 0, "whole NT$ to capture or refund; 0 means the whole order")
 	remark := fs.String("remark", "", "reason, kept by the bank")
-	if code, ok := fbParse(fs, args, "Captures, cancels or refunds a card order. It is sent exactly once; if it\nfails without an answer, ask with order-query before trying again.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Captures, cancels or refunds a card order. It is sent exactly once; if it\nfails without an answer, ask with order-query before trying again.", o); !ok {
 		return code
 	}
 	p := &funbiz.OrderMaintainParams{OrderNo: *orderNo, Command: funbiz.Command(strings.ToUpper(*command)), Amount: *amount, Remark: *remark}
-	s := fbService{
+	s := bankCall{
 		name:   fs.Name(),
 		flagOf: map[string]string{"OrderNo": "--order-no", "Command": "--command", "Amount": "--amount", "Remark": "--remark"},
 		transportHint: fmt.Sprintf("The call did not complete, so the bank may or may not have carried out %s on order %s.\n"+
 			"Do not ask again before checking the order:\n  sinopay funbiz order-query --order-no %s", p.Command, p.OrderNo, p.OrderNo),
 	}
-	return fbCall(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
-		return fbResult(cl.OrderMaintain(ctx, p))
+	return callBank(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+		return resultOf(cl.OrderMaintain(ctx, p))
 	})
 }
 
-func fbRunUncaptured(ctx context.Context, args []string, o fbIO) int {
+func runUncaptured(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("uncaptured", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
 	orderNo := fs.String("order-no", "", "only this order (default: all of them)")
-	if code, ok := fbParse(fs, args, "Lists the card orders that are authorised but not captured.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Lists the card orders that are authorised but not captured.", o); !ok {
 		return code
 	}
-	s := fbService{name: fs.Name(), flagOf: map[string]string{"OrderNo": "--order-no"}}
-	return fbCall(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
-		return fbResult(cl.OrderUnCapturedQuery(ctx, *orderNo))
+	s := bankCall{name: fs.Name(), flagOf: map[string]string{"OrderNo": "--order-no"}}
+	return callBank(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+		return resultOf(cl.OrderUnCapturedQuery(ctx, *orderNo))
 	})
 }
 
-func fbRunBill(ctx context.Context, args []string, o fbIO) int {
+func runBill(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("bill", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
 	date := fs.String("date", "", "the day, `yyyyMMdd` (required)")
-	if code, ok := fbParse(fs, args, "Lists one day's collections (TSType P) and refunds (R), for reconciliation.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Lists one day's collections (TSType P) and refunds (R), for reconciliation.", o); !ok {
 		return code
 	}
-	s := fbService{name: fs.Name(), flagOf: map[string]string{"BillDate": "--date"}}
-	return fbCall(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
-		return fbResult(cl.BillQuery(ctx, *date))
+	s := bankCall{name: fs.Name(), flagOf: map[string]string{"BillDate": "--date"}}
+	return callBank(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+		return resultOf(cl.BillQuery(ctx, *date))
 	})
 }
 
-func fbRunAllot(ctx context.Context, args []string, o fbIO) int {
+func runAllot(ctx context.Context, args []string, o Process) int {
 	fs := flag.NewFlagSet("allot", flag.ContinueOnError)
-	var conn fbConn
+	var conn connection
 	conn.register(fs)
 	from := fs.String("from", "", "first day, `yyyyMMdd` (required)")
 	to := fs.String("to", "", "last day, `yyyyMMdd` (required)")
 	payType := fs.String("pay-type", "", "A (ATM) or C (card); default both")
-	if code, ok := fbParse(fs, args, "Lists the settlements (撥款) the bank paid out in a date range. Fees are\nreported in cents (NT$0.01), since they need not be whole NT$.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Lists the settlements (撥款) the bank paid out in a date range. Fees are\nreported in cents (NT$0.01), since they need not be whole NT$.", o); !ok {
 		return code
 	}
 	p := &funbiz.AllotParams{AllotDateS: *from, AllotDateE: *to, PayType: funbiz.PayType(strings.ToUpper(*payType))}
-	s := fbService{name: fs.Name(), flagOf: map[string]string{"AllotDateS": "--from", "AllotDateE": "--to", "PayType": "--pay-type"}}
-	return fbCall(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
-		return fbResult(cl.AllotQuery(ctx, p))
+	s := bankCall{name: fs.Name(), flagOf: map[string]string{"AllotDateS": "--from", "AllotDateE": "--to", "PayType": "--pay-type"}}
+	return callBank(ctx, o, &conn, s, func(ctx context.Context, cl *funbiz.Client) (any, error) {
+		return resultOf(cl.AllotQuery(ctx, p))
 	})
 }
