@@ -267,10 +267,7 @@ func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 	}
 	wg.Wait()
 	stopProgress()
-	elapsed := time.Since(start)
-	fmt.Fprintf(stdout, "\n%d purchases in %s (%.1f per second), %d failed\n\n", l.done.Load(), elapsed.Round(time.Millisecond),
-		float64(l.done.Load())/elapsed.Seconds(), failed.Load())
-	l.st.print(stdout, elapsed)
+	l.summary(stdout, start, "purchases", "failed")
 	ok := l.audit(ctx, stdout)
 	if l.done.Load() == 0 {
 		fmt.Fprintln(stdout, "no purchase was completed: nothing was measured")
@@ -280,6 +277,15 @@ func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// summary prints how many things were done since start, how many were
+// not (as notDone says), and the latency of every step.
+func (l *load) summary(w io.Writer, start time.Time, done, notDone string) {
+	elapsed := time.Since(start)
+	fmt.Fprintf(w, "\n%d %s in %s (%.1f per second), %d %s\n\n", l.done.Load(), done, elapsed.Round(time.Millisecond),
+		float64(l.done.Load())/elapsed.Seconds(), l.failed.Load(), notDone)
+	l.st.print(w, elapsed)
 }
 
 func (l *load) showProgress(start time.Time) func() {
@@ -426,10 +432,7 @@ func (l *load) notifyFlood(ctx context.Context, stdout io.Writer) int {
 	}
 	wg.Wait()
 	stop()
-	elapsed := time.Since(start)
-	fmt.Fprintf(stdout, "\n%d notifications acknowledged in %s (%.1f per second), %d not\n\n", l.done.Load(), elapsed.Round(time.Millisecond),
-		float64(l.done.Load())/elapsed.Seconds(), bad.Load())
-	l.st.print(stdout, elapsed)
+	l.summary(stdout, start, "notifications acknowledged", "not")
 	if bad.Load() > 0 {
 		return 1
 	}
