@@ -352,21 +352,21 @@ func paidATMOrder(t *testing.T, ctx context.Context, e *adminEnv) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders, err := e.shop.Sandbox.Orders(ctx, no)
-	if err != nil || len(orders) != 1 || orders[0].AtmPayNo == "" {
-		t.Fatalf("the sandbox's order %s: %+v %v", no, orders, err)
+	order, err := buyer.Order(ctx, e.app.URL, no)
+	if err != nil || order.ATMAccount == "" {
+		t.Fatalf("the ATM page of %s: %+v %v", no, order, err)
 	}
-	if _, err := e.shop.Sandbox.Transfer(ctx, orders[0].AtmPayNo, orders[0].Amount); err != nil {
+	if _, err := e.shop.Sandbox.Transfer(ctx, order.ATMAccount, order.Amount); err != nil {
 		t.Fatal(err)
 	}
 	for {
-		_, page, err := buyer.Get(ctx, e.app.URL, "/orders/"+no)
-		if err == nil && strings.Contains(page, `id="status" data-status="S"`) {
+		order, err = buyer.Order(ctx, e.app.URL, no)
+		if err == nil && order.Status == "S" {
 			return no
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("order %s never shown paid (%v):\n%s", no, err, page)
+			t.Fatalf("order %s never shown paid: %+v %v", no, order, err)
 		case <-time.After(pollEvery):
 		}
 	}
