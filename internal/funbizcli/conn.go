@@ -28,6 +28,8 @@ type connection struct {
 	// noKeyID records that the client sends no X-KeyID, which the bank's
 	// own hosts require but a local sandbox may not.
 	noKeyID bool
+	// baseURL is the API base URL the client was built with.
+	baseURL string
 }
 
 // register adds the connection flags. Their defaults stay empty rather
@@ -90,6 +92,7 @@ func (c *connection) client(o Process) (*funbiz.Client, error) {
 	case "production":
 		url = funbiz.ProductionURL
 	}
+	c.baseURL = url
 	hash, err := funbiz.ParseHash(hashText)
 	if err != nil {
 		return nil, usagef("bad hash values (from %s; set %s): %v", hashFrom, configSource["Hash"], err)

@@ -43,6 +43,7 @@ type subcommand struct {
 // subcommands is in the order "help" lists them: the calls to the bank
 // first, then the offline tools.
 var subcommands = []subcommand{
+	{"check", "check the connection settings against the bank, in words", runCheck},
 	{"nonce", "fetch a fresh Nonce (a cheap check of URL, shop number and key id)", runNonce},
 	{"order-create", "create an ATM or card order (OrderCreate)", runOrderCreate},
 	{"order-query", "list orders by number, pay type, dates or paid flag (OrderQuery)", runOrderQuery},
