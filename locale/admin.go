@@ -19,17 +19,17 @@ func OpState(lang string, s shop.OpState) string { return word(lang, "admin.op_s
 // discarded…) in the back office's words (waiting, retrying, failed…).
 func JobState(lang, state string) string { return word(lang, "admin.job_state.", state) }
 
-// Verdict names a verdict of the reconciliation (payment.Verdict).
-func Verdict(lang, v string) string { return word(lang, "admin.verdict.", v) }
+// Verdict names a verdict of the reconciliation.
+func Verdict(lang string, v shop.Verdict) string { return word(lang, "admin.verdict.", string(v)) }
 
 // PayStatus names the bank's PayStatus of an order (1C300…), with the
 // code beside it, since the bank's help desk speaks in codes; "—" when
 // there is none.
-func PayStatus(lang, s string) string {
+func PayStatus(lang string, s shop.PayStatus) string {
 	if s == "" {
 		return "—"
 	}
-	return word(lang, "admin.paystatus.", s) + " (" + s + ")"
+	return word(lang, "admin.paystatus.", string(s)) + " (" + string(s) + ")"
 }
 
 // BankState names whether the bank has an order (creating, created…).

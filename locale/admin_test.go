@@ -3,6 +3,8 @@ package locale
 import (
 	"testing"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -12,19 +14,17 @@ func TestAdminCodesHaveWords(t *testing.T) {
 	for _, op := range shop.Ops {
 		keys["admin.op_name."+string(op)] = true
 	}
-	for _, s := range []shop.OpState{shop.OpPending, shop.OpDone, shop.OpRefused, shop.OpUnknown} {
+	for _, s := range shop.OpStates {
 		keys["admin.op_state."+string(s)] = true
 	}
-	for _, s := range []shop.BankState{shop.BankCreating, shop.BankCreated, shop.BankUnknown, shop.BankRefused} {
+	for _, s := range shop.BankStates {
 		keys["admin.bank_state."+string(s)] = true
 	}
-	// River's job states, and the reconciliation's verdicts (payment
-	// checks its list against these in its own tests of the pages).
-	for _, s := range []string{"available", "scheduled", "running", "retryable", "discarded", "cancelled", "completed", "pending"} {
-		keys["admin.job_state."+s] = true
+	for _, s := range rivertype.JobStates() {
+		keys["admin.job_state."+string(s)] = true
 	}
-	for _, v := range []string{"matched", "differs", "missing_bank", "missing_shop"} {
-		keys["admin.verdict."+v] = true
+	for _, v := range shop.Verdicts {
+		keys["admin.verdict."+string(v)] = true
 	}
 	for _, s := range []string{"1A200", "1A400", "1A900", "1C200", "1C250", "1C300", "1C350", "1C351", "1C400", "1C900"} {
 		keys["admin.paystatus."+s] = true
@@ -45,7 +45,7 @@ func TestAdminConverters(t *testing.T) {
 		{OpState(EN, shop.OpUnknown), "Outcome unknown"},
 		{JobState(ZH, "discarded"), "已失敗"},
 		{JobState(EN, "nap"), "unknown (nap)"},
-		{Verdict(EN, "missing_shop"), "Missing in the shop"},
+		{Verdict(EN, shop.VerdictMissingShop), "Missing in the shop"},
 		{PayStatus(ZH, "1C300"), "已授權、未請款 (1C300)"},
 		{PayStatus(EN, ""), "—"},
 		{BankState(EN, shop.BankCreated), "created"},

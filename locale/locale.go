@@ -173,9 +173,8 @@ func PayType(lang string, p shop.PayType) string { return word(lang, "paytype.",
 // Event names a payment event of an order's timeline.
 func Event(lang string, e shop.Event) string { return word(lang, "event.", string(e)) }
 
-// Source names where a payment event came from (payment.SourceNotify and
-// the others).
-func Source(lang, source string) string { return word(lang, "source.", source) }
+// Source names where a payment event or a PayToken came from.
+func Source(lang string, s shop.Source) string { return word(lang, "source.", string(s)) }
 
 // word translates a code, and says "unknown (X)" for a code the catalogue
 // does not know, so a new code shows up on the page instead of a blank.

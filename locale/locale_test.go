@@ -124,11 +124,11 @@ func TestCodesHaveWords(t *testing.T) {
 	for _, e := range shop.Events {
 		keys["event."+string(e)] = true
 	}
-	for _, p := range []shop.PayType{shop.PayATM, shop.PayCard} {
+	for _, p := range shop.PayTypes {
 		keys["paytype."+string(p)] = true
 	}
-	for _, s := range []string{"notify", "return", "reconcile", "expiry", "admin"} {
-		keys["source."+s] = true
+	for _, s := range shop.Sources {
+		keys["source."+string(s)] = true
 	}
 	requireKeys(t, "shop codes", keys)
 }
@@ -212,8 +212,8 @@ func TestConverters(t *testing.T) {
 		{Event(ZH, shop.EventPaid), "付款成功"},
 		{Event(EN, shop.EventFailed), "Card payment failed"},
 		{Event(ZH, "boom"), "未知（boom）"},
-		{Source(ZH, "notify"), "銀行通知"},
-		{Source(EN, "return"), "Return from the card page"},
+		{Source(ZH, shop.SourceNotify), "銀行通知"},
+		{Source(EN, shop.SourceReturn), "Return from the card page"},
 		{Source(EN, "fax"), "unknown (fax)"},
 		{Status("fr", shop.StatusPaid), "付款成功"},
 	} {

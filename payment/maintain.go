@@ -13,9 +13,6 @@ import (
 	"github.com/sinopay/sinopay/storage"
 )
 
-// SourceAdmin marks the timeline events of the back office.
-const SourceAdmin = "admin"
-
 // OpRequest is an operation the back office asks for on a card order.
 type OpRequest struct {
 	OrderNo string
@@ -28,7 +25,7 @@ type OpRequest struct {
 	// Key comes from the confirmation form (random when the form was
 	// drawn): the same form sent twice is one operation.
 	Key   string
-	Admin *storage.Customer
+	Admin *shop.Customer
 }
 
 // maintainTimeout bounds the OrderMaintain call. It outlives the
@@ -259,7 +256,7 @@ func (s *Service) refundOutcome(ctx context.Context, o *shop.Order, op *shop.Ope
 // whether an operation whose answer was lost happened (done) or not.
 // Only open operations can be settled. Errors: Unauthorized, NotFound,
 // Conflict (admin.op.settled) when it is no longer open.
-func (s *Service) SettleOp(ctx context.Context, id int64, done bool, admin *storage.Customer) (*shop.Operation, error) {
+func (s *Service) SettleOp(ctx context.Context, id int64, done bool, admin *shop.Customer) (*shop.Operation, error) {
 	if !admin.IsAdmin() {
 		return nil, shop.Errorf(shop.Unauthorized, "error.unauthorized", "not an admin")
 	}

@@ -33,7 +33,7 @@ type opsRig struct {
 	bank  *funbiztest.Bank
 	pay   *payment.Service
 	cust  int64
-	admin *storage.Customer
+	admin *shop.Customer
 	keys  atomic.Int64
 	// ahead moves the shop's clock forward, with the bank's (Advance).
 	ahead atomic.Int64
@@ -54,7 +54,7 @@ func newOpsRigWith(t *testing.T, db *storage.DB, mode shop.CaptureMode, bankTime
 	}
 	var pay atomic.Pointer[payment.Service]
 	shopSrv := httptest.NewServer(funbiz.NotificationHandler(sandbox.DemoShopNo, func(ctx context.Context, n funbiz.Notification) error {
-		_, err := pay.Load().RecordCallback(ctx, n, payment.SourceNotify, 0)
+		_, err := pay.Load().RecordCallback(ctx, n, shop.SourceNotify, 0)
 		return err
 	}))
 	t.Cleanup(shopSrv.Close)
@@ -206,8 +206,8 @@ func TestCaptureAndRefunds(t *testing.T) {
 		evs, _ := db.Events(ctx, o.ID)
 		var tl []string
 		for _, e := range evs {
-			if e.Source == payment.SourceNotify {
-				e.Source = payment.SourceReturn // the callbacks race to confirm the payment; either is right
+			if e.Source == shop.SourceNotify {
+				e.Source = shop.SourceReturn // the callbacks race to confirm the payment; either is right
 			}
 			tl = append(tl, fmt.Sprintf("%s:%s>%s:%s:%d", e.Event, e.From, e.To, e.Source, e.Amount))
 		}
@@ -216,16 +216,16 @@ func TestCaptureAndRefunds(t *testing.T) {
 			t.Fatalf("timeline %v, want %v", tl, want)
 		}
 
-		rep, err := r.pay.Reconcile(ctx, funbiz.FormatDate(time.Now()), payment.ReportByAdmin, r.admin.Email)
+		rep, err := r.pay.Reconcile(ctx, funbiz.FormatDate(time.Now()), shop.ReportByAdmin, r.admin.Email)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rep.Rows) != 1 || rep.Rows[0].Verdict != payment.VerdictMatched || rep.Rows[0].OurCollected != 4900 ||
-			rep.Rows[0].BankRefunded != 4900 || rep.Rows[0].BankStatus != funbiz.PayStatusCardCaptured || !rep.Unsettled {
+		if len(rep.Rows) != 1 || rep.Rows[0].Verdict != shop.VerdictMatched || rep.Rows[0].OurCollected != 4900 ||
+			rep.Rows[0].BankRefunded != 4900 || funbiz.PayStatus(rep.Rows[0].BankStatus) != funbiz.PayStatusCardCaptured || !rep.Unsettled {
 			t.Fatalf("report: %+v", rep)
 		}
 		stored, err := r.pay.ReportByID(ctx, rep.ID)
-		if err != nil || stored.Rows[0].OrderNo != o.No || stored.AdminEmail != r.admin.Email || stored.Counts[payment.VerdictMatched] != 1 {
+		if err != nil || stored.Rows[0].OrderNo != o.No || stored.AdminEmail != r.admin.Email || stored.Counts[shop.VerdictMatched] != 1 {
 			t.Fatalf("stored report: %+v %v", stored, err)
 		}
 	})
@@ -244,7 +244,7 @@ func TestCancelAuthorisation(t *testing.T) {
 	}
 	// The sweep's reading of the bank (1C351: a failed authorisation)
 	// never moves it back.
-	if changed, err := r.pay.CheckOrder(context.Background(), got, payment.SourceReconcile); err != nil || changed {
+	if changed, err := r.pay.CheckOrder(context.Background(), got, shop.SourceReconcile); err != nil || changed {
 		t.Fatalf("sweep of a cancelled order: %v %v", changed, err)
 	}
 	if _, err := r.do(o.No, shop.OpCapture, 0, r.key()); shop.ErrorKey(err) != "admin.op.not_uncaptured" {
@@ -391,7 +391,7 @@ func TestReconcileVerdicts(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		rep, err := r.pay.Reconcile(ctx, funbiz.FormatDate(now), payment.ReportBySchedule, "")
+		rep, err := r.pay.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -401,14 +401,14 @@ func TestReconcileVerdicts(t *testing.T) {
 		}
 		want := map[string]string{
 			matched.No:       "matched ",
-			stranger.OrderNo: "missing_shop " + payment.ReasonNoOrder,
-			ghost.No:         "missing_bank " + payment.ReasonNotAtBank,
-			differs.No:       "differs " + payment.ReasonAmount,
+			stranger.OrderNo: "missing_shop " + shop.ReasonNoOrder,
+			ghost.No:         "missing_bank " + shop.ReasonNotAtBank,
+			differs.No:       "differs " + shop.ReasonAmount,
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("verdicts\n%v\nwant\n%v", got, want)
 		}
-		if rep.Rows[0].Verdict != payment.VerdictMissingShop || rep.Counts[payment.VerdictMatched] != 1 {
+		if rep.Rows[0].Verdict != shop.VerdictMissingShop || rep.Counts[shop.VerdictMatched] != 1 {
 			t.Fatalf("order of rows or counts: %+v", rep)
 		}
 
@@ -416,10 +416,10 @@ func TestReconcileVerdicts(t *testing.T) {
 		// by which settlement.
 		r.bank.Advance(24 * time.Hour)
 		r.ahead.Store(int64(24 * time.Hour))
-		if _, err := r.pay.Reconcile(ctx, funbiz.FormatDate(now.AddDate(0, 0, 2)), payment.ReportBySchedule, ""); !shop.IsCode(err, shop.Invalid) {
+		if _, err := r.pay.Reconcile(ctx, funbiz.FormatDate(now.AddDate(0, 0, 2)), shop.ReportBySchedule, ""); !shop.IsCode(err, shop.Invalid) {
 			t.Fatalf("a day in the future: %v", err)
 		}
-		rep, err = r.pay.Reconcile(ctx, funbiz.FormatDate(now), payment.ReportBySchedule, "")
+		rep, err = r.pay.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
 		if err != nil {
 			t.Fatal(err)
 		}

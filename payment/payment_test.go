@@ -82,7 +82,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	shopSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		funbiz.NotificationHandler(sandbox.DemoShopNo, func(ctx context.Context, n funbiz.Notification) error {
 			r.notices.Add(1)
-			_, err := pay.Load().RecordCallback(ctx, n, payment.SourceNotify, 0)
+			_, err := pay.Load().RecordCallback(ctx, n, shop.SourceNotify, 0)
 			return err
 		}).ServeHTTP(w, req)
 	}))
@@ -203,7 +203,7 @@ func TestATMOrderPaidByNotification(t *testing.T) {
 	r.control("/_sandbox/atm/transfer", map[string]any{"AtmPayNo": o.Bank.AtmPayNo, "Amount": 1500}, nil)
 	paid := r.waitStatus(o.No, shop.StatusPaid)
 	evs, _ := r.db.Events(context.Background(), paid.ID)
-	if len(evs) != 1 || evs[0].Source != payment.SourceNotify || evs[0].Amount != 1500 {
+	if len(evs) != 1 || evs[0].Source != shop.SourceNotify || evs[0].Amount != 1500 {
 		t.Fatalf("events: %+v", evs)
 	}
 }
@@ -317,7 +317,7 @@ func TestSweepFindsLostPayment(t *testing.T) {
 	}
 	paid := r.waitStatus(o.No, shop.StatusPaid)
 	evs, _ := r.db.Events(context.Background(), paid.ID)
-	if len(evs) != 1 || evs[0].Source != payment.SourceReconcile {
+	if len(evs) != 1 || evs[0].Source != shop.SourceReconcile {
 		t.Fatalf("events: %+v", evs)
 	}
 }
@@ -336,7 +336,7 @@ func TestForgedTokenChangesNothing(t *testing.T) {
 	if got, _ := r.db.OrderByNo(context.Background(), o.No); got.Status != shop.StatusWaiting {
 		t.Fatalf("status = %s", got.Status)
 	}
-	if _, err := r.pay.RecordCallback(context.Background(), funbiz.Notification{ShopNo: "XX0000_001", PayToken: "ab"}, payment.SourceNotify, 0); !shop.IsCode(err, shop.Invalid) {
+	if _, err := r.pay.RecordCallback(context.Background(), funbiz.Notification{ShopNo: "XX0000_001", PayToken: "ab"}, shop.SourceNotify, 0); !shop.IsCode(err, shop.Invalid) {
 		t.Fatalf("other shop: %v", err)
 	}
 }
@@ -398,7 +398,7 @@ func TestCheckoutRefusesBadCarts(t *testing.T) {
 func TestRecordFailsWhenDatabaseIsGone(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	r.db.Close()
-	_, err := r.pay.RecordCallback(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: "ab12"}, payment.SourceNotify, 0)
+	_, err := r.pay.RecordCallback(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: "ab12"}, shop.SourceNotify, 0)
 	if err == nil {
 		t.Fatal("recorded into a closed database")
 	}

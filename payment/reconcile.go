@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sort"
 	"time"
@@ -11,91 +10,6 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
-	"github.com/sinopay/sinopay/storage"
-)
-
-// Verdict is what the reconciliation made of one order on one day.
-type Verdict string
-
-const (
-	// VerdictMatched: the same money moved by our books and by the bank's,
-	// and the order's state agrees with the bank's.
-	VerdictMatched Verdict = "matched"
-	// VerdictDiffers: both sides know of money on the order that day, but
-	// the amounts or the states differ.
-	VerdictDiffers Verdict = "differs"
-	// VerdictMissingBank: our books have money that day the bank does not.
-	VerdictMissingBank Verdict = "missing_bank"
-	// VerdictMissingShop: the bank has money that day our books do not.
-	VerdictMissingShop Verdict = "missing_shop"
-)
-
-// Verdicts lists every verdict, in the order reports show them.
-var Verdicts = []Verdict{VerdictMissingShop, VerdictMissingBank, VerdictDiffers, VerdictMatched}
-
-// Report reasons: why a row is not matched, as translation keys.
-const (
-	ReasonAmount    = "admin.recon.reason.amount"      // collected or refunded amounts differ
-	ReasonState     = "admin.recon.reason.state"       // the amounts agree, the order's state does not
-	ReasonNoOrder   = "admin.recon.reason.no_order"    // the bank names an order we do not have
-	ReasonNotAtBank = "admin.recon.reason.not_at_bank" // the bank does not list the money at all
-	ReasonNotOurs   = "admin.recon.reason.not_ours"    // our books list no money on the order that day
-)
-
-// ReportRow is one order in a reconciliation report: the money that moved
-// on it that day by our books and by the bank's (BillQuery), its state
-// now on both sides (our status; the bank's PayStatus from OrderQuery), its
-// settlement (AllotQuery) when there is one yet, and the verdict.
-type ReportRow struct {
-	OrderNo       string
-	PayType       shop.PayType `json:",omitempty"`
-	OurCollected  shop.Money
-	OurRefunded   shop.Money
-	OurStatus     shop.Status `json:",omitempty"` // empty: we have no such order
-	AwaitsCapture bool        `json:",omitempty"`
-	BankCollected shop.Money
-	BankRefunded  shop.Money
-	BankStatus    funbiz.PayStatus `json:",omitempty"` // empty: the bank was not asked, or has no such order
-	AllotNo       string           `json:",omitempty"`
-	FeeCents      int64            `json:",omitempty"`
-	Verdict       Verdict
-	Reason        string `json:",omitempty"` // a Reason… key
-}
-
-// Settlement is one of the bank's settlements (撥款) that pays out money
-// of the report's day.
-type Settlement struct {
-	AllotNo          string
-	AllotDate        string
-	PayType          shop.PayType
-	PayAmount        shop.Money
-	RefundAmount     shop.Money
-	FeeCents         int64
-	AllotAmountCents int64
-}
-
-// Report is a reconciliation of one day (Taiwan time): our ledger against
-// the bank's. Reports are stored; ID and the fields after it describe the
-// stored copy.
-type Report struct {
-	Day         string // yyyyMMdd
-	Rows        []ReportRow
-	Settlements []Settlement
-	// Unsettled says the day's settlements cannot be known yet (they come
-	// the next day at the earliest).
-	Unsettled bool
-	Counts    map[Verdict]int
-
-	ID         int64     `json:"-"`
-	Source     string    `json:"-"` // ReportBySchedule or ReportByAdmin
-	AdminEmail string    `json:"-"`
-	CreatedAt  time.Time `json:"-"`
-}
-
-// Who made a report.
-const (
-	ReportBySchedule = "schedule"
-	ReportByAdmin    = "admin"
 )
 
 // KeepReports is how many reports are kept; older ones are deleted as new
@@ -114,7 +28,7 @@ const maxLookups = 300
 // any). The report is stored, keeping the newest KeepReports. source and
 // adminEmail say who asked. Errors: Invalid for a bad or future day,
 // Unavailable when the bank cannot be asked.
-func (s *Service) Reconcile(ctx context.Context, day, source, adminEmail string) (*Report, error) {
+func (s *Service) Reconcile(ctx context.Context, day string, source shop.ReportSource, adminEmail string) (*shop.Report, error) {
 	start, err := funbiz.ParseDate(day)
 	if err != nil || funbiz.FormatDate(start) != day {
 		return nil, shop.Errorf(shop.Invalid, "admin.recon.bad_day", "day %q", day)
@@ -133,11 +47,11 @@ func (s *Service) Reconcile(ctx context.Context, day, source, adminEmail string)
 		return nil, bankDown(err, "BillQuery")
 	}
 
-	rows := map[string]*ReportRow{}
-	row := func(no string, pt shop.PayType) *ReportRow {
+	rows := map[string]*shop.ReportRow{}
+	row := func(no string, pt shop.PayType) *shop.ReportRow {
 		r := rows[no]
 		if r == nil {
-			r = &ReportRow{OrderNo: no, PayType: pt}
+			r = &shop.ReportRow{OrderNo: no, PayType: pt}
 			rows[no] = r
 		}
 		return r
@@ -162,13 +76,13 @@ func (s *Service) Reconcile(ctx context.Context, day, source, adminEmail string)
 	// The bank's state of every order: one query for the orders collected
 	// that day, then one per order for the rest (refunds of older orders,
 	// money only one side has).
-	status := map[string]funbiz.PayStatus{}
+	status := map[string]shop.PayStatus{}
 	q, err := s.bank.OrderQuery(ctx, &funbiz.OrderQueryParams{PayDateTimeS: day + "0000", PayDateTimeE: day + "2359"})
 	if err != nil {
 		return nil, bankDown(err, "OrderQuery")
 	}
 	for _, o := range q.Orders {
-		status[o.OrderNo] = o.PayStatus
+		status[o.OrderNo] = shop.PayStatus(o.PayStatus)
 	}
 	nos := make([]string, 0, len(rows))
 	for no := range rows {
@@ -188,11 +102,11 @@ func (s *Service) Reconcile(ctx context.Context, day, source, adminEmail string)
 			return nil, bankDown(err, "OrderQuery")
 		}
 		if found {
-			status[no] = info.PayStatus
+			status[no] = shop.PayStatus(info.PayStatus)
 		}
 	}
 
-	rep := &Report{Day: day, Counts: map[Verdict]int{}}
+	rep := &shop.Report{Day: day, Source: source, AdminEmail: adminEmail, Counts: map[shop.Verdict]int{}}
 	rep.Settlements, rep.Unsettled, err = s.settlements(ctx, day, now, rows)
 	if err != nil {
 		return nil, err
@@ -221,12 +135,12 @@ func (s *Service) Reconcile(ctx context.Context, day, source, adminEmail string)
 		}
 		return a.OrderNo < b.OrderNo
 	})
-	if err := s.saveReport(ctx, rep, source, adminEmail); err != nil {
+	if err := s.db.SaveReport(ctx, rep, KeepReports, s.now()); err != nil {
 		return nil, err
 	}
 	s.log.Info("reconciliation report", "day", day, "id", rep.ID, "source", source,
-		"matched", rep.Counts[VerdictMatched], "differs", rep.Counts[VerdictDiffers],
-		"missing_bank", rep.Counts[VerdictMissingBank], "missing_shop", rep.Counts[VerdictMissingShop])
+		"matched", rep.Counts[shop.VerdictMatched], "differs", rep.Counts[shop.VerdictDiffers],
+		"missing_bank", rep.Counts[shop.VerdictMissingBank], "missing_shop", rep.Counts[shop.VerdictMissingShop])
 	return rep, nil
 }
 
@@ -234,33 +148,33 @@ func bankDown(err error, service string) error {
 	return shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "reconciliation: %s", service)
 }
 
-func verdictRank(v Verdict) int {
-	for i, w := range Verdicts {
+func verdictRank(v shop.Verdict) int {
+	for i, w := range shop.Verdicts {
 		if v == w {
 			return i
 		}
 	}
-	return len(Verdicts)
+	return len(shop.Verdicts)
 }
 
 // judge gives a row its verdict and reason. o is nil when we have no such
 // order.
-func judge(r *ReportRow, o *shop.Order) (Verdict, string) {
+func judge(r *shop.ReportRow, o *shop.Order) (shop.Verdict, string) {
 	ours := r.OurCollected > 0 || r.OurRefunded > 0
 	bank := r.BankCollected > 0 || r.BankRefunded > 0
 	switch {
 	case o == nil:
-		return VerdictMissingShop, ReasonNoOrder
+		return shop.VerdictMissingShop, shop.ReasonNoOrder
 	case ours && !bank:
-		return VerdictMissingBank, ReasonNotAtBank
+		return shop.VerdictMissingBank, shop.ReasonNotAtBank
 	case bank && !ours:
-		return VerdictMissingShop, ReasonNotOurs
+		return shop.VerdictMissingShop, shop.ReasonNotOurs
 	case r.OurCollected != r.BankCollected || r.OurRefunded != r.BankRefunded:
-		return VerdictDiffers, ReasonAmount
-	case r.BankStatus != "" && !statesAgree(o, r.BankStatus):
-		return VerdictDiffers, ReasonState
+		return shop.VerdictDiffers, shop.ReasonAmount
+	case r.BankStatus != "" && !statesAgree(o, funbiz.PayStatus(r.BankStatus)):
+		return shop.VerdictDiffers, shop.ReasonState
 	}
-	return VerdictMatched, ""
+	return shop.VerdictMatched, ""
 }
 
 // statesAgree reports whether the bank's PayStatus fits our order's state
@@ -283,7 +197,7 @@ func statesAgree(o *shop.Order, st funbiz.PayStatus) bool {
 // settlements finds the bank's settlements of the day's money: AllotQuery
 // from the next day (money settles the day after at the earliest) for a
 // week, as far as today. Each row gets its settlement number and fee.
-func (s *Service) settlements(ctx context.Context, day string, now time.Time, rows map[string]*ReportRow) ([]Settlement, bool, error) {
+func (s *Service) settlements(ctx context.Context, day string, now time.Time, rows map[string]*shop.ReportRow) ([]shop.Settlement, bool, error) {
 	start, _ := funbiz.ParseDate(day)
 	from := funbiz.FormatDate(start.AddDate(0, 0, 1))
 	today := funbiz.FormatDate(now)
@@ -295,7 +209,7 @@ func (s *Service) settlements(ctx context.Context, day string, now time.Time, ro
 	if err != nil {
 		return nil, false, bankDown(err, "AllotQuery")
 	}
-	var out []Settlement
+	var out []shop.Settlement
 	for _, a := range res.Allots {
 		ours := false
 		for _, it := range a.Items {
@@ -309,7 +223,7 @@ func (s *Service) settlements(ctx context.Context, day string, now time.Time, ro
 			}
 		}
 		if ours {
-			out = append(out, Settlement{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: shop.PayType(a.PayType),
+			out = append(out, shop.Settlement{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: shop.PayType(a.PayType),
 				PayAmount: shop.Money(a.PayAmount), RefundAmount: shop.Money(a.RefundAmount),
 				FeeCents: a.FeeAmountCents, AllotAmountCents: a.AllotAmountCents})
 		}
@@ -317,40 +231,13 @@ func (s *Service) settlements(ctx context.Context, day string, now time.Time, ro
 	return out, false, nil
 }
 
-func (s *Service) saveReport(ctx context.Context, rep *Report, source, adminEmail string) error {
-	body, err := json.Marshal(rep)
-	if err != nil {
-		return shop.Wrap(shop.Internal, "", err, "encoding a report")
-	}
-	row := &storage.Report{Day: rep.Day, Source: source, AdminEmail: adminEmail, Body: body,
-		Matched: rep.Counts[VerdictMatched], Differs: rep.Counts[VerdictDiffers],
-		MissingBank: rep.Counts[VerdictMissingBank], MissingShop: rep.Counts[VerdictMissingShop]}
-	if err := s.db.SaveReport(ctx, row, KeepReports, s.now()); err != nil {
-		return err
-	}
-	rep.ID, rep.Source, rep.AdminEmail, rep.CreatedAt = row.ID, source, adminEmail, row.CreatedAt
-	return nil
-}
-
 // ReportByID reads a stored report.
-func (s *Service) ReportByID(ctx context.Context, id int64) (*Report, error) {
-	row, err := s.db.ReportByID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var rep Report
-	if err := json.Unmarshal(row.Body, &rep); err != nil {
-		return nil, shop.Wrap(shop.Internal, "", err, "report %d", id)
-	}
-	rep.ID, rep.Source, rep.AdminEmail, rep.CreatedAt = row.ID, row.Source, row.AdminEmail, row.CreatedAt
-	if rep.Counts == nil {
-		rep.Counts = map[Verdict]int{}
-	}
-	return &rep, nil
+func (s *Service) ReportByID(ctx context.Context, id int64) (*shop.Report, error) {
+	return s.db.ReportByID(ctx, id)
 }
 
 // Reports lists the stored reports, newest first, without their rows.
-func (s *Service) Reports(ctx context.Context) ([]*storage.Report, error) {
+func (s *Service) Reports(ctx context.Context) ([]*shop.Report, error) {
 	return s.db.Reports(ctx, KeepReports)
 }
 
@@ -367,7 +254,7 @@ type reportWorker struct {
 }
 
 func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) error {
-	_, err := w.s.Reconcile(ctx, job.Args.Day, ReportBySchedule, "")
+	_, err := w.s.Reconcile(ctx, job.Args.Day, shop.ReportBySchedule, "")
 	return err
 }
 

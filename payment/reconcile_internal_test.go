@@ -7,6 +7,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
+	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
@@ -71,7 +72,7 @@ func TestDailyReportJobOncePerDay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list) == 1 && list[0].Day == "20261127" && list[0].Source == ReportBySchedule {
+		if len(list) == 1 && list[0].Day == "20261127" && list[0].Source == shop.ReportBySchedule {
 			break
 		}
 		if len(list) > 1 || time.Now().After(deadline) {

@@ -344,24 +344,16 @@ func bankErrorText(err error) string {
 
 // ---- callbacks ----
 
-// Callback sources.
-const (
-	SourceNotify    = "notify"
-	SourceReturn    = "return"
-	SourceReconcile = "reconcile"
-	SourceExpiry    = "expiry"
-)
-
 // RecordCallback durably records a callback's PayToken and enqueues its
 // confirmation in the same transaction. Only after it returns nil may the
 // notification be acknowledged; an error means nothing was kept and the
 // bank must send again. delay postpones the confirmation job (the return
 // path confirms at once itself and leaves the job as a safety net).
-func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, source string, delay time.Duration) (*storage.PayToken, error) {
+func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, source shop.Source, delay time.Duration) (*shop.Delivery, error) {
 	if n.ShopNo != s.bank.ShopNo() {
 		return nil, shop.Errorf(shop.Invalid, "callback.other_shop", "callback for shop %q", n.ShopNo)
 	}
-	var pt *storage.PayToken
+	var pt *shop.Delivery
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		pt, err = storage.InsertPayToken(ctx, tx, n.PayToken, n.ShopNo, source, s.now())
@@ -389,8 +381,8 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 // answered in time. When confirmations are at their rate limit it does
 // not wait for a turn: the browser gets the waiting page at once and the
 // job confirms later, so a flood of forged returns is answered quickly.
-func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*storage.PayToken, error) {
-	pt, err := s.RecordCallback(ctx, n, SourceReturn, 2*s.cfg.ReturnWait)
+func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*shop.Delivery, error) {
+	pt, err := s.RecordCallback(ctx, n, shop.SourceReturn, 2*s.cfg.ReturnWait)
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +416,7 @@ var ErrBusy = errors.New("payment: confirmations are at their rate limit")
 // rate limit as long as ctx allows, and fails with ErrBusy when ctx would
 // end first. An error means the bank could not be asked; the caller
 // retries later.
-func (s *Service) ConfirmToken(ctx context.Context, id int64) (*storage.PayToken, error) {
+func (s *Service) ConfirmToken(ctx context.Context, id int64) (*shop.Delivery, error) {
 	return s.confirm(ctx, id, s.waitTurn)
 }
 
@@ -444,7 +436,7 @@ func (s *Service) tryTurn(context.Context) error {
 	return nil
 }
 
-func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Context) error) (*storage.PayToken, error) {
+func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Context) error) (*shop.Delivery, error) {
 	pt, err := s.db.PayTokenByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -507,7 +499,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	return s.mark(ctx, pt, o.No, outcome)
 }
 
-func (s *Service) mark(ctx context.Context, pt *storage.PayToken, orderNo, outcome string) (*storage.PayToken, error) {
+func (s *Service) mark(ctx context.Context, pt *shop.Delivery, orderNo, outcome string) (*shop.Delivery, error) {
 	now := s.now()
 	if err := s.db.MarkPayToken(ctx, pt.ID, orderNo, outcome, now); err != nil {
 		return nil, err

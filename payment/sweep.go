@@ -99,7 +99,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	if err != nil {
 		return SweepResult{}, err
 	}
-	r, err := s.checkAll(ctx, orders, SourceReconcile)
+	r, err := s.checkAll(ctx, orders, shop.SourceReconcile)
 	if r.Checked > 0 {
 		s.log.Info("reconciliation sweep", "checked", r.Checked, "changed", r.Changed, "failed", r.Failed)
 	}
@@ -108,7 +108,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 
 // checkAll checks orders one by one; one order's failure does not stop
 // the others.
-func (s *Service) checkAll(ctx context.Context, orders []*shop.Order, source string) (SweepResult, error) {
+func (s *Service) checkAll(ctx context.Context, orders []*shop.Order, source shop.Source) (SweepResult, error) {
 	var r SweepResult
 	for i, o := range orders {
 		if ctx.Err() != nil {
@@ -140,12 +140,12 @@ func (s *Service) ExpireATM(ctx context.Context) (SweepResult, error) {
 	if err != nil {
 		return SweepResult{}, err
 	}
-	return s.checkAll(ctx, orders, SourceExpiry)
+	return s.checkAll(ctx, orders, shop.SourceExpiry)
 }
 
 // CheckOrder asks the bank about one order and applies what it says. It
 // reports whether the order's status changed.
-func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source string) (bool, error) {
+func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source shop.Source) (bool, error) {
 	info, found, err := s.bank.FindOrder(ctx, o.No)
 	if err != nil {
 		return false, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "asking the bank about %s", o.No)

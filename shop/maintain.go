@@ -80,6 +80,9 @@ const (
 	OpUnknown OpState = "unknown"
 )
 
+// OpStates lists every state of an operation.
+var OpStates = []OpState{OpPending, OpDone, OpRefused, OpUnknown}
+
 // Open reports whether the bank's answer is still awaited.
 func (s OpState) Open() bool { return s == OpPending || s == OpUnknown }
 

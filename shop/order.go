@@ -23,6 +23,9 @@ const (
 	PayCard PayType = "C"
 )
 
+// PayTypes lists every pay type.
+var PayTypes = []PayType{PayATM, PayCard}
+
 // Valid reports whether p is a pay type the shop offers.
 func (p PayType) Valid() bool { return p == PayATM || p == PayCard }
 
@@ -198,6 +201,9 @@ const (
 	BankRefused  BankState = "refused"  // the bank refused to create it
 )
 
+// BankStates lists every state of an order at the bank.
+var BankStates = []BankState{BankCreating, BankCreated, BankUnknown, BankRefused}
+
 // BankOrder is the bank's side of an order.
 type BankOrder struct {
 	State      BankState
@@ -221,7 +227,7 @@ type PaymentEvent struct {
 	From     Status
 	To       Status
 	Event    Event
-	Source   string // "notify", "return", "reconcile", "expiry", "admin"
+	Source   Source
 	PayToken string
 	Amount   Money
 	Note     string

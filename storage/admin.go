@@ -10,24 +10,12 @@ import (
 	"github.com/sinopay/sinopay/shop"
 )
 
-// Role is what an account may do. An admin is a customer with the admin
-// role: the same login and sessions, and the back office on top.
-type Role string
-
-const (
-	RoleCustomer Role = "customer"
-	RoleAdmin    Role = "admin"
-)
-
-// IsAdmin reports whether c may use the back office.
-func (c *Customer) IsAdmin() bool { return c != nil && c.Role == RoleAdmin }
-
 // MakeAdmin gives email the admin role. A new account is created with
 // passwordHash; an existing one keeps its password (passwordHash is then
 // unused) and is promoted. created reports which happened.
 func (db *DB) MakeAdmin(ctx context.Context, email, passwordHash string, now time.Time) (created bool, err error) {
 	err = db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE customers SET role = $1 WHERE email = $2`, string(RoleAdmin), email)
+		res, err := tx.ExecContext(ctx, `UPDATE customers SET role = $1 WHERE email = $2`, string(shop.RoleAdmin), email)
 		if err != nil {
 			return mapErr(err, "promote customer")
 		}
@@ -38,7 +26,7 @@ func (db *DB) MakeAdmin(ctx context.Context, email, passwordHash string, now tim
 			return shop.Errorf(shop.Invalid, "", "no account %s, and no password to create it with", email)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO customers (email, password_hash, role, created_at) VALUES ($1, $2, $3, $4)`,
-			email, passwordHash, string(RoleAdmin), ms(now))
+			email, passwordHash, string(shop.RoleAdmin), ms(now))
 		if err != nil {
 			return mapErr(err, "create admin")
 		}
@@ -196,7 +184,7 @@ func (db *DB) JobCounts(ctx context.Context) (map[string]int, error) {
 // PayTokenLog lists a page of the PayToken log, newest first, and the
 // number of rows in all. q, when not empty, is an order number or the
 // start of a PayToken.
-func (db *DB) PayTokenLog(ctx context.Context, q string, limit, offset int) ([]*PayToken, int, error) {
+func (db *DB) PayTokenLog(ctx context.Context, q string, limit, offset int) ([]*shop.Delivery, int, error) {
 	where, args := "", []any{}
 	if q = strings.TrimSpace(q); q != "" {
 		where, args = ` WHERE order_no = $1 OR pay_token LIKE $2 ESCAPE '\'`, []any{q, likeEscape(q) + "%"}
@@ -212,7 +200,7 @@ func (db *DB) PayTokenLog(ctx context.Context, q string, limit, offset int) ([]*
 		return nil, 0, mapErr(err, "PayTokens")
 	}
 	defer rows.Close()
-	var out []*PayToken
+	var out []*shop.Delivery
 	for rows.Next() {
 		pt, err := scanToken(rows)
 		if err != nil {

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/sinopay/sinopay/shop"
@@ -51,32 +52,23 @@ func (db *DB) Ledger(ctx context.Context, from, to time.Time) ([]Movement, error
 	return out, mapErr(rows.Err(), "ledger")
 }
 
-// Report is one stored reconciliation report. Body is the report itself,
-// as its maker encoded it (JSON); lists of reports leave it empty.
-type Report struct {
-	ID          int64
-	Day         string // yyyyMMdd, Taiwan time
-	Source      string // "schedule" or "admin"
-	AdminEmail  string
-	Matched     int
-	Differs     int
-	MissingBank int
-	MissingShop int
-	Body        []byte
-	CreatedAt   time.Time
-}
-
-// SaveReport stores r and deletes all but the keep newest reports, in one
-// transaction.
-func (db *DB) SaveReport(ctx context.Context, r *Report, keep int, now time.Time) error {
+// SaveReport stores rep, which a list of reports reads back without its
+// rows, and deletes all but the keep newest reports, in one transaction.
+// It sets rep's ID and CreatedAt.
+func (db *DB) SaveReport(ctx context.Context, rep *shop.Report, keep int, now time.Time) error {
+	body, err := json.Marshal(rep)
+	if err != nil {
+		return shop.Wrap(shop.Internal, "", err, "encoding a report")
+	}
 	return db.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO recon_reports (day, source, admin_email, matched, differs, missing_bank, missing_shop, body, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			r.Day, r.Source, r.AdminEmail, r.Matched, r.Differs, r.MissingBank, r.MissingShop, string(r.Body), ms(now)).Scan(&r.ID)
+			rep.Day, string(rep.Source), rep.AdminEmail, rep.Counts[shop.VerdictMatched], rep.Counts[shop.VerdictDiffers],
+			rep.Counts[shop.VerdictMissingBank], rep.Counts[shop.VerdictMissingShop], string(body), ms(now)).Scan(&rep.ID)
 		if err != nil {
 			return mapErr(err, "save report")
 		}
-		r.CreatedAt = now.UTC()
+		rep.CreatedAt = now.UTC()
 		_, err = tx.ExecContext(ctx, `DELETE FROM recon_reports WHERE id NOT IN (SELECT id FROM recon_reports ORDER BY id DESC LIMIT $1)`, keep)
 		return mapErr(err, "prune reports")
 	})
@@ -84,28 +76,35 @@ func (db *DB) SaveReport(ctx context.Context, r *Report, keep int, now time.Time
 
 const reportColumns = `id, day, source, admin_email, matched, differs, missing_bank, missing_shop, created_at`
 
-func scanReport(row interface{ Scan(...any) error }, body *string) (*Report, error) {
-	var r Report
+// scanReport reads a report's columns, and its body into body when body
+// is not nil.
+func scanReport(row interface{ Scan(...any) error }, body *string) (*shop.Report, error) {
+	var r shop.Report
+	var source string
+	var matched, differs, missingBank, missingShop int
 	var created int64
-	dest := []any{&r.ID, &r.Day, &r.Source, &r.AdminEmail, &r.Matched, &r.Differs, &r.MissingBank, &r.MissingShop, &created}
+	dest := []any{&r.ID, &r.Day, &source, &r.AdminEmail, &matched, &differs, &missingBank, &missingShop, &created}
 	if body != nil {
 		dest = append(dest, body)
 	}
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	r.CreatedAt = fromMS(created)
+	r.Source, r.CreatedAt = shop.ReportSource(source), fromMS(created)
+	r.Counts = map[shop.Verdict]int{shop.VerdictMatched: matched, shop.VerdictDiffers: differs,
+		shop.VerdictMissingBank: missingBank, shop.VerdictMissingShop: missingShop}
 	return &r, nil
 }
 
-// Reports lists the stored reports, newest first, without their bodies.
-func (db *DB) Reports(ctx context.Context, limit int) ([]*Report, error) {
+// Reports lists the stored reports, newest first, with their counts but
+// without their rows.
+func (db *DB) Reports(ctx context.Context, limit int) ([]*shop.Report, error) {
 	rows, err := db.SQL.QueryContext(ctx, `SELECT `+reportColumns+` FROM recon_reports ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, mapErr(err, "reports")
 	}
 	defer rows.Close()
-	var out []*Report
+	var out []*shop.Report
 	for rows.Next() {
 		r, err := scanReport(rows, nil)
 		if err != nil {
@@ -116,13 +115,20 @@ func (db *DB) Reports(ctx context.Context, limit int) ([]*Report, error) {
 	return out, mapErr(rows.Err(), "reports")
 }
 
-// ReportByID reads one report with its body.
-func (db *DB) ReportByID(ctx context.Context, id int64) (*Report, error) {
+// ReportByID reads one report with its rows. A body that cannot be read
+// is Internal.
+func (db *DB) ReportByID(ctx context.Context, id int64) (*shop.Report, error) {
 	var body string
 	r, err := scanReport(db.SQL.QueryRowContext(ctx, `SELECT `+reportColumns+`, body FROM recon_reports WHERE id = $1`, id), &body)
 	if err != nil {
 		return nil, mapErr(err, "report")
 	}
-	r.Body = []byte(body)
-	return r, nil
+	// The body holds the rows and settlements; the columns who made the
+	// report, when, and its counts.
+	var rep shop.Report
+	if err := json.Unmarshal([]byte(body), &rep); err != nil {
+		return nil, shop.Wrap(shop.Internal, "", err, "report %d", id)
+	}
+	rep.ID, rep.Source, rep.AdminEmail, rep.CreatedAt, rep.Counts = r.ID, r.Source, r.AdminEmail, r.CreatedAt, r.Counts
+	return &rep, nil
 }

@@ -25,7 +25,7 @@ func TestMakeAdmin(t *testing.T) {
 			t.Fatalf("new admin: %+v %v", c, err)
 		}
 		id := newCustomer(t, db, "clerk@example.com")
-		if c, _ := db.CustomerByID(ctx, id); c.IsAdmin() || c.Role != storage.RoleCustomer {
+		if c, _ := db.CustomerByID(ctx, id); c.IsAdmin() || c.Role != shop.RoleCustomer {
 			t.Fatalf("a new customer is %q", c.Role)
 		}
 		created, err = db.MakeAdmin(ctx, "clerk@example.com", "other", t0)
@@ -283,7 +283,7 @@ func TestPayTokenLogPages(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		for i := range 12 {
-			var pt *storage.PayToken
+			var pt *shop.Delivery
 			err := db.Tx(ctx, func(tx *sql.Tx) (err error) {
 				pt, err = storage.InsertPayToken(ctx, tx, fmt.Sprintf("tok%02d", i), "NA0249_001", "notify", t0)
 				return err
@@ -343,17 +343,22 @@ func TestLedgerAndReports(t *testing.T) {
 		}
 
 		for i := range 5 {
-			r := &storage.Report{Day: fmt.Sprintf("2026112%d", i), Source: "schedule", Matched: i, Body: []byte(`{"rows":[]}`)}
-			if err := db.SaveReport(ctx, r, 3, t0); err != nil {
-				t.Fatal(err)
+			r := &shop.Report{Day: fmt.Sprintf("2026112%d", i), Source: shop.ReportBySchedule,
+				Rows:   []shop.ReportRow{{OrderNo: "K1", Verdict: shop.VerdictMatched, BankStatus: "1A400"}},
+				Counts: map[shop.Verdict]int{shop.VerdictMatched: i, shop.VerdictMissingShop: 1}}
+			if err := db.SaveReport(ctx, r, 3, t0); err != nil || r.ID == 0 || !r.CreatedAt.Equal(t0) {
+				t.Fatalf("saved %+v: %v", r, err)
 			}
 		}
 		list, err := db.Reports(ctx, 10)
-		if err != nil || len(list) != 3 || list[0].Day != "20261124" || list[2].Day != "20261122" || list[0].Body != nil {
+		if err != nil || len(list) != 3 || list[0].Day != "20261124" || list[2].Day != "20261122" || list[0].Rows != nil {
 			t.Fatalf("kept reports: %+v %v", list, err)
 		}
+		if l := list[0]; l.Count(shop.VerdictMatched) != 4 || l.Unmatched() != 1 || l.Source != shop.ReportBySchedule {
+			t.Fatalf("listed report: %+v", l)
+		}
 		r, err := db.ReportByID(ctx, list[0].ID)
-		if err != nil || string(r.Body) != `{"rows":[]}` || r.Matched != 4 {
+		if err != nil || len(r.Rows) != 1 || r.Rows[0].BankStatus != "1A400" || r.Count(shop.VerdictMatched) != 4 || r.ID != list[0].ID || !r.CreatedAt.Equal(t0) {
 			t.Fatalf("report: %+v %v", r, err)
 		}
 		if _, err := db.ReportByID(ctx, 1); !shop.IsCode(err, shop.NotFound) {

@@ -9,15 +9,6 @@ import (
 	"github.com/sinopay/sinopay/shop"
 )
 
-// Customer is a shop account.
-type Customer struct {
-	ID           int64
-	Email        string
-	PasswordHash string
-	Role         Role
-	CreatedAt    time.Time
-}
-
 // CreateCustomer adds an account; a taken email is a Conflict.
 func (db *DB) CreateCustomer(ctx context.Context, email, passwordHash string, now time.Time) (int64, error) {
 	var id int64
@@ -34,8 +25,8 @@ func (db *DB) CreateCustomer(ctx context.Context, email, passwordHash string, no
 }
 
 // CustomerByEmail finds an account by email.
-func (db *DB) CustomerByEmail(ctx context.Context, email string) (*Customer, error) {
-	var c Customer
+func (db *DB) CustomerByEmail(ctx context.Context, email string) (*shop.Customer, error) {
+	var c shop.Customer
 	var created int64
 	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE email = $1`, email).
 		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)
@@ -47,8 +38,8 @@ func (db *DB) CustomerByEmail(ctx context.Context, email string) (*Customer, err
 }
 
 // CustomerByID finds an account by id.
-func (db *DB) CustomerByID(ctx context.Context, id int64) (*Customer, error) {
-	var c Customer
+func (db *DB) CustomerByID(ctx context.Context, id int64) (*shop.Customer, error) {
+	var c shop.Customer
 	var created int64
 	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE id = $1`, id).
 		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)

@@ -156,7 +156,7 @@ func (db *DB) ClaimBankCreate(ctx context.Context, orderID int64, from shop.Bank
 
 // EventMeta says where a payment event came from.
 type EventMeta struct {
-	Source   string
+	Source   shop.Source
 	PayToken string
 	Amount   shop.Money
 	Note     string
@@ -213,7 +213,7 @@ func applyEventTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event,
 func insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, from, to shop.Status, ev shop.Event, meta EventMeta, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		orderID, string(from), string(to), string(ev), meta.Source, meta.PayToken, int64(meta.Amount), meta.Note, ms(now))
+		orderID, string(from), string(to), string(ev), string(meta.Source), meta.PayToken, int64(meta.Amount), meta.Note, ms(now))
 	return mapErr(err, "insert payment event")
 }
 

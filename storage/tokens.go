@@ -7,27 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"time"
-)
 
-// PayToken is one row of the PayToken log: one callback delivery.
-type PayToken struct {
-	ID          int64
-	Ref         string // random reference, safe to show in a URL
-	Token       string
-	ShopNo      string
-	Source      string // "notify" or "return"
-	ReceivedAt  time.Time
-	OrderNo     string // the order the bank said the token is for
-	Outcome     string // what confirming it did; empty until processed
-	ProcessedAt time.Time
-}
+	"github.com/sinopay/sinopay/shop"
+)
 
 // InsertPayToken records a callback delivery inside tx, so the caller can
 // enqueue its confirmation in the same transaction.
-func InsertPayToken(ctx context.Context, tx *sql.Tx, token, shopNo, source string, now time.Time) (*PayToken, error) {
+func InsertPayToken(ctx context.Context, tx *sql.Tx, token, shopNo string, source shop.Source, now time.Time) (*shop.Delivery, error) {
 	var b [16]byte
 	rand.Read(b[:])
-	pt := &PayToken{Ref: hex.EncodeToString(b[:]), Token: token, ShopNo: shopNo, Source: source, ReceivedAt: now.UTC()}
+	pt := &shop.Delivery{Ref: hex.EncodeToString(b[:]), Token: token, ShopNo: shopNo, Source: source, ReceivedAt: now.UTC()}
 	err := tx.QueryRowContext(ctx, `INSERT INTO pay_tokens (ref, pay_token, shop_no, source, received_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		pt.Ref, token, shopNo, source, ms(now)).Scan(&pt.ID)
 	if err != nil {
@@ -38,8 +27,8 @@ func InsertPayToken(ctx context.Context, tx *sql.Tx, token, shopNo, source strin
 
 const tokenColumns = `id, ref, pay_token, shop_no, source, received_at, order_no, outcome, processed_at`
 
-func scanToken(row interface{ Scan(...any) error }) (*PayToken, error) {
-	var pt PayToken
+func scanToken(row interface{ Scan(...any) error }) (*shop.Delivery, error) {
+	var pt shop.Delivery
 	var recv, proc int64
 	if err := row.Scan(&pt.ID, &pt.Ref, &pt.Token, &pt.ShopNo, &pt.Source, &recv, &pt.OrderNo, &pt.Outcome, &proc); err != nil {
 		return nil, err
@@ -49,7 +38,7 @@ func scanToken(row interface{ Scan(...any) error }) (*PayToken, error) {
 }
 
 // PayTokenByID reads one delivery.
-func (db *DB) PayTokenByID(ctx context.Context, id int64) (*PayToken, error) {
+func (db *DB) PayTokenByID(ctx context.Context, id int64) (*shop.Delivery, error) {
 	pt, err := scanToken(db.SQL.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM pay_tokens WHERE id = $1`, id))
 	if err != nil {
 		return nil, mapErr(err, "PayToken")
@@ -58,7 +47,7 @@ func (db *DB) PayTokenByID(ctx context.Context, id int64) (*PayToken, error) {
 }
 
 // PayTokenByRef reads one delivery by its public reference.
-func (db *DB) PayTokenByRef(ctx context.Context, ref string) (*PayToken, error) {
+func (db *DB) PayTokenByRef(ctx context.Context, ref string) (*shop.Delivery, error) {
 	pt, err := scanToken(db.SQL.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM pay_tokens WHERE ref = $1`, ref))
 	if err != nil {
 		return nil, mapErr(err, "PayToken")
@@ -75,7 +64,7 @@ func (db *DB) MarkPayToken(ctx context.Context, id int64, orderNo, outcome strin
 
 // PayTokens lists deliveries for an order number, or all when orderNo is
 // empty, newest first.
-func (db *DB) PayTokens(ctx context.Context, orderNo string, limit int) ([]*PayToken, error) {
+func (db *DB) PayTokens(ctx context.Context, orderNo string, limit int) ([]*shop.Delivery, error) {
 	q, args := `SELECT `+tokenColumns+` FROM pay_tokens ORDER BY id DESC LIMIT $1`, []any{limit}
 	if orderNo != "" {
 		q, args = `SELECT `+tokenColumns+` FROM pay_tokens WHERE order_no = $1 ORDER BY id DESC LIMIT $2`, []any{orderNo, limit}
@@ -85,7 +74,7 @@ func (db *DB) PayTokens(ctx context.Context, orderNo string, limit int) ([]*PayT
 		return nil, mapErr(err, "PayTokens")
 	}
 	defer rows.Close()
-	var out []*PayToken
+	var out []*shop.Delivery
 	for rows.Next() {
 		pt, err := scanToken(rows)
 		if err != nil {
@@ -98,7 +87,7 @@ func (db *DB) PayTokens(ctx context.Context, orderNo string, limit int) ([]*PayT
 
 // ProcessedTwin finds an already processed delivery of the same PayToken
 // other than id; found is false when there is none.
-func (db *DB) ProcessedTwin(ctx context.Context, token string, id int64) (twin *PayToken, found bool, err error) {
+func (db *DB) ProcessedTwin(ctx context.Context, token string, id int64) (twin *shop.Delivery, found bool, err error) {
 	pt, err := scanToken(db.SQL.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM pay_tokens
 		WHERE pay_token = $1 AND id <> $2 AND processed_at <> 0 ORDER BY id LIMIT 1`, token, id))
 	if errors.Is(err, sql.ErrNoRows) {

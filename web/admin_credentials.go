@@ -1,19 +1,15 @@
 package web
 
-import "golang.org/x/crypto/bcrypt"
+import (
+	"golang.org/x/crypto/bcrypt"
 
-// The shop's account rules, for `sinopay admin create`, which makes
-// accounts outside the sign-up form and must not make weaker ones.
+	"github.com/sinopay/sinopay/shop"
+)
 
-// NormEmail trims and lower-cases an email, as sign-up and login do.
-func NormEmail(s string) string { return normEmail(s) }
-
-// CheckCredentials checks a new account's email and password by the
-// sign-up form's rules; the error is a *shop.Error with an auth.* key.
-func CheckCredentials(email, password string) error { return checkCredentials(email, password) }
-
-// HashPassword hashes a password at the cost the shop's own forms use.
+// HashPassword hashes a password at the cost the shop's own forms use
+// (shop.PasswordCost), for `sinopay admin create`, which makes accounts
+// outside the sign-up form and must not make weaker ones.
 func HashPassword(password string) (string, error) {
-	h, err := bcrypt.GenerateFromPassword([]byte(password), 12)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), shop.PasswordCost)
 	return string(h), err
 }

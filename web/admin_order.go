@@ -8,7 +8,6 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
-	"github.com/sinopay/sinopay/storage"
 )
 
 // adminOrderPage is one order as the back office sees it: ours beside the
@@ -32,7 +31,7 @@ type adminOrderPage struct {
 
 	Ops    []adminOpRow
 	Events []shop.PaymentEvent
-	Tokens []*storage.PayToken
+	Tokens []*shop.Delivery
 	// Flash is the operation just submitted (?op=ID), to say how it ended.
 	Flash *shop.Operation
 }

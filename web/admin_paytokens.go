@@ -6,12 +6,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/shop"
 )
 
 // adminTokensPage is one page of the PayToken log.
 type adminTokensPage struct {
-	Tokens                         []*storage.PayToken
+	Tokens                         []*shop.Delivery
 	Q                              string
 	Query                          url.Values
 	Total, Page, Pages, Prev, Next int

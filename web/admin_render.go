@@ -11,9 +11,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/locale"
-	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
-	"github.com/sinopay/sinopay/storage"
 )
 
 // adminPageNames are the back office's pages; each is
@@ -40,15 +38,17 @@ func parseAdminPages(p *pages) error {
 // adminFuncs are the back office's template functions for one language.
 func adminFuncs(lang string) template.FuncMap {
 	return template.FuncMap{
-		"op":           func(op shop.Op) string { return locale.Op(lang, op) },
-		"opstate":      func(s shop.OpState) string { return locale.OpState(lang, s) },
-		"jobstate":     func(s any) string { return locale.JobState(lang, fmt.Sprint(s)) },
-		"verdict":      func(v any) string { return locale.Verdict(lang, fmt.Sprint(v)) },
-		"paystatus":    func(s funbiz.PayStatus) string { return locale.PayStatus(lang, string(s)) },
+		"op":       func(op shop.Op) string { return locale.Op(lang, op) },
+		"opstate":  func(s shop.OpState) string { return locale.OpState(lang, s) },
+		"jobstate": func(s any) string { return locale.JobState(lang, fmt.Sprint(s)) },
+		"verdict":  func(v shop.Verdict) string { return locale.Verdict(lang, v) },
+		// The bank's PayStatus comes typed by funbiz on an order's page,
+		// and by shop in a reconciliation report.
+		"paystatus":    func(s any) string { return locale.PayStatus(lang, shop.PayStatus(fmt.Sprint(s))) },
 		"bankstate":    func(s shop.BankState) string { return locale.BankState(lang, s) },
 		"cents":        func(c int64) string { return centsText(c) },
 		"ntd":          func(n int64) string { return locale.Money(lang, shop.Money(n)) },
-		"verdictclass": func(v payment.Verdict) string { return verdictClass(v) },
+		"verdictclass": func(v shop.Verdict) string { return verdictClass(v) },
 		"day":          func(d string) string { return dashedDate(d) },
 		"bankdt":       bankDateTime,
 		"outcome":      func(o string) string { return locale.Outcome(lang, o) },
@@ -104,7 +104,7 @@ type adminView struct {
 }
 
 // newAdminView starts the view of a back-office page.
-func (s *Server) newAdminView(r *http.Request, admin *storage.Customer, section, title string, data any) *adminView {
+func (s *Server) newAdminView(r *http.Request, admin *shop.Customer, section, title string, data any) *adminView {
 	return &adminView{view: s.newView(r, admin, title, data), Section: section}
 }
 
@@ -117,7 +117,7 @@ func (s *Server) renderAdmin(w http.ResponseWriter, status int, page string, v *
 // returns nil: a visitor goes to the login page; a customer who is not an
 // admin gets the shop's plain 404 page, the same as for a path that does
 // not exist, so the back office does not reveal itself.
-func (s *Server) admin(ctx context.Context, w http.ResponseWriter, r *http.Request) *storage.Customer {
+func (s *Server) admin(ctx context.Context, w http.ResponseWriter, r *http.Request) *shop.Customer {
 	c := s.loggedIn(ctx, w, r)
 	if c == nil {
 		return nil

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
 )
@@ -68,7 +67,7 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 			fee = fmt.Sprintf("%d.%02d", row.FeeCents/100, row.FeeCents%100)
 		}
 		cw.Write([]string{
-			locale.Verdict(lang, string(row.Verdict)), reason, csvText(row.OrderNo), payType(lang, row.PayType),
+			locale.Verdict(lang, row.Verdict), reason, csvText(row.OrderNo), payType(lang, row.PayType),
 			amount(row.OurCollected), amount(row.OurRefunded), status,
 			amount(row.BankCollected), amount(row.BankRefunded), bankStatus(lang, row.BankStatus),
 			csvText(row.AllotNo), fee,
@@ -105,9 +104,9 @@ func payType(lang string, p shop.PayType) string {
 	return locale.PayType(lang, p)
 }
 
-func bankStatus(lang string, s funbiz.PayStatus) string {
+func bankStatus(lang string, s shop.PayStatus) string {
 	if s == "" {
 		return ""
 	}
-	return locale.PayStatus(lang, string(s))
+	return locale.PayStatus(lang, s)
 }

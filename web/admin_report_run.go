@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/sinopay/sinopay/funbiz"
-	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -31,7 +30,7 @@ func (s *Server) adminReportRun(w http.ResponseWriter, r *http.Request) {
 		s.showReports(w, r, a, http.StatusBadRequest, input, "admin.recon.bad_day")
 		return
 	}
-	rep, err := s.pay.Reconcile(r.Context(), funbiz.FormatDate(d), payment.ReportByAdmin, a.Email)
+	rep, err := s.pay.Reconcile(r.Context(), funbiz.FormatDate(d), shop.ReportByAdmin, a.Email)
 	if err != nil {
 		if shop.IsCode(err, shop.Invalid) || shop.IsCode(err, shop.Unavailable) {
 			s.showReports(w, r, a, httpStatus(shop.ErrorCode(err)), input, shop.ErrorKey(err))

@@ -3,13 +3,13 @@ package web
 import (
 	"net/http"
 
-	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/shop"
 )
 
 // adminReportPage is one reconciliation report.
 type adminReportPage struct {
-	*payment.Report
-	Verdicts []payment.Verdict
+	*shop.Report
+	Verdicts []shop.Verdict
 }
 
 // adminReportShow shows a stored reconciliation report (GET
@@ -31,16 +31,16 @@ func (s *Server) adminReportShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderAdmin(w, http.StatusOK, "admin_report", s.newAdminView(r, a, "reports", "admin.reports.title",
-		adminReportPage{Report: rep, Verdicts: payment.Verdicts}))
+		adminReportPage{Report: rep, Verdicts: shop.Verdicts}))
 }
 
 // verdictClass colours a verdict: red for money one side lacks, amber
 // for a difference, green when matched.
-func verdictClass(v payment.Verdict) string {
+func verdictClass(v shop.Verdict) string {
 	switch v {
-	case payment.VerdictMatched:
+	case shop.VerdictMatched:
 		return "success"
-	case payment.VerdictDiffers:
+	case shop.VerdictDiffers:
 		return "warning"
 	}
 	return "danger"

@@ -5,13 +5,15 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/payment"
-	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/shop"
 )
 
 // adminReportsPage lists the stored reconciliation reports and offers to
 // run one.
 type adminReportsPage struct {
-	Reports []*storage.Report
+	Reports []*shop.Report
+	// Verdicts are the columns of counts, in the order reports show them.
+	Verdicts []shop.Verdict
 	// Day fills the form: yesterday, the day a report is usually for.
 	Day   string
 	Today string
@@ -32,7 +34,7 @@ func (s *Server) adminReports(w http.ResponseWriter, r *http.Request) {
 	s.showReports(w, r, a, http.StatusOK, "", "")
 }
 
-func (s *Server) showReports(w http.ResponseWriter, r *http.Request, a *storage.Customer, status int, day, errKey string) {
+func (s *Server) showReports(w http.ResponseWriter, r *http.Request, a *shop.Customer, status int, day, errKey string) {
 	ctx, cancel := s.timeout(r)
 	defer cancel()
 	list, err := s.pay.Reports(ctx)
@@ -41,7 +43,7 @@ func (s *Server) showReports(w http.ResponseWriter, r *http.Request, a *storage.
 		return
 	}
 	now := s.now().In(funbiz.Taipei)
-	p := adminReportsPage{Reports: list, Day: day, Today: now.Format("2006-01-02"), Keep: payment.KeepReports, Hour: payment.ReportHour, Error: errKey}
+	p := adminReportsPage{Reports: list, Verdicts: shop.Verdicts, Day: day, Today: now.Format("2006-01-02"), Keep: payment.KeepReports, Hour: payment.ReportHour, Error: errKey}
 	if p.Day == "" {
 		p.Day = now.AddDate(0, 0, -1).Format("2006-01-02")
 	}

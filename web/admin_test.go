@@ -272,7 +272,7 @@ func TestAdminJobRetry(t *testing.T) {
 	if err := r.bank.Sandbox.ArmChaos(sandbox.ChaosInput{API: "500", Count: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	pt, err := r.pay.RecordCallback(ctx, funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: strings.Repeat("ab", 32)}, payment.SourceNotify, 0)
+	pt, err := r.pay.RecordCallback(ctx, funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: strings.Repeat("ab", 32)}, shop.SourceNotify, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
-	"github.com/sinopay/sinopay/storage"
 )
 
 // httpStatus is the one place where an error code becomes an HTTP status.
@@ -47,7 +46,7 @@ func (s *Server) failBack(w http.ResponseWriter, r *http.Request, err error, bac
 		return
 	}
 	status := httpStatus(code)
-	var c *storage.Customer
+	var c *shop.Customer
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "route", r.Pattern, "code", string(code), "error", err)
 	} else {

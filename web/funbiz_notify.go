@@ -5,7 +5,6 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/internal/crash"
-	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -21,7 +20,7 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	_, err = s.pay.RecordCallback(r.Context(), n, payment.SourceNotify, 0)
+	_, err = s.pay.RecordCallback(r.Context(), n, shop.SourceNotify, 0)
 	switch {
 	case err == nil:
 		// For fault tests: recorded, not yet acknowledged.

@@ -204,7 +204,7 @@ func TestPaymentWaitPage(t *testing.T) {
 	b := r.signup("wait@example.com")
 	o := b.order(map[string]int{"bone-matcha": 1}, shop.PayCard)
 	ctx := context.Background()
-	var pt *storage.PayToken
+	var pt *shop.Delivery
 	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		pt, err = storage.InsertPayToken(ctx, tx, strings.Repeat("e", 64), r.bank.ShopNo, "return", time.Now())

@@ -11,7 +11,6 @@ import (
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
-	"github.com/sinopay/sinopay/storage"
 )
 
 //go:embed templates
@@ -54,7 +53,7 @@ func funcs(lang string) template.FuncMap {
 		"status":   func(s shop.Status) string { return locale.Status(lang, s) },
 		"paytype":  func(p shop.PayType) string { return locale.PayType(lang, p) },
 		"event":    func(e shop.Event) string { return locale.Event(lang, e) },
-		"source":   func(src string) string { return locale.Source(lang, src) },
+		"source":   func(src shop.Source) string { return locale.Source(lang, src) },
 		"subtotal": func(it shop.Item) shop.Money { return it.UnitPrice * shop.Money(it.Qty) },
 		"when":     func(t time.Time) string { return t.In(funbiz.Taipei).Format("2006-01-02 15:04") },
 		"static":   staticURL,
@@ -66,7 +65,7 @@ func funcs(lang string) template.FuncMap {
 type view struct {
 	Lang      string
 	OtherLang string // the language the switch link offers
-	Customer  *storage.Customer
+	Customer  *shop.Customer
 	Here      string // this page's local URL, to come back to after login or a language switch
 	Refresh   bool   // reload every 2 s while waiting for the bank
 	Title     string // translation key of the page title
@@ -74,7 +73,7 @@ type view struct {
 }
 
 // newView starts the view of a page for r.
-func (s *Server) newView(r *http.Request, c *storage.Customer, title string, data any) *view {
+func (s *Server) newView(r *http.Request, c *shop.Customer, title string, data any) *view {
 	lang := langOf(r)
 	other := locale.EN
 	if lang == locale.EN {

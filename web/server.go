@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
 
@@ -87,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Log,
 		now:       cfg.Now,
 		secure:    strings.HasPrefix(base, "https://"),
-		passwords: newPasswords(12, 0),
+		passwords: newPasswords(shop.PasswordCost, 0),
 		dbTimeout: 10 * time.Second,
 
 		metrics:      cfg.Metrics,

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
-	"github.com/sinopay/sinopay/storage"
 )
 
 // Cookie names.
@@ -38,7 +37,7 @@ func langOf(r *http.Request) string {
 
 // who returns the customer logged in on r, or nil for a visitor without a
 // live session. An error means the database could not tell.
-func (s *Server) who(ctx context.Context, r *http.Request) (*storage.Customer, error) {
+func (s *Server) who(ctx context.Context, r *http.Request) (*shop.Customer, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil, nil
@@ -59,7 +58,7 @@ func (s *Server) who(ctx context.Context, r *http.Request) (*storage.Customer, e
 
 // visitor is who for pages anyone may see: when the database cannot say
 // who is logged in, the page is still shown, as to a visitor.
-func (s *Server) visitor(ctx context.Context, r *http.Request) *storage.Customer {
+func (s *Server) visitor(ctx context.Context, r *http.Request) *shop.Customer {
 	c, err := s.who(ctx, r)
 	if err != nil {
 		s.log.Warn("session lookup failed", "error", err)
@@ -69,7 +68,7 @@ func (s *Server) visitor(ctx context.Context, r *http.Request) *storage.Customer
 
 // loggedIn returns the logged-in customer, or answers the request itself
 // (a redirect to the login page, or an error page) and returns nil.
-func (s *Server) loggedIn(ctx context.Context, w http.ResponseWriter, r *http.Request) *storage.Customer {
+func (s *Server) loggedIn(ctx context.Context, w http.ResponseWriter, r *http.Request) *shop.Customer {
 	c, err := s.who(ctx, r)
 	if err == nil && c == nil {
 		err = shop.Errorf(shop.Unauthorized, "error.unauthorized", "login required")

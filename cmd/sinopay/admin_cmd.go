@@ -68,13 +68,13 @@ func runAdminCreate(ctx context.Context, args []string, stdin io.Reader, stdout,
 	if fs.NArg() > 0 {
 		return fail(2, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
-	email := web.NormEmail(*emailFlag)
+	email := shop.NormEmail(*emailFlag)
 	if email == "" {
 		return fail(2, "--email is required")
 	}
 	// The password rules are checked later, once it is known whether a
 	// password is needed; the email's now, before anything is opened.
-	if err := web.CheckCredentials(email, "a valid password"); err != nil {
+	if err := shop.CheckCredentials(email, "a valid password"); err != nil {
 		return fail(2, "--email: %s", locale.T(locale.EN, shop.ErrorKey(err)))
 	}
 	e, err := loadEnv(".env")
@@ -115,7 +115,7 @@ func runAdminCreate(ctx context.Context, args []string, stdin io.Reader, stdout,
 	if err != nil {
 		return fail(1, "%v", err)
 	}
-	if err := web.CheckCredentials(email, pw); err != nil {
+	if err := shop.CheckCredentials(email, pw); err != nil {
 		return fail(1, "%s", locale.T(locale.EN, shop.ErrorKey(err)))
 	}
 	hash, err := web.HashPassword(pw)
