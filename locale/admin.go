@@ -1,10 +1,6 @@
 package locale
 
-import (
-	"strings"
-
-	"github.com/sinopay/sinopay/shop"
-)
+import "github.com/sinopay/sinopay/shop"
 
 // The back office's codes, in words. Like the shop's converters, each
 // says "unknown (X)" for a code the catalogue does not know.
@@ -40,21 +36,26 @@ func BankState(lang string, s shop.BankState) string {
 // JobKind names a kind of job of the queue (confirm_paytoken…).
 func JobKind(lang, kind string) string { return word(lang, "admin.job_kind.", kind) }
 
-// Outcome puts into words what confirming a PayToken did, as recorded in
-// the PayToken log: a code (payment.OutcomePaid…), then maybe the bank's
-// or the check's own words after a colon, kept as they are, and
-// " (no change)" when the order was already so.
-func Outcome(lang, outcome string) string {
-	if outcome == "" {
+// Outcome puts into words what confirming a PayToken did, as the
+// PayToken log shows it: the kind, the bank's or the check's own words
+// after a colon, kept as they are, then "(no change)" when the order
+// already was so, or, for a delivery that reused an earlier one's answer,
+// which delivery that was and when it came. The zero Outcome (not
+// confirmed yet) has no words.
+func Outcome(lang string, o shop.Outcome) string {
+	if o.Kind == "" {
 		return ""
 	}
-	rest, same := strings.CutSuffix(outcome, " (no change)")
-	code, detail, _ := strings.Cut(rest, ": ")
-	out := word(lang, "admin.outcome.", code)
-	if detail != "" {
-		out += ": " + detail
+	out := word(lang, "admin.outcome.", string(o.Kind))
+	if o.Detail != "" {
+		out += ": " + o.Detail
 	}
-	if same {
+	switch r := o.Repeats; {
+	case r != nil && !r.ReceivedAt.IsZero() && Has(lang, "admin.outcome.repeats."+string(r.Source)):
+		out += T(lang, "admin.outcome.repeats."+string(r.Source), When(r.ReceivedAt))
+	case r != nil:
+		out += T(lang, "admin.outcome.repeats_unknown")
+	case o.Unchanged:
 		out += T(lang, "admin.outcome.no_change")
 	}
 	return out

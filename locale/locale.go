@@ -22,7 +22,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -162,6 +164,15 @@ func group(digits string, size int, sep string) string {
 		b.WriteString(digits[i : i+size])
 	}
 	return b.String()
+}
+
+// When writes a moment to the second, in Taiwan time, as the back office
+// shows times: 2026-11-27 18:32:30. The zero time is "".
+func When(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(funbiz.Taipei).Format("2006-01-02 15:04:05")
 }
 
 // Status names an order's payment status.

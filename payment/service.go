@@ -397,15 +397,6 @@ func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*shop.Deli
 	return done, nil
 }
 
-// Outcomes recorded on a PayToken row.
-const (
-	OutcomePaid     = "paid"
-	OutcomeFailed   = "failed"
-	OutcomeMismatch = "mismatch"
-	OutcomeRefused  = "refused"  // the bank does not know the token: forged or mistyped
-	OutcomeNotOurs  = "not-ours" // the bank's answer names an order we do not have
-)
-
 // ErrBusy is returned (wrapped, with code Unavailable) when a confirmation
 // did not get its turn under the rate limit of OrderPayQuery calls in time.
 var ErrBusy = errors.New("payment: confirmations are at their rate limit")
@@ -450,7 +441,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	if twin, found, err := s.db.ProcessedTwin(ctx, pt.Token, pt.ID); err != nil {
 		return nil, err
 	} else if found {
-		return s.mark(ctx, pt, twin.OrderNo, twin.Outcome+" (as "+twin.Ref+")")
+		return s.mark(ctx, pt, twin.OrderNo, shop.Repeat(twin))
 	}
 	if err := turn(ctx); err != nil {
 		return nil, err
@@ -461,30 +452,30 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	res, err := s.bank.OrderPayQuery(ctx, pt.Token)
 	if err != nil {
 		if errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid) {
-			return s.mark(ctx, pt, "", OutcomeRefused+": "+bankErrorText(err))
+			return s.mark(ctx, pt, "", shop.Outcome{Kind: shop.OutcomeRefused, Detail: bankErrorText(err)})
 		}
 		return nil, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "confirming PayToken %d", id)
 	}
 	o, err := s.db.OrderByNo(ctx, res.Payment.OrderNo)
 	if shop.IsCode(err, shop.NotFound) {
-		return s.mark(ctx, pt, res.Payment.OrderNo, OutcomeNotOurs)
+		return s.mark(ctx, pt, res.Payment.OrderNo, shop.Outcome{Kind: shop.OutcomeNotOurs})
 	}
 	if err != nil {
 		return nil, err
 	}
 	c := funbiz.Judge(s.bank.ShopNo(), res, funbiz.Expected{OrderNo: o.No, Amount: int64(o.Amount)})
 	var ev shop.Event
-	outcome := ""
+	var outcome shop.Outcome
 	switch c.Outcome {
 	case funbiz.OutcomePaid:
-		ev, outcome = shop.EventPaid, OutcomePaid
+		ev, outcome = shop.EventPaid, shop.Outcome{Kind: shop.OutcomePaid}
 	case funbiz.OutcomeFailed:
-		ev, outcome = shop.EventFailed, OutcomeFailed
+		ev, outcome = shop.EventFailed, shop.Outcome{Kind: shop.OutcomeFailed}
 	default:
 		if res.ShopNo != s.bank.ShopNo() || res.Payment.ShopNo != s.bank.ShopNo() {
-			return s.mark(ctx, pt, o.No, OutcomeNotOurs+": "+c.Reason)
+			return s.mark(ctx, pt, o.No, shop.Outcome{Kind: shop.OutcomeNotOurs, Detail: c.Reason})
 		}
-		ev, outcome = shop.EventMismatch, OutcomeMismatch+": "+c.Reason
+		ev, outcome = shop.EventMismatch, shop.Outcome{Kind: shop.OutcomeMismatch, Detail: c.Reason}
 	}
 	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{
 		Source: pt.Source, PayToken: pt.Token, Amount: shop.Money(res.Payment.Amount), Note: c.Reason,
@@ -492,14 +483,12 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	if err != nil {
 		return nil, err
 	}
-	if !changed {
-		outcome += " (no change)"
-	}
-	s.log.Info("PayToken confirmed", "ref", pt.Ref, "order", o.No, "outcome", outcome, "source", pt.Source)
+	outcome.Unchanged = !changed
+	s.log.Info("PayToken confirmed", "ref", pt.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged, "source", pt.Source)
 	return s.mark(ctx, pt, o.No, outcome)
 }
 
-func (s *Service) mark(ctx context.Context, pt *shop.Delivery, orderNo, outcome string) (*shop.Delivery, error) {
+func (s *Service) mark(ctx context.Context, pt *shop.Delivery, orderNo string, outcome shop.Outcome) (*shop.Delivery, error) {
 	now := s.now()
 	if err := s.db.MarkPayToken(ctx, pt.ID, orderNo, outcome, now); err != nil {
 		return nil, err

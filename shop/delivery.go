@@ -34,9 +34,66 @@ type Delivery struct {
 	// OrderNo is the order the bank said the token is for; empty until
 	// confirmed, and for a token the bank does not know.
 	OrderNo     string
-	Outcome     string // what confirming it did; empty until processed
+	Outcome     Outcome // what confirming it did; zero until processed
 	ProcessedAt time.Time
 }
 
 // Processed reports whether the delivery has been confirmed with the bank.
 func (d *Delivery) Processed() bool { return !d.ProcessedAt.IsZero() }
+
+// AsRef refers to d, for a delivery that repeats it.
+func (d *Delivery) AsRef() DeliveryRef {
+	return DeliveryRef{ID: d.ID, Ref: d.Ref, Source: d.Source, ReceivedAt: d.ReceivedAt}
+}
+
+// DeliveryRef refers to the delivery another one repeats: enough to say
+// it in words (its source and when it came) and to link to it (its Ref).
+type DeliveryRef struct {
+	ID         int64
+	Ref        string
+	Source     Source
+	ReceivedAt time.Time
+}
+
+// OutcomeKind is what confirming a delivery with the bank found.
+type OutcomeKind string
+
+const (
+	OutcomePaid     OutcomeKind = "paid"     // the bank says the order is paid
+	OutcomeFailed   OutcomeKind = "failed"   // the bank says the card payment failed
+	OutcomeMismatch OutcomeKind = "mismatch" // the bank's answer names our order with other terms; the order awaits review
+	OutcomeRefused  OutcomeKind = "refused"  // the bank does not know the token: forged or mistyped
+	OutcomeNotOurs  OutcomeKind = "not-ours" // the bank's answer names an order we do not have, or another shop
+)
+
+// OutcomeKinds lists every kind of outcome.
+var OutcomeKinds = []OutcomeKind{OutcomePaid, OutcomeFailed, OutcomeMismatch, OutcomeRefused, OutcomeNotOurs}
+
+// Outcome is what confirming one delivery of a PayToken did. The zero
+// Outcome is that of a delivery not confirmed yet.
+type Outcome struct {
+	Kind OutcomeKind
+	// Detail is why, in the bank's words (OutcomeRefused) or in the
+	// check's (OutcomeMismatch, OutcomeNotOurs), kept as they are; often
+	// empty.
+	Detail string
+	// Unchanged says the order already was as the bank's answer says, so
+	// confirming this delivery changed nothing.
+	Unchanged bool
+	// Repeats is the earlier delivery of the same PayToken that asked the
+	// bank: this one reused its answer (Kind and Detail) without asking
+	// again, and changed nothing. Nil for a delivery that asked the bank
+	// itself.
+	Repeats *DeliveryRef
+}
+
+// Repeat is the outcome of a delivery that repeats earlier, a delivery of
+// the same PayToken already confirmed: earlier's answer, and the delivery
+// that asked the bank for it.
+func Repeat(earlier *Delivery) Outcome {
+	first := earlier.AsRef()
+	if r := earlier.Outcome.Repeats; r != nil && r.ID != 0 {
+		first = *r
+	}
+	return Outcome{Kind: earlier.Outcome.Kind, Detail: earlier.Outcome.Detail, Repeats: &first}
+}

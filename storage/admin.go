@@ -194,19 +194,10 @@ func (db *DB) PayTokenLog(ctx context.Context, q string, limit, offset int) ([]*
 		return nil, 0, mapErr(err, "count PayTokens")
 	}
 	n := len(args)
-	rows, err := db.SQL.QueryContext(ctx, `SELECT `+tokenColumns+` FROM pay_tokens`+where+
+	list, err := db.deliveries(ctx, "PayTokens", `SELECT `+tokenColumns+` FROM pay_tokens`+where+
 		` ORDER BY id DESC LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(args, limit, offset)...)
 	if err != nil {
-		return nil, 0, mapErr(err, "PayTokens")
+		return nil, 0, err
 	}
-	defer rows.Close()
-	var out []*shop.Delivery
-	for rows.Next() {
-		pt, err := scanToken(rows)
-		if err != nil {
-			return nil, 0, mapErr(err, "PayTokens")
-		}
-		out = append(out, pt)
-	}
-	return out, total, mapErr(rows.Err(), "PayTokens")
+	return list, total, nil
 }

@@ -289,7 +289,7 @@ func TestPayTokenLogPages(t *testing.T) {
 				return err
 			})
 			if err == nil && i == 3 {
-				err = db.MarkPayToken(ctx, pt.ID, "K42", "paid", t0)
+				err = db.MarkPayToken(ctx, pt.ID, "K42", shop.Outcome{Kind: shop.OutcomePaid}, t0)
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -191,11 +191,11 @@ func TestPayTokenLog(t *testing.T) {
 		if ids[0] == ids[1] {
 			t.Fatal("a duplicate delivery must get its own row")
 		}
-		if err := db.MarkPayToken(ctx, ids[0], "K1", "paid", t0); err != nil {
+		if err := db.MarkPayToken(ctx, ids[0], "K1", shop.Outcome{Kind: shop.OutcomePaid}, t0); err != nil {
 			t.Fatal(err)
 		}
 		pt, err := db.PayTokenByID(ctx, ids[0])
-		if err != nil || pt.Outcome != "paid" || pt.ProcessedAt.IsZero() || pt.Ref == "" {
+		if err != nil || pt.Outcome != (shop.Outcome{Kind: shop.OutcomePaid}) || pt.ProcessedAt.IsZero() || pt.Ref == "" {
 			t.Fatalf("marked token: %+v %v", pt, err)
 		}
 		if byRef, err := db.PayTokenByRef(ctx, pt.Ref); err != nil || byRef.ID != pt.ID {

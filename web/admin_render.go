@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
 )
@@ -51,14 +50,9 @@ func adminFuncs(lang string) template.FuncMap {
 		"verdictclass": func(v shop.Verdict) string { return verdictClass(v) },
 		"day":          func(d string) string { return dashedDate(d) },
 		"bankdt":       bankDateTime,
-		"outcome":      func(o string) string { return locale.Outcome(lang, o) },
+		"outcome":      func(o shop.Outcome) string { return locale.Outcome(lang, o) },
 		"jobkind":      func(k string) string { return locale.JobKind(lang, k) },
-		"whensec": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.In(funbiz.Taipei).Format("2006-01-02 15:04:05")
-		},
+		"whensec":      locale.When,
 		// query is typed as a URL so that html/template keeps its & and =
 		// (a plain string after "?" would be escaped as one value).
 		"query": func(q url.Values, n int) template.URL { return template.URL(pageQuery(q, n)) },

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 )
@@ -395,4 +396,46 @@ func TestBankTransport(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// A PayToken delivered twice (the bank's notification, then the browser's
+// return) reads in the PayToken log as what happened: the return reused
+// the notification's answer, named by its source and time, in both
+// languages, with a link to it.
+func TestAdminPayTokenLogRepeat(t *testing.T) {
+	r := newRig(t)
+	admin := r.adminBrowser("boss@example.com")
+	b := r.signup("twice@example.com")
+	o := b.order(map[string]int{"bone-matcha": 1}, shop.PayCard)
+	tok := r.bank.PayCard(o.No, sandbox.OutcomeSuccess)
+	ctx := context.Background()
+	var deliveries []*shop.Delivery
+	processed := func(n int) bool {
+		deliveries, _ = r.db.PayTokens(ctx, o.No, 10)
+		for _, d := range deliveries {
+			if !d.Processed() {
+				return false
+			}
+		}
+		return len(deliveries) == n
+	}
+	r.eventually("the notification confirmed", func() bool { return processed(1) })
+	notify := deliveries[0]
+	r.bankReturn(tok)
+	r.eventually("the return confirmed", func() bool { return processed(2) })
+	if ret := deliveries[0]; ret.Source != shop.SourceReturn || ret.Outcome.Repeats == nil || ret.Outcome.Repeats.ID != notify.ID {
+		t.Fatalf("the return's outcome: %+v", ret.Outcome)
+	}
+
+	when := locale.When(notify.ReceivedAt)
+	link := `href="/admin/paytokens?q=` + tok + `#d-` + notify.Ref + `"`
+	p := admin.get("/admin/paytokens?q=" + tok)
+	mustContain(t, p.Body, "付款成功（已由 "+when+" 的銀行通知確認）", link, `id="d-`+notify.Ref+`"`)
+	mustNotContain(t, p.Body, "未知（")
+	mustContain(t, admin.get("/admin/orders/"+o.No).Body, "付款成功（已由 "+when+" 的銀行通知確認）", `href="#d-`+notify.Ref+`"`)
+	admin.header.Set("Cookie", "lang=en")
+	defer admin.header.Del("Cookie")
+	p = admin.get("/admin/paytokens?q=" + tok)
+	mustContain(t, p.Body, "Paid (already confirmed by the bank notification of "+when+")", link)
+	mustNotContain(t, p.Body, "unknown (")
 }

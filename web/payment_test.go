@@ -220,7 +220,7 @@ func TestPaymentWaitPage(t *testing.T) {
 	mustContain(t, p.Body, `<meta http-equiv="refresh" content="2">`, "正在跟銀行確認您的付款")
 	mustNotContain(t, p.Body, pt.Token)
 
-	if err := r.db.MarkPayToken(ctx, pt.ID, o.No, "failed", time.Now()); err != nil {
+	if err := r.db.MarkPayToken(ctx, pt.ID, o.No, shop.Outcome{Kind: shop.OutcomeFailed}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	p = b.get("/payments/" + pt.Ref)
