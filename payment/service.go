@@ -63,6 +63,9 @@ type Config struct {
 	// calls. A negative rate means no limit. The limit is per instance.
 	ConfirmRate  float64
 	ConfirmBurst int
+	// Hooks arms crash points for fault tests (confirm-start, sweep-mid);
+	// nil arms none.
+	Hooks *crash.Points
 }
 
 func (c *Config) defaults() {
@@ -448,7 +451,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	}
 	// For fault tests: the callback is acknowledged (or the browser is
 	// waiting), the bank not yet asked.
-	crash.Point("confirm-start")
+	s.cfg.Hooks.Point("confirm-start")
 	res, err := s.bank.OrderPayQuery(ctx, pt.Token)
 	if err != nil {
 		if errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid) {

@@ -9,7 +9,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sinopay/sinopay/funbiz"
-	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
@@ -116,7 +115,7 @@ func (s *Service) checkAll(ctx context.Context, orders []*shop.Order, source sho
 		}
 		if i > 0 {
 			// For fault tests: some orders checked, others not yet.
-			crash.Point("sweep-mid")
+			s.cfg.Hooks.Point("sweep-mid")
 		}
 		r.Checked++
 		changed, err := s.CheckOrder(ctx, o, source)

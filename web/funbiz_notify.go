@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/sinopay/sinopay/funbiz"
-	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -24,7 +23,7 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		// For fault tests: recorded, not yet acknowledged.
-		crash.Point("notify-recorded")
+		s.hooks.Point("notify-recorded")
 		funbiz.WriteAck(w)
 		s.metrics.NotificationAcknowledged()
 	case shop.IsCode(err, shop.Invalid):

@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -39,6 +40,9 @@ type Config struct {
 	// ServeMetrics serves Metrics at GET /metrics on the shop's own
 	// handler; off when cmd/sinopay serves them on an address of their own.
 	ServeMetrics bool
+	// Hooks arms crash points for fault tests (notify-recorded); nil arms
+	// none.
+	Hooks *crash.Points
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -50,6 +54,7 @@ type Server struct {
 	secure  bool // cookies only over HTTPS
 	pages   *pages
 	handler http.Handler
+	hooks   *crash.Points
 
 	metrics      *Metrics
 	serveMetrics bool
@@ -88,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Log,
 		now:       cfg.Now,
 		secure:    strings.HasPrefix(base, "https://"),
+		hooks:     cfg.Hooks,
 		passwords: newPasswords(shop.PasswordCost, 0),
 		dbTimeout: 10 * time.Second,
 

@@ -142,6 +142,10 @@ type serveConfig struct {
 	// MetricsAddr is where GET /metrics is served: "" on the shop's own
 	// address, "off" nowhere, else an address of its own.
 	MetricsAddr string
+
+	// CrashAt is SINOPAY_CRASH_AT, a crash point for fault tests (see
+	// internal/crash), read from the process's environment only.
+	CrashAt string
 }
 
 func checkAddr(name, v string) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -144,6 +145,7 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 			errs = append(errs, err)
 		}
 	}
+	c.CrashAt, _ = e.lookup(crash.EnvVar)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -236,14 +238,22 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return fmt.Errorf("bank client: %w", err)
 	}
+	// A malformed crash point arms nothing: a typo in a test setting must
+	// not stop, or later kill, a shop.
+	hooks, err := crash.Parse(c.CrashAt)
+	if err != nil {
+		log.Warn("no crash point armed", "error", err)
+	} else if hooks != nil {
+		log.Warn("crash point armed: the shop kills itself there (fault tests only)", "at", hooks.String())
+	}
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
-		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture},
-		log.With("component", "payment"))
+		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture,
+		Hooks: hooks}, log.With("component", "payment"))
 	if err != nil {
 		return err
 	}
 	srv, err := web.New(web.Config{DB: db, Pay: pay, Log: log.With("component", "web"), BaseURL: c.BaseURL,
-		Metrics: metrics, ServeMetrics: c.MetricsAddr == ""})
+		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks})
 	if err != nil {
 		return err
 	}

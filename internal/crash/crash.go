@@ -9,9 +9,11 @@
 // an OOM kill would end it. The test then restarts the binary on the same
 // database and checks that nothing was lost or done twice.
 //
-// Without the variable every Point is a no-op costing one comparison. The
-// variable is read once, at the first Point; a malformed value arms
-// nothing, so a typo never kills a production process.
+// cmd/sinopay reads the variable, as it reads every setting, and hands the
+// Points it arms to the services that have crash points (the Hooks of
+// payment.Config and web.Config). Without it the services have nil Points,
+// and every Point is a no-op costing one comparison; a malformed value
+// arms nothing, so a typo never kills a production process.
 //
 // The points are:
 //
@@ -21,48 +23,61 @@
 package crash
 
 import (
-	"os"
+	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 )
 
 // EnvVar names the point to crash at, optionally with ":N" for the Nth time.
 const EnvVar = "SINOPAY_CRASH_AT"
 
-var (
-	once  sync.Once
-	armed string // the point's name; "" when nothing is armed
-	at    int64  // crash on this hit
-	hits  atomic.Int64
-)
+// Points is a crash point armed for a fault test: a point's name and the
+// hit of it that kills the process. A nil *Points arms nothing. It is
+// safe for concurrent use.
+type Points struct {
+	name string
+	at   int64 // crash on this hit
+	hits atomic.Int64
+}
 
-// parse reads "name" or "name:N" (N ≥ 1).
-func parse(v string) (string, int64) {
-	name, n, found := strings.Cut(strings.TrimSpace(v), ":")
+// Parse reads "name" or "name:N" (N ≥ 1), the value of EnvVar. An empty
+// value arms nothing and gives nil Points; a malformed one gives nil
+// Points too, and an error that says what is wrong with it.
+func Parse(v string) (*Points, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	name, n, found := strings.Cut(v, ":")
 	if name == "" {
-		return "", 0
+		return nil, fmt.Errorf("%s=%q: no point named", EnvVar, v)
 	}
 	if !found {
-		return name, 1
+		return &Points{name: name, at: 1}, nil
 	}
 	k, err := strconv.ParseInt(n, 10, 64)
 	if err != nil || k < 1 {
-		return "", 0
+		return nil, fmt.Errorf("%s=%q: want name or name:N with N ≥ 1", EnvVar, v)
 	}
-	return name, k
+	return &Points{name: name, at: k}, nil
 }
 
-// Point kills the process when SINOPAY_CRASH_AT names this point and this
-// is the hit it names. It is safe for concurrent use; with concurrent hits
-// exactly one of them is the Nth.
-func Point(name string) {
-	once.Do(func() { armed, at = parse(os.Getenv(EnvVar)) })
-	if armed == "" || name != armed {
+// String is the value Parse read, "" for nil Points.
+func (p *Points) String() string {
+	if p == nil {
+		return ""
+	}
+	return p.name + ":" + strconv.FormatInt(p.at, 10)
+}
+
+// Point kills the process when p arms this point and this is the hit it
+// names; with concurrent hits exactly one of them is the Nth.
+func (p *Points) Point(name string) {
+	if p == nil || name != p.name {
 		return
 	}
-	if hits.Add(1) != at {
+	if p.hits.Add(1) != p.at {
 		return
 	}
 	die()
