@@ -243,7 +243,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	hooks, err := crash.Parse(c.CrashAt)
 	if err != nil {
 		log.Warn("no crash point armed", "error", err)
-	} else if hooks != nil {
+	} else if hooks.Armed() {
 		log.Warn("crash point armed: the shop kills itself there (fault tests only)", "at", hooks.String())
 	}
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,

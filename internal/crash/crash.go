@@ -33,7 +33,7 @@ import (
 const EnvVar = "SINOPAY_CRASH_AT"
 
 // Points is a crash point armed for a fault test: a point's name and the
-// hit of it that kills the process. A nil *Points arms nothing. It is
+// hit of it that kills the process. Nil or zero Points arm nothing. It is
 // safe for concurrent use.
 type Points struct {
 	name string
@@ -42,12 +42,12 @@ type Points struct {
 }
 
 // Parse reads "name" or "name:N" (N ≥ 1), the value of EnvVar. An empty
-// value arms nothing and gives nil Points; a malformed one gives nil
-// Points too, and an error that says what is wrong with it.
+// value gives Points that arm nothing; a malformed one gives an error that
+// says what is wrong with it, and nil Points, which arm nothing either.
 func Parse(v string) (*Points, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return nil, nil
+		return &Points{}, nil
 	}
 	name, n, found := strings.Cut(v, ":")
 	if name == "" {
@@ -63,9 +63,12 @@ func Parse(v string) (*Points, error) {
 	return &Points{name: name, at: k}, nil
 }
 
-// String is the value Parse read, "" for nil Points.
+// Armed reports whether p arms a point.
+func (p *Points) Armed() bool { return p != nil && p.name != "" }
+
+// String is the armed point, as "name:N"; "" when p arms nothing.
 func (p *Points) String() string {
-	if p == nil {
+	if !p.Armed() {
 		return ""
 	}
 	return p.name + ":" + strconv.FormatInt(p.at, 10)
@@ -74,7 +77,7 @@ func (p *Points) String() string {
 // Point kills the process when p arms this point and this is the hit it
 // names; with concurrent hits exactly one of them is the Nth.
 func (p *Points) Point(name string) {
-	if p == nil || name != p.name {
+	if !p.Armed() || name != p.name {
 		return
 	}
 	if p.hits.Add(1) != p.at {

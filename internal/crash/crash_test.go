@@ -28,7 +28,7 @@ func TestParse(t *testing.T) {
 		if p != nil {
 			name, at = p.name, p.at
 		}
-		if name != want.name || at != want.at || (err == nil) != want.ok {
+		if name != want.name || at != want.at || (err == nil) != want.ok || p.Armed() != (want.name != "") {
 			t.Errorf("Parse(%q) = %q, %d, %v; want %q, %d, ok %v", in, name, at, err, want.name, want.at, want.ok)
 		}
 	}
@@ -63,12 +63,16 @@ func TestPointKills(t *testing.T) {
 	}
 }
 
-// Nil Points, and Points armed elsewhere, never kill.
+// Nil Points, Points of an empty value and Points armed elsewhere never
+// kill.
 func TestPointInert(t *testing.T) {
 	var none *Points
+	empty, _ := Parse("")
 	elsewhere, _ := Parse("sweep-mid")
 	for range 10 {
-		none.Point("notify-recorded")
-		elsewhere.Point("notify-recorded")
+		for _, p := range []*Points{none, empty, elsewhere} {
+			p.Point("notify-recorded")
+			p.Point("")
+		}
 	}
 }
