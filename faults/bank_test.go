@@ -41,13 +41,13 @@ func TestPayQueryFaults(t *testing.T) {
 
 		for _, mode := range []string{"500", "hang", "garbage"} {
 			r.chaos(sandbox.ChaosInput{API: mode, Count: 1000})
-			pt, err := r.pay.RecordCallback(ctx, n, "notify", 0)
+			delivery, err := r.pay.RecordCallback(ctx, n, "notify", 0)
 			mustT(t, err)
 
 			// A job's confirmation: bounded by its context.
 			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 			start := time.Now()
-			_, err = r.pay.ConfirmToken(cctx, pt.ID)
+			_, err = r.pay.ConfirmToken(cctx, delivery.ID)
 			took := time.Since(start)
 			cancel()
 			if !shop.IsCode(err, shop.Unavailable) {
@@ -81,9 +81,9 @@ func TestPayQueryFaults(t *testing.T) {
 		}
 
 		// The bank answers again: the same delivery is confirmed, once.
-		pt, err := r.pay.RecordCallback(ctx, n, "notify", 0)
+		delivery, err := r.pay.RecordCallback(ctx, n, "notify", 0)
 		mustT(t, err)
-		done, err := r.pay.ConfirmToken(ctx, pt.ID)
+		done, err := r.pay.ConfirmToken(ctx, delivery.ID)
 		if err != nil || done.OrderNo != o.No {
 			t.Fatalf("confirm after the faults: %+v %v", done, err)
 		}
@@ -126,11 +126,11 @@ func TestCreateTimeoutOneBankOrder(t *testing.T) {
 		var orders []*shop.Order
 		for i, mode := range []string{"hang", "hang", "hang", "500", "500", "garbage", "garbage"} {
 			r.chaos(sandbox.ChaosInput{API: mode, Count: 1})
-			pt := shop.PayATM
+			payType := shop.PayATM
 			if i%2 == 1 {
-				pt = shop.PayCard
+				payType = shop.PayCard
 			}
-			o := r.checkout(fmt.Sprintf("create-%d", i), pt)
+			o := r.checkout(fmt.Sprintf("create-%d", i), payType)
 			if o.Bank.State != shop.BankUnknown {
 				t.Fatalf("%s: bank state %s after a failed OrderCreate", mode, o.Bank.State)
 			}

@@ -94,9 +94,9 @@ func (r *rig) later(d time.Duration) {
 	r.mu.Unlock()
 }
 
-func (r *rig) checkout(key string, pt shop.PayType) *shop.Order {
+func (r *rig) checkout(key string, payType shop.PayType) *shop.Order {
 	r.t.Helper()
-	o, err := r.pay.Checkout(context.Background(), r.custID, key, []shop.CartLine{{ProductID: 1, Qty: 1}}, pt, "en")
+	o, err := r.pay.Checkout(context.Background(), r.custID, key, []shop.CartLine{{ProductID: 1, Qty: 1}}, payType, "en")
 	mustT(r.t, err)
 	return o
 }

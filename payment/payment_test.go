@@ -124,12 +124,12 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	return r
 }
 
-func (r *rig) checkout(key string, pt shop.PayType, lines ...shop.CartLine) *shop.Order {
+func (r *rig) checkout(key string, payType shop.PayType, lines ...shop.CartLine) *shop.Order {
 	r.t.Helper()
 	if len(lines) == 0 {
 		lines = []shop.CartLine{{ProductID: 1, Qty: 2}} // 抹茶狗骨頭 ×2 = NT$1,500
 	}
-	o, err := r.pay.Checkout(context.Background(), r.custID, key, lines, pt, "zh-TW")
+	o, err := r.pay.Checkout(context.Background(), r.custID, key, lines, payType, "zh-TW")
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -215,9 +215,9 @@ func TestCardReturnDeclineThenPayAgain(t *testing.T) {
 		t.Fatalf("no card page: %+v", o.Bank)
 	}
 	tok := r.payCard(o.No, "decline")
-	pt, err := r.pay.Return(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: tok})
-	if err != nil || pt.ProcessedAt.IsZero() || pt.OrderNo != o.No {
-		t.Fatalf("return: %+v %v", pt, err)
+	delivery, err := r.pay.Return(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: tok})
+	if err != nil || delivery.ProcessedAt.IsZero() || delivery.OrderNo != o.No {
+		t.Fatalf("return: %+v %v", delivery, err)
 	}
 	r.waitStatus(o.No, shop.StatusFailed)
 	tok = r.payCard(o.No, "success")
@@ -326,12 +326,12 @@ func TestSweepFindsLostPayment(t *testing.T) {
 func TestForgedTokenChangesNothing(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	o := r.checkout("k-forged", shop.PayCard)
-	pt, err := r.pay.Return(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: "deadbeef"})
+	delivery, err := r.pay.Return(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: "deadbeef"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pt.OrderNo != "" || pt.Outcome.Kind != shop.OutcomeRefused || pt.Outcome.Detail == "" {
-		t.Fatalf("forged token: %+v", pt)
+	if delivery.OrderNo != "" || delivery.Outcome.Kind != shop.OutcomeRefused || delivery.Outcome.Detail == "" {
+		t.Fatalf("forged token: %+v", delivery)
 	}
 	if got, _ := r.db.OrderByNo(context.Background(), o.No); got.Status != shop.StatusWaiting {
 		t.Fatalf("status = %s", got.Status)
@@ -348,9 +348,9 @@ func TestTokenSwapHasNoEffect(t *testing.T) {
 	cheap := r.checkout("k-cheap", shop.PayCard)
 	dear := r.checkout("k-dear", shop.PayCard, shop.CartLine{ProductID: 2, Qty: 3})
 	tok := r.payCard(cheap.No, "success")
-	pt, err := r.pay.Return(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: tok})
-	if err != nil || pt.OrderNo != cheap.No {
-		t.Fatalf("return: %+v %v", pt, err)
+	delivery, err := r.pay.Return(context.Background(), funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: tok})
+	if err != nil || delivery.OrderNo != cheap.No {
+		t.Fatalf("return: %+v %v", delivery, err)
 	}
 	if got, _ := r.db.OrderByNo(context.Background(), dear.No); got.Status != shop.StatusWaiting {
 		t.Fatalf("expensive order became %s", got.Status)
@@ -374,9 +374,9 @@ func TestCheckoutRefusesBadCarts(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	ctx := context.Background()
 	for name, c := range map[string]struct {
-		lines []shop.CartLine
-		pt    shop.PayType
-		key   string
+		lines   []shop.CartLine
+		payType shop.PayType
+		key     string
 	}{
 		"empty":           {nil, shop.PayATM, "k1"},
 		"unknown product": {[]shop.CartLine{{ProductID: 999, Qty: 1}}, shop.PayATM, "k2"},
@@ -384,7 +384,7 @@ func TestCheckoutRefusesBadCarts(t *testing.T) {
 		"bad pay type":    {[]shop.CartLine{{ProductID: 1, Qty: 1}}, "X", "k4"},
 		"no key":          {[]shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM, ""},
 	} {
-		if _, err := r.pay.Checkout(ctx, r.custID, c.key, c.lines, c.pt, "en"); !shop.IsCode(err, shop.Invalid) {
+		if _, err := r.pay.Checkout(ctx, r.custID, c.key, c.lines, c.payType, "en"); !shop.IsCode(err, shop.Invalid) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -48,10 +48,10 @@ func (s *Service) Reconcile(ctx context.Context, day string, source shop.ReportS
 	}
 
 	rows := map[string]*shop.ReportRow{}
-	row := func(no string, pt shop.PayType) *shop.ReportRow {
+	row := func(no string, payType shop.PayType) *shop.ReportRow {
 		r := rows[no]
 		if r == nil {
-			r = &shop.ReportRow{OrderNo: no, PayType: pt}
+			r = &shop.ReportRow{OrderNo: no, PayType: payType}
 			rows[no] = r
 		}
 		return r

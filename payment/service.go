@@ -214,7 +214,7 @@ func (s *Service) jobTimeout(d time.Duration) time.Duration { return min(d, s.cf
 // submits of one checkout form give one order and one bank order. When the
 // bank cannot be reached the order is kept, marked unknown at the bank,
 // and the sweep finds out (never a blind second OrderCreate).
-func (s *Service) Checkout(ctx context.Context, customerID int64, key string, lines []shop.CartLine, pt shop.PayType, lang string) (*shop.Order, error) {
+func (s *Service) Checkout(ctx context.Context, customerID int64, key string, lines []shop.CartLine, payType shop.PayType, lang string) (*shop.Order, error) {
 	if key == "" || len(key) > 64 {
 		return nil, shop.Errorf(shop.Invalid, "checkout.expired_form", "bad checkout key")
 	}
@@ -226,12 +226,12 @@ func (s *Service) Checkout(ctx context.Context, customerID int64, key string, li
 	if err != nil {
 		return nil, err
 	}
-	if err := shop.CheckPayable(pt, total); err != nil {
+	if err := shop.CheckPayable(payType, total); err != nil {
 		return nil, err
 	}
 	now := s.now()
-	o := &shop.Order{CustomerID: customerID, PayType: pt, Amount: total, Items: items, Capture: shop.CaptureAuto}
-	if pt == shop.PayCard {
+	o := &shop.Order{CustomerID: customerID, PayType: payType, Amount: total, Items: items, Capture: shop.CaptureAuto}
+	if payType == shop.PayCard {
 		o.Capture = s.cfg.CardCapture
 	}
 	for attempt := 0; ; attempt++ {
@@ -356,10 +356,10 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 	if n.ShopNo != s.bank.ShopNo() {
 		return nil, shop.Errorf(shop.Invalid, "callback.other_shop", "callback for shop %q", n.ShopNo)
 	}
-	var pt *shop.Delivery
+	var delivery *shop.Delivery
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		pt, err = storage.InsertPayToken(ctx, tx, n.PayToken, n.ShopNo, source, s.now())
+		delivery, err = storage.InsertPayToken(ctx, tx, n.PayToken, n.ShopNo, source, s.now())
 		if err != nil {
 			return err
 		}
@@ -367,7 +367,7 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 		if delay > 0 {
 			opts.ScheduledAt = time.Now().Add(delay)
 		}
-		if _, err := s.jobs.InsertTx(ctx, tx, ConfirmArgs{PayTokenID: pt.ID}, opts); err != nil {
+		if _, err := s.jobs.InsertTx(ctx, tx, ConfirmArgs{PayTokenID: delivery.ID}, opts); err != nil {
 			return shop.Wrap(shop.Unavailable, "error.unavailable", err, "enqueue confirmation")
 		}
 		return nil
@@ -375,7 +375,7 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 	if err != nil {
 		return nil, err
 	}
-	return pt, nil
+	return delivery, nil
 }
 
 // Return handles the browser's return from the card page: it records the
@@ -385,17 +385,17 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 // not wait for a turn: the browser gets the waiting page at once and the
 // job confirms later, so a flood of forged returns is answered quickly.
 func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*shop.Delivery, error) {
-	pt, err := s.RecordCallback(ctx, n, shop.SourceReturn, 2*s.cfg.ReturnWait)
+	delivery, err := s.RecordCallback(ctx, n, shop.SourceReturn, 2*s.cfg.ReturnWait)
 	if err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReturnWait)
 	defer cancel()
-	done, err := s.confirm(cctx, pt.ID, s.tryTurn)
+	done, err := s.confirm(cctx, delivery.ID, s.tryTurn)
 	if err != nil {
 		// The job confirms it later; the page says so and refreshes.
-		s.log.Info("return not confirmed in time; left to the job", "ref", pt.Ref, "error", err)
-		return pt, nil
+		s.log.Info("return not confirmed in time; left to the job", "ref", delivery.Ref, "error", err)
+		return delivery, nil
 	}
 	return done, nil
 }
@@ -431,20 +431,20 @@ func (s *Service) tryTurn(context.Context) error {
 }
 
 func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Context) error) (*shop.Delivery, error) {
-	pt, err := s.db.PayTokenByID(ctx, id)
+	delivery, err := s.db.PayTokenByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if !pt.ProcessedAt.IsZero() {
-		return pt, nil
+	if !delivery.ProcessedAt.IsZero() {
+		return delivery, nil
 	}
 	// The same PayToken delivered again (the notification after the return,
 	// a resend) needs no second bank call: the first confirmation already
 	// applied the bank's answer, and a PayToken's answer never changes.
-	if twin, found, err := s.db.ProcessedTwin(ctx, pt.Token, pt.ID); err != nil {
+	if twin, found, err := s.db.ProcessedTwin(ctx, delivery.Token, delivery.ID); err != nil {
 		return nil, err
 	} else if found {
-		return s.mark(ctx, pt, twin.OrderNo, shop.Repeat(twin))
+		return s.mark(ctx, delivery, twin.OrderNo, shop.Repeat(twin))
 	}
 	if err := turn(ctx); err != nil {
 		return nil, err
@@ -452,16 +452,16 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	// For fault tests: the callback is acknowledged (or the browser is
 	// waiting), the bank not yet asked.
 	s.cfg.Hooks.Point("confirm-start")
-	res, err := s.bank.OrderPayQuery(ctx, pt.Token)
+	res, err := s.bank.OrderPayQuery(ctx, delivery.Token)
 	if err != nil {
 		if errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid) {
-			return s.mark(ctx, pt, "", shop.Outcome{Kind: shop.OutcomeRefused, Detail: bankErrorText(err)})
+			return s.mark(ctx, delivery, "", shop.Outcome{Kind: shop.OutcomeRefused, Detail: bankErrorText(err)})
 		}
 		return nil, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "confirming PayToken %d", id)
 	}
 	o, err := s.db.OrderByNo(ctx, res.Payment.OrderNo)
 	if shop.IsCode(err, shop.NotFound) {
-		return s.mark(ctx, pt, res.Payment.OrderNo, shop.Outcome{Kind: shop.OutcomeNotOurs})
+		return s.mark(ctx, delivery, res.Payment.OrderNo, shop.Outcome{Kind: shop.OutcomeNotOurs})
 	}
 	if err != nil {
 		return nil, err
@@ -476,26 +476,26 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 		ev, outcome = shop.EventFailed, shop.Outcome{Kind: shop.OutcomeFailed}
 	default:
 		if res.ShopNo != s.bank.ShopNo() || res.Payment.ShopNo != s.bank.ShopNo() {
-			return s.mark(ctx, pt, o.No, shop.Outcome{Kind: shop.OutcomeNotOurs, Detail: c.Reason})
+			return s.mark(ctx, delivery, o.No, shop.Outcome{Kind: shop.OutcomeNotOurs, Detail: c.Reason})
 		}
 		ev, outcome = shop.EventMismatch, shop.Outcome{Kind: shop.OutcomeMismatch, Detail: c.Reason}
 	}
 	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{
-		Source: pt.Source, PayToken: pt.Token, Amount: shop.Money(res.Payment.Amount), Note: c.Reason,
+		Source: delivery.Source, PayToken: delivery.Token, Amount: shop.Money(res.Payment.Amount), Note: c.Reason,
 	}, s.now())
 	if err != nil {
 		return nil, err
 	}
 	outcome.Unchanged = !changed
-	s.log.Info("PayToken confirmed", "ref", pt.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged, "source", pt.Source)
-	return s.mark(ctx, pt, o.No, outcome)
+	s.log.Info("PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged, "source", delivery.Source)
+	return s.mark(ctx, delivery, o.No, outcome)
 }
 
-func (s *Service) mark(ctx context.Context, pt *shop.Delivery, orderNo string, outcome shop.Outcome) (*shop.Delivery, error) {
+func (s *Service) mark(ctx context.Context, delivery *shop.Delivery, orderNo string, outcome shop.Outcome) (*shop.Delivery, error) {
 	now := s.now()
-	if err := s.db.MarkPayToken(ctx, pt.ID, orderNo, outcome, now); err != nil {
+	if err := s.db.MarkPayToken(ctx, delivery.ID, orderNo, outcome, now); err != nil {
 		return nil, err
 	}
-	pt.OrderNo, pt.Outcome, pt.ProcessedAt = orderNo, outcome, now
-	return pt, nil
+	delivery.OrderNo, delivery.Outcome, delivery.ProcessedAt = orderNo, outcome, now
+	return delivery, nil
 }

@@ -110,15 +110,15 @@ func PriceCart(catalogue []Product, lines []CartLine, lang string) ([]Item, Mone
 // MaxATMAmount is the bank's limit for one ATM order.
 const MaxATMAmount Money = 30000
 
-// CheckPayable checks that an order of total can be paid with pt.
-func CheckPayable(pt PayType, total Money) error {
-	if !pt.Valid() {
-		return Errorf(Invalid, "checkout.bad_pay_type", "pay type %q", pt)
+// CheckPayable checks that an order of total can be paid with payType.
+func CheckPayable(payType PayType, total Money) error {
+	if !payType.Valid() {
+		return Errorf(Invalid, "checkout.bad_pay_type", "pay type %q", payType)
 	}
 	if total <= 0 {
 		return Errorf(Invalid, "cart.empty", "nothing to pay")
 	}
-	if pt == PayATM && total > MaxATMAmount {
+	if payType == PayATM && total > MaxATMAmount {
 		return Errorf(Invalid, "checkout.atm_limit", "ATM orders are at most NT$%d", MaxATMAmount)
 	}
 	return nil

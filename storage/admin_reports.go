@@ -41,12 +41,12 @@ func (db *DB) Ledger(ctx context.Context, from, to time.Time) ([]Movement, error
 	var out []Movement
 	for rows.Next() {
 		var m Movement
-		var pt string
+		var payType string
 		var amount, at int64
-		if err := rows.Scan(&m.OrderNo, &pt, &m.Kind, &amount, &at); err != nil {
+		if err := rows.Scan(&m.OrderNo, &payType, &m.Kind, &amount, &at); err != nil {
 			return nil, mapErr(err, "ledger")
 		}
-		m.PayType, m.Amount, m.At = shop.PayType(pt), shop.Money(amount), fromMS(at)
+		m.PayType, m.Amount, m.At = shop.PayType(payType), shop.Money(amount), fromMS(at)
 		out = append(out, m)
 	}
 	return out, mapErr(rows.Err(), "ledger")

@@ -283,13 +283,13 @@ func TestPayTokenLogPages(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		for i := range 12 {
-			var pt *shop.Delivery
+			var delivery *shop.Delivery
 			err := db.Tx(ctx, func(tx *sql.Tx) (err error) {
-				pt, err = storage.InsertPayToken(ctx, tx, fmt.Sprintf("tok%02d", i), "NA0249_001", "notify", t0)
+				delivery, err = storage.InsertPayToken(ctx, tx, fmt.Sprintf("tok%02d", i), "NA0249_001", "notify", t0)
 				return err
 			})
 			if err == nil && i == 3 {
-				err = db.MarkPayToken(ctx, pt.ID, "K42", shop.Outcome{Kind: shop.OutcomePaid}, t0)
+				err = db.MarkPayToken(ctx, delivery.ID, "K42", shop.Outcome{Kind: shop.OutcomePaid}, t0)
 			}
 			if err != nil {
 				t.Fatal(err)

@@ -178,9 +178,9 @@ func TestPayTokenLog(t *testing.T) {
 		var ids []int64
 		for range 2 {
 			err := db.Tx(ctx, func(tx *sql.Tx) error {
-				pt, err := storage.InsertPayToken(ctx, tx, "ab12", "NA0249_001", "notify", t0)
+				delivery, err := storage.InsertPayToken(ctx, tx, "ab12", "NA0249_001", "notify", t0)
 				if err == nil {
-					ids = append(ids, pt.ID)
+					ids = append(ids, delivery.ID)
 				}
 				return err
 			})
@@ -194,11 +194,11 @@ func TestPayTokenLog(t *testing.T) {
 		if err := db.MarkPayToken(ctx, ids[0], "K1", shop.Outcome{Kind: shop.OutcomePaid}, t0); err != nil {
 			t.Fatal(err)
 		}
-		pt, err := db.PayTokenByID(ctx, ids[0])
-		if err != nil || pt.Outcome != (shop.Outcome{Kind: shop.OutcomePaid}) || pt.ProcessedAt.IsZero() || pt.Ref == "" {
-			t.Fatalf("marked token: %+v %v", pt, err)
+		delivery, err := db.PayTokenByID(ctx, ids[0])
+		if err != nil || delivery.Outcome != (shop.Outcome{Kind: shop.OutcomePaid}) || delivery.ProcessedAt.IsZero() || delivery.Ref == "" {
+			t.Fatalf("marked token: %+v %v", delivery, err)
 		}
-		if byRef, err := db.PayTokenByRef(ctx, pt.Ref); err != nil || byRef.ID != pt.ID {
+		if byRef, err := db.PayTokenByRef(ctx, delivery.Ref); err != nil || byRef.ID != delivery.ID {
 			t.Fatalf("by ref: %v", err)
 		}
 		list, err := db.PayTokens(ctx, "K1", 10)

@@ -55,8 +55,8 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 	} else {
 		p.Status = ""
 	}
-	if pt := shop.PayType(p.PayType); pt.Valid() {
-		f.PayType = pt
+	if payType := shop.PayType(p.PayType); payType.Valid() {
+		f.PayType = payType
 	} else {
 		p.PayType = ""
 	}

@@ -273,7 +273,7 @@ func TestAdminJobRetry(t *testing.T) {
 	if err := r.bank.Sandbox.ArmChaos(sandbox.ChaosInput{API: "500", Count: 1000}); err != nil {
 		t.Fatal(err)
 	}
-	pt, err := r.pay.RecordCallback(ctx, funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: strings.Repeat("ab", 32)}, shop.SourceNotify, 0)
+	delivery, err := r.pay.RecordCallback(ctx, funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: strings.Repeat("ab", 32)}, shop.SourceNotify, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func TestAdminJobRetry(t *testing.T) {
 		t.Fatalf("retry: %d %q", p.Status, p.Location)
 	}
 	r.eventually("the retried confirmation to finish", func() bool {
-		got, _ := r.db.PayTokenByID(ctx, pt.ID)
+		got, _ := r.db.PayTokenByID(ctx, delivery.ID)
 		return !got.ProcessedAt.IsZero()
 	})
 	if p := admin.post("/admin/jobs/999999/retry", nil); p.Status != http.StatusNotFound {

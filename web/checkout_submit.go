@@ -34,12 +34,12 @@ func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failBack(w, r, shop.Errorf(shop.Invalid, "checkout.expired_form", "bad checkout key"), backToCart(form))
 		return
 	}
-	pt := shop.PayType(form.Get("pay_type"))
-	if !pt.Valid() {
-		s.failBack(w, r, shop.Errorf(shop.Invalid, "checkout.bad_pay_type", "pay type %q", pt), backToCart(form))
+	payType := shop.PayType(form.Get("pay_type"))
+	if !payType.Valid() {
+		s.failBack(w, r, shop.Errorf(shop.Invalid, "checkout.bad_pay_type", "pay type %q", payType), backToCart(form))
 		return
 	}
-	o, err := s.pay.Checkout(ctx, c.ID, key, lines, pt, langOf(r))
+	o, err := s.pay.Checkout(ctx, c.ID, key, lines, payType, langOf(r))
 	if err != nil {
 		s.failBack(w, r, err, backToCart(form))
 		return

@@ -21,7 +21,7 @@ func (s *Server) funbizReturn(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "callback.bad_return")
 		return
 	}
-	pt, err := s.pay.Return(r.Context(), n)
+	delivery, err := s.pay.Return(r.Context(), n)
 	if err != nil {
 		status := http.StatusServiceUnavailable
 		if shop.IsCode(err, shop.Invalid) {
@@ -32,9 +32,9 @@ func (s *Server) funbizReturn(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, status, shop.ErrorKey(err))
 		return
 	}
-	if !pt.ProcessedAt.IsZero() && pt.OrderNo != "" {
-		http.Redirect(w, r, "/orders/"+url.PathEscape(pt.OrderNo)+"/result", http.StatusSeeOther)
+	if !delivery.ProcessedAt.IsZero() && delivery.OrderNo != "" {
+		http.Redirect(w, r, "/orders/"+url.PathEscape(delivery.OrderNo)+"/result", http.StatusSeeOther)
 		return
 	}
-	http.Redirect(w, r, "/payments/"+url.PathEscape(pt.Ref), http.StatusSeeOther)
+	http.Redirect(w, r, "/payments/"+url.PathEscape(delivery.Ref), http.StatusSeeOther)
 }

@@ -28,11 +28,11 @@ func TestOrderList(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) // 18:00 in Taipei
 	var orders []*shop.Order
 	for i := range 23 {
-		pt := shop.PayATM
+		payType := shop.PayATM
 		if i%2 == 1 {
-			pt = shop.PayCard
+			payType = shop.PayCard
 		}
-		o := &shop.Order{No: fmt.Sprintf("K20261127%08d", i), CustomerID: c.ID, PayType: pt, Amount: 1234 + shop.Money(i)*1000000,
+		o := &shop.Order{No: fmt.Sprintf("K20261127%08d", i), CustomerID: c.ID, PayType: payType, Amount: 1234 + shop.Money(i)*1000000,
 			Items: []shop.Item{{ProductID: 1, Name: "抹茶狗骨頭", UnitPrice: 1234, Qty: 1}}}
 		if err := r.db.CreateOrder(ctx, o, fmt.Sprintf("key%d", i), t0.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)

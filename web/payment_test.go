@@ -204,26 +204,26 @@ func TestPaymentWaitPage(t *testing.T) {
 	b := r.signup("wait@example.com")
 	o := b.order(map[string]int{"bone-matcha": 1}, shop.PayCard)
 	ctx := context.Background()
-	var pt *shop.Delivery
+	var delivery *shop.Delivery
 	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		pt, err = storage.InsertPayToken(ctx, tx, strings.Repeat("e", 64), r.bank.ShopNo, "return", time.Now())
+		delivery, err = storage.InsertPayToken(ctx, tx, strings.Repeat("e", 64), r.bank.ShopNo, "return", time.Now())
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := b.get("/payments/" + pt.Ref)
+	p := b.get("/payments/" + delivery.Ref)
 	if p.Status != http.StatusOK {
 		t.Fatalf("waiting: %d", p.Status)
 	}
 	mustContain(t, p.Body, `<meta http-equiv="refresh" content="2">`, "正在跟銀行確認您的付款")
-	mustNotContain(t, p.Body, pt.Token)
+	mustNotContain(t, p.Body, delivery.Token)
 
-	if err := r.db.MarkPayToken(ctx, pt.ID, o.No, shop.Outcome{Kind: shop.OutcomeFailed}, time.Now()); err != nil {
+	if err := r.db.MarkPayToken(ctx, delivery.ID, o.No, shop.Outcome{Kind: shop.OutcomeFailed}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	p = b.get("/payments/" + pt.Ref)
+	p = b.get("/payments/" + delivery.Ref)
 	if p.Status != http.StatusSeeOther || p.Location != "/orders/"+o.No+"/result" {
 		t.Fatalf("processed: %d %q", p.Status, p.Location)
 	}

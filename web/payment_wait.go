@@ -13,16 +13,16 @@ import (
 func (s *Server) paymentWait(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.timeout(r)
 	defer cancel()
-	pt, err := s.db.PayTokenByRef(ctx, r.PathValue("ref"))
+	delivery, err := s.db.PayTokenByRef(ctx, r.PathValue("ref"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if !pt.ProcessedAt.IsZero() && pt.OrderNo != "" {
-		http.Redirect(w, r, "/orders/"+url.PathEscape(pt.OrderNo)+"/result", http.StatusSeeOther)
+	if !delivery.ProcessedAt.IsZero() && delivery.OrderNo != "" {
+		http.Redirect(w, r, "/orders/"+url.PathEscape(delivery.OrderNo)+"/result", http.StatusSeeOther)
 		return
 	}
-	v := s.newView(r, s.visitor(ctx, r), "payment.title", struct{ Failed bool }{Failed: !pt.ProcessedAt.IsZero()})
-	v.Refresh = pt.ProcessedAt.IsZero()
+	v := s.newView(r, s.visitor(ctx, r), "payment.title", struct{ Failed bool }{Failed: !delivery.ProcessedAt.IsZero()})
+	v.Refresh = delivery.ProcessedAt.IsZero()
 	s.render(w, http.StatusOK, "payment", v)
 }

@@ -234,11 +234,11 @@ func (b *browser) checkoutForm(cart map[string]int) url.Values {
 	return q
 }
 
-// order checks out cart with pay type pt and returns the order.
-func (b *browser) order(cart map[string]int, pt shop.PayType) *shop.Order {
+// order checks out cart with pay type payType and returns the order.
+func (b *browser) order(cart map[string]int, payType shop.PayType) *shop.Order {
 	b.r.t.Helper()
 	form := b.checkoutForm(cart)
-	form.Set("pay_type", string(pt))
+	form.Set("pay_type", string(payType))
 	p := b.post("/checkout", form)
 	m := orderPathRE.FindStringSubmatch(p.Location)
 	if p.Status != http.StatusSeeOther || m == nil {

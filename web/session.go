@@ -35,49 +35,55 @@ func langOf(r *http.Request) string {
 	return locale.Match(r.Header.Get("Accept-Language"), cookie)
 }
 
-// who returns the customer logged in on r, or nil for a visitor without a
-// live session. An error means the database could not tell.
+// errAnonymous is who's answer for a visitor without a live session.
+var errAnonymous = shop.Errorf(shop.Unauthorized, "error.unauthorized", "login required")
+
+// who returns the customer logged in on r. A visitor without a live
+// session (no cookie, an expired or unknown session, a deleted account)
+// gets an Unauthorized error; any other error means the database could
+// not tell.
 func (s *Server) who(ctx context.Context, r *http.Request) (*shop.Customer, error) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
-		return nil, nil
+	cookie, err := r.Cookie(sessionCookie)
+	if err != nil || cookie.Value == "" {
+		return nil, errAnonymous
 	}
-	id, err := s.db.SessionCustomer(ctx, c.Value, s.now())
+	id, err := s.db.SessionCustomer(ctx, cookie.Value, s.now())
 	if shop.IsCode(err, shop.NotFound) {
-		return nil, nil
+		return nil, errAnonymous
 	}
 	if err != nil {
 		return nil, err
 	}
-	cust, err := s.db.CustomerByID(ctx, id)
+	customer, err := s.db.CustomerByID(ctx, id)
 	if shop.IsCode(err, shop.NotFound) {
-		return nil, nil
+		return nil, errAnonymous
 	}
-	return cust, err
+	if err != nil {
+		return nil, err
+	}
+	return customer, nil
 }
 
-// visitor is who for pages anyone may see: when the database cannot say
-// who is logged in, the page is still shown, as to a visitor.
+// visitor is who for pages anyone may see: nil for a visitor, and when
+// the database cannot say who is logged in, the page is still shown, as
+// to a visitor.
 func (s *Server) visitor(ctx context.Context, r *http.Request) *shop.Customer {
-	c, err := s.who(ctx, r)
-	if err != nil {
+	customer, err := s.who(ctx, r)
+	if err != nil && !shop.IsCode(err, shop.Unauthorized) {
 		s.log.Warn("session lookup failed", "error", err)
 	}
-	return c
+	return customer
 }
 
 // loggedIn returns the logged-in customer, or answers the request itself
 // (a redirect to the login page, or an error page) and returns nil.
 func (s *Server) loggedIn(ctx context.Context, w http.ResponseWriter, r *http.Request) *shop.Customer {
-	c, err := s.who(ctx, r)
-	if err == nil && c == nil {
-		err = shop.Errorf(shop.Unauthorized, "error.unauthorized", "login required")
-	}
+	customer, err := s.who(ctx, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil
 	}
-	return c
+	return customer
 }
 
 // startSession gives the customer a new session and its cookie. A new
