@@ -435,7 +435,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	if err != nil {
 		return nil, err
 	}
-	if !delivery.ProcessedAt.IsZero() {
+	if delivery.Processed() {
 		return delivery, nil
 	}
 	// The same PayToken delivered again (the notification after the return,

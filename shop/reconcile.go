@@ -93,6 +93,9 @@ type Report struct {
 	CreatedAt  time.Time    `json:"-"`
 }
 
+// Scheduled reports whether the daily job made the report (and no admin).
+func (r *Report) Scheduled() bool { return r.Source == ReportBySchedule }
+
 // Count is how many rows have verdict v.
 func (r *Report) Count(v Verdict) int { return r.Counts[v] }
 

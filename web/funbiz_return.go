@@ -32,7 +32,7 @@ func (s *Server) funbizReturn(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, status, shop.ErrorKey(err))
 		return
 	}
-	if !delivery.ProcessedAt.IsZero() && delivery.OrderNo != "" {
+	if delivery.Processed() && delivery.OrderNo != "" {
 		http.Redirect(w, r, "/orders/"+url.PathEscape(delivery.OrderNo)+"/result", http.StatusSeeOther)
 		return
 	}

@@ -18,11 +18,11 @@ func (s *Server) paymentWait(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !delivery.ProcessedAt.IsZero() && delivery.OrderNo != "" {
+	if delivery.Processed() && delivery.OrderNo != "" {
 		http.Redirect(w, r, "/orders/"+url.PathEscape(delivery.OrderNo)+"/result", http.StatusSeeOther)
 		return
 	}
-	v := s.newView(r, s.visitor(ctx, r), "payment.title", struct{ Failed bool }{Failed: !delivery.ProcessedAt.IsZero()})
-	v.Refresh = delivery.ProcessedAt.IsZero()
+	v := s.newView(r, s.visitor(ctx, r), "payment.title", struct{ Failed bool }{Failed: delivery.Processed()})
+	v.Refresh = !delivery.Processed()
 	s.render(w, http.StatusOK, "payment", v)
 }
