@@ -16,7 +16,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	email, pw := normEmail(form.Get("email")), form.Get("password")
+	email, pw := shop.NormEmail(form.Get("email")), form.Get("password")
 	page := authPage{Email: email, Next: localPath(form.Get("next"))}
 	lookup, cancel := s.timeout(r)
 	c, err := s.db.CustomerByEmail(lookup, email)

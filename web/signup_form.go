@@ -1,6 +1,10 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/sinopay/sinopay/shop"
+)
 
 // authPage is the sign-up and login form.
 type authPage struct {
@@ -15,6 +19,6 @@ func (s *Server) signupForm(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.timeout(r)
 	defer cancel()
 	v := s.newView(r, s.visitor(ctx, r), "signup.title",
-		authPage{Next: localPath(r.URL.Query().Get("next")), MinPW: minPassword})
+		authPage{Next: localPath(r.URL.Query().Get("next")), MinPW: shop.MinPassword})
 	s.render(w, http.StatusOK, "signup", v)
 }

@@ -14,9 +14,9 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	email, pw := normEmail(form.Get("email")), form.Get("password")
-	page := authPage{Email: email, Next: localPath(form.Get("next")), MinPW: minPassword}
-	err = checkCredentials(email, pw)
+	email, pw := shop.NormEmail(form.Get("email")), form.Get("password")
+	page := authPage{Email: email, Next: localPath(form.Get("next")), MinPW: shop.MinPassword}
+	err = shop.CheckCredentials(email, pw)
 	var hash []byte
 	if err == nil {
 		// The hash may wait for its turn on a busy machine; the database's
