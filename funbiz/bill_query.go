@@ -1,0 +1,72 @@
+package funbiz
+
+import (
+	"context"
+)
+
+// BillResult is a day's collections and refunds (BillQuery).
+type BillResult struct {
+	ShopNo      string
+	Date        string
+	BillDate    string
+	Status      string
+	Description string
+	Items       []BillItem
+}
+
+// BillItem is one collection (TSType "P") or refund ("R"). Amount is whole NT$.
+type BillItem struct {
+	TSNo    string
+	OrderNo string
+	TSType  string
+	TSDate  string
+	PayDate string
+	PayType PayType
+	Amount  int64
+	Param1  string `json:",omitempty"`
+	Param2  string `json:",omitempty"`
+	Param3  string `json:",omitempty"`
+}
+
+type billQueryMsg struct {
+	ShopNo   string `json:"ShopNo"`
+	BillDate string `json:"BillDate"`
+}
+
+type billItemWire struct {
+	TSNo, OrderNo, TSType, TSDate, PayDate string
+	PayType                                PayType
+	Amount                                 cents
+	Param1, Param2, Param3                 string
+}
+
+type billQueryResp struct {
+	ShopNo, Date, BillDate, Status, Description string
+	OrderList                                   []billItemWire
+}
+
+func (r *billQueryResp) status() (string, string) { return r.Status, r.Description }
+
+// BillQuery lists a day's collections and refunds. billDate is yyyyMMdd:
+// the manual's format is not public (a sample comment says yyMMdd), and
+// yyyyMMdd is the format of every other date field. It is read-only.
+func (c *Client) BillQuery(ctx context.Context, billDate string) (*BillResult, error) {
+	if err := checkDate("BillDate", billDate, true); err != nil {
+		setService(err, ServiceBillQuery)
+		return nil, err
+	}
+	var w billQueryResp
+	if err := c.call(ctx, ServiceBillQuery, readOnly, &billQueryMsg{ShopNo: c.shopNo, BillDate: billDate}, &w); err != nil {
+		return nil, err
+	}
+	r := &BillResult{ShopNo: w.ShopNo, Date: w.Date, BillDate: w.BillDate, Status: w.Status, Description: w.Description, Items: make([]BillItem, 0, len(w.OrderList))}
+	for _, it := range w.OrderList {
+		amt, err := it.Amount.ntd("Amount")
+		if err != nil {
+			return nil, malformed(ServiceBillQuery, err)
+		}
+		r.Items = append(r.Items, BillItem{TSNo: it.TSNo, OrderNo: it.OrderNo, TSType: it.TSType, TSDate: it.TSDate,
+			PayDate: it.PayDate, PayType: it.PayType, Amount: amt, Param1: it.Param1, Param2: it.Param2, Param3: it.Param3})
+	}
+	return r, nil
+}

@@ -1,0 +1,120 @@
+package funbiz
+
+import (
+	"context"
+	"fmt"
+)
+
+// Command is an OrderMaintain action on a card order.
+type Command string
+
+const (
+	CommandCapture Command = "P" // capture an authorisation (請款)
+	CommandCancel  Command = "C" // cancel an authorisation (取消授權)
+	CommandRefund  Command = "R" // refund (退款)
+)
+
+// OrderMaintainParams asks for a capture, a cancellation or a refund of a
+// card order. Amount is whole NT$; 0 means the whole order.
+type OrderMaintainParams struct {
+	OrderNo string
+	Command Command
+	Amount  int64
+	Remark  string
+}
+
+// Validate checks the parameters.
+func (p *OrderMaintainParams) Validate() error {
+	if err := checkOrderNo("OrderNo", p.OrderNo); err != nil {
+		return err
+	}
+	switch p.Command {
+	case CommandCapture, CommandCancel, CommandRefund:
+	case "":
+		return invalid("Command", "is required (P capture, C cancel, R refund)")
+	default:
+		return invalid("Command", "must be P, C or R, got %q", p.Command)
+	}
+	if p.Amount != 0 {
+		if p.Command == CommandCancel {
+			return invalid("Amount", "cannot be given when cancelling an authorisation")
+		}
+		if err := checkAmount("Amount", p.Amount, MaxAmount); err != nil {
+			return err
+		}
+	}
+	return checkText("Remark", p.Remark, MaxRemark, false)
+}
+
+type orderMaintainMsg struct {
+	ShopNo  string  `json:"ShopNo"`
+	OrderNo string  `json:"OrderNo"`
+	Command Command `json:"Command"`
+	Amount  int64   `json:"Amount,omitempty"`
+	Remark  string  `json:"Remark,omitempty"`
+}
+
+// MaintainResult is the answer to OrderMaintain. Amount is whole NT$.
+type MaintainResult struct {
+	OrderNo     string
+	ShopNo      string
+	TSNo        string
+	Command     Command
+	Amount      int64
+	Date        string
+	Status      string
+	Description string
+}
+
+type maintainResp struct {
+	OrderNo, ShopNo, TSNo string
+	Command               Command
+	Amount                cents
+	Date                  string
+	Status, Description   string
+}
+
+func (r *maintainResp) status() (string, string) { return r.Status, r.Description }
+
+// OrderMaintain captures, cancels or refunds a card order. It changes money
+// at the bank, so it is never retried (except when the bank refused the
+// nonce, which proves it did nothing). After ErrTransport, check the order
+// with OrderQuery before asking again.
+func (c *Client) OrderMaintain(ctx context.Context, p *OrderMaintainParams) (*MaintainResult, error) {
+	if err := p.Validate(); err != nil {
+		setService(err, ServiceOrderMaintain)
+		return nil, err
+	}
+	msg := &orderMaintainMsg{ShopNo: c.shopNo, OrderNo: p.OrderNo, Command: p.Command, Amount: p.Amount * 100, Remark: p.Remark}
+	var w maintainResp
+	if err := c.call(ctx, ServiceOrderMaintain, mutating, msg, &w); err != nil {
+		return nil, err
+	}
+	amt, err := w.Amount.ntd("Amount")
+	if err != nil {
+		return nil, malformed(ServiceOrderMaintain, err)
+	}
+	r := &MaintainResult{OrderNo: w.OrderNo, ShopNo: w.ShopNo, TSNo: w.TSNo, Command: w.Command, Amount: amt,
+		Date: w.Date, Status: w.Status, Description: w.Description}
+	if r.OrderNo != p.OrderNo || (r.Command != "" && r.Command != p.Command) {
+		return r, &Error{Service: ServiceOrderMaintain, Msg: fmt.Sprintf("bank answered for order %q command %q, asked %q %q", r.OrderNo, r.Command, p.OrderNo, p.Command), Err: ErrMismatch}
+	}
+	return r, nil
+}
+
+// Capture asks for the capture (請款) of an authorised card order; amount
+// 0 captures the whole authorisation.
+func (c *Client) Capture(ctx context.Context, orderNo string, amount int64) (*MaintainResult, error) {
+	return c.OrderMaintain(ctx, &OrderMaintainParams{OrderNo: orderNo, Command: CommandCapture, Amount: amount})
+}
+
+// CancelAuthorization voids the authorisation of an uncaptured card order.
+func (c *Client) CancelAuthorization(ctx context.Context, orderNo, remark string) (*MaintainResult, error) {
+	return c.OrderMaintain(ctx, &OrderMaintainParams{OrderNo: orderNo, Command: CommandCancel, Remark: remark})
+}
+
+// Refund refunds a captured card order: amount NT$, or the whole order
+// when amount is 0.
+func (c *Client) Refund(ctx context.Context, orderNo string, amount int64, remark string) (*MaintainResult, error) {
+	return c.OrderMaintain(ctx, &OrderMaintainParams{OrderNo: orderNo, Command: CommandRefund, Amount: amount, Remark: remark})
+}
