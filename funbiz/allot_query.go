@@ -17,7 +17,7 @@ type AllotParams struct {
 type AllotResult struct {
 	ShopNo      string
 	Date        string
-	Status      string
+	Status      Status
 	Description string
 	Allots      []Allot
 }
@@ -45,7 +45,7 @@ type AllotItem struct {
 	PayDate  string
 	Amount   int64
 	FeeCents int64
-	TSType   string
+	TSType   TSType
 }
 
 type allotMsg struct {
@@ -65,7 +65,7 @@ type allotWire struct {
 	List                                   []struct {
 		TSNO, OrderNO, PayDate string
 		Amount, Fee            cents
-		TSType                 string
+		TSType                 TSType
 	}
 }
 
@@ -78,11 +78,12 @@ func (t *jsonText) UnmarshalJSON(b []byte) error {
 }
 
 type allotResp struct {
-	ShopNo, Date, Status, Description string
-	Allot                             []allotWire
+	ShopNo, Date, Description string
+	Status                    Status
+	Allot                     []allotWire
 }
 
-func (r *allotResp) status() (string, string) { return r.Status, r.Description }
+func (r *allotResp) status() (Status, string) { return r.Status, r.Description }
 
 // AllotQuery lists settlements in a date range. It is read-only.
 func (c *Client) AllotQuery(ctx context.Context, p *AllotParams) (*AllotResult, error) {

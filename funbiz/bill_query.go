@@ -9,16 +9,16 @@ type BillResult struct {
 	ShopNo      string
 	Date        string
 	BillDate    string
-	Status      string
+	Status      Status
 	Description string
 	Items       []BillItem
 }
 
-// BillItem is one collection (TSType "P") or refund ("R"). Amount is whole NT$.
+// BillItem is one collection or refund. Amount is whole NT$.
 type BillItem struct {
 	TSNo    string
 	OrderNo string
-	TSType  string
+	TSType  TSType
 	TSDate  string
 	PayDate string
 	PayType PayType
@@ -34,18 +34,20 @@ type billQueryMsg struct {
 }
 
 type billItemWire struct {
-	TSNo, OrderNo, TSType, TSDate, PayDate string
-	PayType                                PayType
-	Amount                                 cents
-	Param1, Param2, Param3                 string
+	TSNo, OrderNo, TSDate, PayDate string
+	TSType                         TSType
+	PayType                        PayType
+	Amount                         cents
+	Param1, Param2, Param3         string
 }
 
 type billQueryResp struct {
-	ShopNo, Date, BillDate, Status, Description string
-	OrderList                                   []billItemWire
+	ShopNo, Date, BillDate, Description string
+	Status                              Status
+	OrderList                           []billItemWire
 }
 
-func (r *billQueryResp) status() (string, string) { return r.Status, r.Description }
+func (r *billQueryResp) status() (Status, string) { return r.Status, r.Description }
 
 // BillQuery lists a day's collections and refunds. billDate is yyyyMMdd:
 // the manual's format is not public (a sample comment says yyMMdd), and

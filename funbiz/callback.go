@@ -229,7 +229,7 @@ func Judge(shopNo string, r *PayResult, want Expected) *Confirmation {
 		return &Confirmation{Outcome: OutcomeMismatch, Reason: strings.Join(why, "; "), Result: r}
 	}
 	if !p.Succeeded() {
-		reason := "payment Status " + p.Status
+		reason := "payment Status " + string(p.Status)
 		if p.Description != "" {
 			reason += ": " + p.Description
 		}

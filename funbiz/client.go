@@ -197,7 +197,7 @@ func (c *Client) nonceOnce(ctx context.Context) (string, error) {
 	}
 	var r struct {
 		Nonce       string
-		Status      string
+		Status      Status
 		Description string
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
@@ -218,8 +218,11 @@ func (c *Client) nonceOnce(ctx context.Context) (string, error) {
 func transportError(service string, status int, raw []byte) *Error {
 	// A bank-shaped refusal in a non-200 answer is a refusal: the bank said
 	// what it did (nothing), so it is final and not retried.
-	var r struct{ Status, Description string }
-	if json.Unmarshal(raw, &r) == nil && r.Status == "F" && r.Description != "" {
+	var r struct {
+		Status      Status
+		Description string
+	}
+	if json.Unmarshal(raw, &r) == nil && r.Status == StatusFailure && r.Description != "" {
 		e := bankError(service, r.Status, r.Description)
 		e.HTTPStatus = status
 		e.Body = truncateBody(raw)
@@ -228,9 +231,9 @@ func transportError(service string, status int, raw []byte) *Error {
 	return &Error{Service: service, HTTPStatus: status, Body: truncateBody(raw), Msg: "unexpected HTTP status", Err: ErrTransport}
 }
 
-func bankError(service, status, description string) *Error {
+func bankError(service string, status Status, description string) *Error {
 	if status == "" {
-		status = "F"
+		status = StatusFailure
 	}
 	e := &Error{Service: service, Status: status, Description: description, Code: descriptionCode(description), Err: ErrBankRefused}
 	if isNonceExpired(e.Code, description) {
@@ -308,7 +311,7 @@ func errText(err error) string {
 }
 
 type statusCarrier interface {
-	status() (string, string)
+	status() (Status, string)
 }
 
 func (c *Client) callOnce(ctx context.Context, service string, kind callKind, msg any, out statusCarrier) error {
@@ -349,7 +352,10 @@ func (c *Client) decode(service string, raw []byte, out statusCarrier) error {
 		// A plain {"Status":"F","Description":"E…"} is how a refusal looks
 		// when the bank cannot encrypt an answer (our sandbox does this for
 		// an unknown ShopNo).
-		var plain struct{ Status, Description string }
+		var plain struct {
+			Status      Status
+			Description string
+		}
 		if json.Unmarshal(raw, &plain) == nil && plain.Description != "" {
 			return bankError(service, plain.Status, plain.Description)
 		}
@@ -370,7 +376,7 @@ func (c *Client) decode(service string, raw []byte, out statusCarrier) error {
 		return err
 	}
 	st, desc := out.status()
-	if st != "S" {
+	if st != StatusSuccess {
 		return bankError(service, st, desc)
 	}
 	return nil

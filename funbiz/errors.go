@@ -42,8 +42,8 @@ type Error struct {
 	Service string
 	// Field names the offending field of an ErrInvalid error.
 	Field string
-	// Status is the bank's Status ("F") when the bank answered.
-	Status string
+	// Status is the bank's Status (StatusFailure) when the bank answered.
+	Status Status
 	// Code is the code at the start of the bank's Description, e.g. "E0602".
 	Code string
 	// Description is the bank's full Description, e.g. "E0602 – 收款方式未啟用".
@@ -100,7 +100,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is lets a bank refusal for an expired nonce also match ErrNonceExpired and
 // ErrBankRefused.
 func (e *Error) Is(target error) bool {
-	if target == ErrBankRefused && e.Status == "F" {
+	if target == ErrBankRefused && e.Status == StatusFailure {
 		return true
 	}
 	return false

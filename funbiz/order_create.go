@@ -183,7 +183,7 @@ type OrderCreateResult struct {
 	TSNo        string
 	PayType     PayType
 	Amount      int64
-	Status      string
+	Status      Status
 	Description string
 	Param1      string `json:",omitempty"`
 	Param2      string `json:",omitempty"`
@@ -210,14 +210,15 @@ type orderCreateResp struct {
 	OrderNo, ShopNo, TSNo string
 	PayType               PayType
 	Amount                cents
-	Status, Description   string
+	Status                Status
+	Description           string
 	Param1, Param2        string
 	Param3                string
 	ATMParam              *ATMAccount
 	CardParam             *CardPage
 }
 
-func (r *orderCreateResp) status() (string, string) { return r.Status, r.Description }
+func (r *orderCreateResp) status() (Status, string) { return r.Status, r.Description }
 
 // OrderCreate creates an order. It is sent exactly once: if it fails with
 // ErrTransport (a timeout, say), the bank may or may not have created the

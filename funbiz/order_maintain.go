@@ -62,7 +62,7 @@ type MaintainResult struct {
 	Command     Command
 	Amount      int64
 	Date        string
-	Status      string
+	Status      Status
 	Description string
 }
 
@@ -71,10 +71,11 @@ type maintainResp struct {
 	Command               Command
 	Amount                cents
 	Date                  string
-	Status, Description   string
+	Status                Status
+	Description           string
 }
 
-func (r *maintainResp) status() (string, string) { return r.Status, r.Description }
+func (r *maintainResp) status() (Status, string) { return r.Status, r.Description }
 
 // OrderMaintain captures, cancels or refunds a card order. It changes money
 // at the bank, so it is never retried (except when the bank refused the

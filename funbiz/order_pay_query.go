@@ -17,7 +17,7 @@ type PayResult struct {
 	ShopNo      string
 	PayToken    string
 	Date        string
-	Status      string
+	Status      Status
 	Description string
 	// Payment is the bank's TSResultContent.
 	Payment Payment
@@ -31,7 +31,7 @@ type Payment struct {
 	ShopNo      string
 	PayType     PayType
 	Amount      int64
-	Status      string
+	Status      Status
 	Description string `json:",omitempty"`
 	Param1      string `json:",omitempty"`
 	Param2      string `json:",omitempty"`
@@ -45,17 +45,18 @@ type Payment struct {
 
 // Succeeded reports whether the payment itself succeeded.
 func (p *Payment) Succeeded() bool {
-	return p.Status == "S" && (p.APType == APTypePayOut || p.APType == APTypeCaptureOut || p.APType == "")
+	return p.Status == StatusSuccess && (p.APType == APTypePayOut || p.APType == APTypeCaptureOut || p.APType == "")
 }
 
 type paymentWire struct {
-	APType                                      APType
-	TSNo, OrderNo, ShopNo                       string
-	PayType                                     PayType
-	Amount                                      cents
-	Status, Description, Param1, Param2, Param3 string
-	PayDate, LeftCCNo, RightCCNo, CCExpDate     string
-	CCToken                                     string
+	APType                                  APType
+	TSNo, OrderNo, ShopNo                   string
+	PayType                                 PayType
+	Amount                                  cents
+	Status                                  Status
+	Description, Param1, Param2, Param3     string
+	PayDate, LeftCCNo, RightCCNo, CCExpDate string
+	CCToken                                 string
 }
 
 type payQueryMsg struct {
@@ -64,11 +65,12 @@ type payQueryMsg struct {
 }
 
 type payQueryResp struct {
-	ShopNo, PayToken, Date, Status, Description string
-	TSResultContent                             *paymentWire
+	ShopNo, PayToken, Date, Description string
+	Status                              Status
+	TSResultContent                     *paymentWire
 }
 
-func (r *payQueryResp) status() (string, string) { return r.Status, r.Description }
+func (r *payQueryResp) status() (Status, string) { return r.Status, r.Description }
 
 // OrderPayQuery asks the bank what a PayToken stands for. It is read-only
 // and retried on transport failures. The answer's Sign has been verified;

@@ -14,8 +14,8 @@ type OrderQueryParams struct {
 	OrderDateTimeE string
 	PayDateTimeS   string
 	PayDateTimeE   string
-	// PayFlag is "Y" (paid / captured) or "N" (not).
-	PayFlag string
+	// PayFlag is FlagYes (paid, or captured) or FlagNo (not).
+	PayFlag Flag
 }
 
 // MaxOrderQueryRows is the most orders one OrderQuery answers.
@@ -51,7 +51,7 @@ func (p *OrderQueryParams) Validate() error {
 	if p.PayDateTimeS > p.PayDateTimeE {
 		return invalid("PayDateTimeS", "is after PayDateTimeE")
 	}
-	if p.PayFlag != "" && p.PayFlag != "Y" && p.PayFlag != "N" {
+	if p.PayFlag != "" && p.PayFlag != FlagYes && p.PayFlag != FlagNo {
 		return invalid("PayFlag", "must be Y, N or empty, got %q", p.PayFlag)
 	}
 	if p.OrderNo == "" && p.PayType == "" && p.OrderDateTimeS == "" && p.PayDateTimeS == "" && p.PayFlag == "" {
@@ -68,14 +68,14 @@ type orderQueryMsg struct {
 	OrderDateTimeE string  `json:"OrderDateTimeE,omitempty"`
 	PayDateTimeS   string  `json:"PayDateTimeS,omitempty"`
 	PayDateTimeE   string  `json:"PayDateTimeE,omitempty"`
-	PayFlag        string  `json:"PayFlag,omitempty"`
+	PayFlag        Flag    `json:"PayFlag,omitempty"`
 }
 
 // OrderQueryResult is the answer to OrderQuery.
 type OrderQueryResult struct {
 	ShopNo      string
 	Date        string
-	Status      string
+	Status      Status
 	Description string
 	Orders      []OrderInfo
 }
@@ -91,7 +91,7 @@ type OrderInfo struct {
 	PayType      PayType
 	PayStatus    PayStatus
 	ExpireDate   string      `json:",omitempty"`
-	RefundFlag   string      `json:",omitempty"`
+	RefundFlag   Flag        `json:",omitempty"`
 	RefundAmount int64       `json:",omitempty"`
 	RefundDate   string      `json:",omitempty"`
 	PrdtName     string      `json:",omitempty"`
@@ -130,7 +130,8 @@ type orderInfoWire struct {
 	Amount                                       cents
 	PayType                                      PayType
 	PayStatus                                    PayStatus
-	ExpireDate, RefundFlag                       string
+	ExpireDate                                   string
+	RefundFlag                                   Flag
 	RefundAmount                                 cents
 	RefundDate, PrdtName, Memo                   string
 	Param1, Param2, Param3                       string
@@ -167,11 +168,12 @@ func (w *orderInfoWire) info() (OrderInfo, error) {
 }
 
 type orderQueryResp struct {
-	ShopNo, Date, Status, Description string
-	OrderList                         []orderInfoWire
+	ShopNo, Date, Description string
+	Status                    Status
+	OrderList                 []orderInfoWire
 }
 
-func (r *orderQueryResp) status() (string, string) { return r.Status, r.Description }
+func (r *orderQueryResp) status() (Status, string) { return r.Status, r.Description }
 
 // OrderQuery lists orders matching the filters, at most 300. It is
 // read-only and retried on transport failures.

@@ -8,7 +8,7 @@ import (
 type UnCapturedResult struct {
 	ShopNo      string
 	Date        string
-	Status      string
+	Status      Status
 	Description string
 	Orders      []OrderInfo
 }

@@ -17,12 +17,39 @@ const (
 	ServiceAllotQuery           = "AllotQuery"
 )
 
+// Status is the bank's verdict in every answer, and on the payment itself
+// in OrderPayQuery's TSResultContent (PROTOCOL §8.8). The Description beside
+// it says why; decide on Status, not on the Description's code.
+type Status string
+
+const (
+	StatusSuccess Status = "S" // processed successfully
+	StatusFailure Status = "F" // refused or failed
+)
+
 // PayType is how an order is paid.
 type PayType string
 
 const (
 	PayTypeATM  PayType = "A" // ATM virtual account (虛擬帳號)
 	PayTypeCard PayType = "C" // credit card (信用卡)
+)
+
+// Flag is a yes-or-no member of the wire: RefundFlag in OrderQuery rows
+// and the PayFlag filter of OrderQuery.
+type Flag string
+
+const (
+	FlagYes Flag = "Y"
+	FlagNo  Flag = "N"
+)
+
+// TSType is the kind of a money movement in BillQuery and AllotQuery.
+type TSType string
+
+const (
+	TSTypeCollection TSType = "P" // money collected: an ATM transfer or a card capture
+	TSTypeRefund     TSType = "R" // money refunded
 )
 
 // PayStatus is the state of an order in OrderQuery: "1", the PayType

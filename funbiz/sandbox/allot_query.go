@@ -19,7 +19,7 @@ const (
 )
 
 func fee(e billEvent) int64 {
-	if e.typ != "P" {
+	if e.typ != funbiz.TSTypeCollection {
 		return 0
 	}
 	if e.o.PayType == "A" {
@@ -29,12 +29,12 @@ func fee(e billEvent) int64 {
 }
 
 type allotItem struct {
-	TSNO    string `json:"TSNO"`
-	OrderNO string `json:"OrderNO"`
-	PayDate string `json:"PayDate"`
-	Amount  int64  `json:"Amount"`
-	Fee     int64  `json:"Fee"`
-	TSType  string `json:"TSType"`
+	TSNO    string        `json:"TSNO"`
+	OrderNO string        `json:"OrderNO"`
+	PayDate string        `json:"PayDate"`
+	Amount  int64         `json:"Amount"`
+	Fee     int64         `json:"Fee"`
+	TSType  funbiz.TSType `json:"TSType"`
 }
 
 type allotRow struct {
@@ -51,11 +51,11 @@ type allotRow struct {
 }
 
 type allotAnswer struct {
-	ShopNo      string     `json:"ShopNo"`
-	Date        string     `json:"Date"`
-	Status      string     `json:"Status"`
-	Description string     `json:"Description"`
-	Allot       []allotRow `json:"Allot"`
+	ShopNo      string        `json:"ShopNo"`
+	Date        string        `json:"Date"`
+	Status      funbiz.Status `json:"Status"`
+	Description string        `json:"Description"`
+	Allot       []allotRow    `json:"Allot"`
 }
 
 func (s *Sandbox) allotQuery(req *request) (any, *refusal) {
@@ -97,7 +97,7 @@ func (s *Sandbox) allotQuery(req *request) (any, *refusal) {
 			groups[k] = g
 		}
 		f := fee(e)
-		if e.typ == "P" {
+		if e.typ == funbiz.TSTypeCollection {
 			g.PayAmount += e.amount
 		} else {
 			g.RefundAmount += e.amount
@@ -114,7 +114,7 @@ func (s *Sandbox) allotQuery(req *request) (any, *refusal) {
 	slices.SortFunc(rows, func(a, b allotRow) int {
 		return cmp.Or(cmp.Compare(a.AllotDate, b.AllotDate), cmp.Compare(a.PayType, b.PayType))
 	})
-	return &allotAnswer{ShopNo: req.m.shopNo, Date: dt(now), Status: "S", Description: successDescription, Allot: rows}, nil
+	return &allotAnswer{ShopNo: req.m.shopNo, Date: dt(now), Status: funbiz.StatusSuccess, Description: successDescription, Allot: rows}, nil
 }
 
 // settlementAccount is a made-up, stable 14-digit account per shop.

@@ -7,10 +7,10 @@ import (
 	"github.com/sinopay/sinopay/funbiz"
 )
 
-// billEvent is money moving on an order: a collection (P) or a refund (R).
+// billEvent is money moving on an order: a collection or a refund.
 type billEvent struct {
 	o      *order
-	typ    string
+	typ    funbiz.TSType
 	at     time.Time
 	amount int64
 }
@@ -27,10 +27,10 @@ func (s *Sandbox) billEventsLocked(shopNo string) []billEvent {
 			if o.PayType == "C" {
 				amt = o.Captured
 			}
-			ev = append(ev, billEvent{o, "P", at, amt})
+			ev = append(ev, billEvent{o, funbiz.TSTypeCollection, at, amt})
 		}
 		for _, r := range o.Refunds {
-			ev = append(ev, billEvent{o, "R", r.At, r.Amount})
+			ev = append(ev, billEvent{o, funbiz.TSTypeRefund, r.At, r.Amount})
 		}
 	}
 	slices.SortStableFunc(ev, func(a, b billEvent) int { return a.at.Compare(b.at) })
@@ -38,25 +38,25 @@ func (s *Sandbox) billEventsLocked(shopNo string) []billEvent {
 }
 
 type billRow struct {
-	TSNo    string `json:"TSNo"`
-	OrderNo string `json:"OrderNo"`
-	TSType  string `json:"TSType"`
-	TSDate  string `json:"TSDate"`
-	PayDate string `json:"PayDate"`
-	PayType string `json:"PayType"`
-	Amount  int64  `json:"Amount"`
-	Param1  string `json:"Param1"`
-	Param2  string `json:"Param2"`
-	Param3  string `json:"Param3"`
+	TSNo    string        `json:"TSNo"`
+	OrderNo string        `json:"OrderNo"`
+	TSType  funbiz.TSType `json:"TSType"`
+	TSDate  string        `json:"TSDate"`
+	PayDate string        `json:"PayDate"`
+	PayType string        `json:"PayType"`
+	Amount  int64         `json:"Amount"`
+	Param1  string        `json:"Param1"`
+	Param2  string        `json:"Param2"`
+	Param3  string        `json:"Param3"`
 }
 
 type billAnswer struct {
-	ShopNo      string    `json:"ShopNo"`
-	Date        string    `json:"Date"`
-	BillDate    string    `json:"BillDate"`
-	Status      string    `json:"Status"`
-	Description string    `json:"Description"`
-	OrderList   []billRow `json:"OrderList"`
+	ShopNo      string        `json:"ShopNo"`
+	Date        string        `json:"Date"`
+	BillDate    string        `json:"BillDate"`
+	Status      funbiz.Status `json:"Status"`
+	Description string        `json:"Description"`
+	OrderList   []billRow     `json:"OrderList"`
 }
 
 func (s *Sandbox) billQuery(req *request) (any, *refusal) {
@@ -81,5 +81,5 @@ func (s *Sandbox) billQuery(req *request) (any, *refusal) {
 			PayType: o.PayType, Amount: e.amount, Param1: o.Param1, Param2: o.Param2, Param3: o.Param3})
 	}
 	s.mu.Unlock()
-	return &billAnswer{ShopNo: req.m.shopNo, Date: dt(s.Now()), BillDate: day, Status: "S", Description: successDescription, OrderList: rows}, nil
+	return &billAnswer{ShopNo: req.m.shopNo, Date: dt(s.Now()), BillDate: day, Status: funbiz.StatusSuccess, Description: successDescription, OrderList: rows}, nil
 }

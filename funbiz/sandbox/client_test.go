@@ -128,7 +128,7 @@ func TestClientEveryService(t *testing.T) {
 	}
 	var kinds []string
 	for _, it := range bill.Items {
-		kinds = append(kinds, it.OrderNo+":"+it.TSType)
+		kinds = append(kinds, it.OrderNo+":"+string(it.TSType))
 	}
 	if got := strings.Join(kinds, " "); got != "A1001:P C1001:P C1001:R C1001:R" {
 		t.Fatalf("bill items %s", got)

@@ -22,18 +22,18 @@ type cardAnswer struct {
 // orderCreateAnswer has the members of the bank's real answer, in its
 // order (PROTOCOL §12, response-sandbox-ordercreate-atm).
 type orderCreateAnswer struct {
-	OrderNo     string      `json:"OrderNo"`
-	ShopNo      string      `json:"ShopNo"`
-	TSNo        string      `json:"TSNo"`
-	Amount      int64       `json:"Amount"`
-	Status      string      `json:"Status"`
-	Description string      `json:"Description"`
-	PayType     string      `json:"PayType"`
-	Param1      string      `json:"Param1,omitempty"`
-	Param2      string      `json:"Param2,omitempty"`
-	Param3      string      `json:"Param3,omitempty"`
-	ATMParam    *atmAnswer  `json:"ATMParam,omitempty"`
-	CardParam   *cardAnswer `json:"CardParam,omitempty"`
+	OrderNo     string        `json:"OrderNo"`
+	ShopNo      string        `json:"ShopNo"`
+	TSNo        string        `json:"TSNo"`
+	Amount      int64         `json:"Amount"`
+	Status      funbiz.Status `json:"Status"`
+	Description string        `json:"Description"`
+	PayType     string        `json:"PayType"`
+	Param1      string        `json:"Param1,omitempty"`
+	Param2      string        `json:"Param2,omitempty"`
+	Param3      string        `json:"Param3,omitempty"`
+	ATMParam    *atmAnswer    `json:"ATMParam,omitempty"`
+	CardParam   *cardAnswer   `json:"CardParam,omitempty"`
 }
 
 func (s *Sandbox) orderCreate(req *request) (any, *refusal) {
@@ -123,7 +123,7 @@ func (s *Sandbox) orderCreate(req *request) (any, *refusal) {
 	}
 
 	a := &orderCreateAnswer{
-		OrderNo: o.OrderNo, ShopNo: o.ShopNo, TSNo: o.TSNo, Amount: o.Amount, Status: "S", Description: successDescription,
+		OrderNo: o.OrderNo, ShopNo: o.ShopNo, TSNo: o.TSNo, Amount: o.Amount, Status: funbiz.StatusSuccess, Description: successDescription,
 		PayType: o.PayType, Param1: o.Param1, Param2: o.Param2, Param3: o.Param3,
 	}
 	base := s.baseURL(req.r)

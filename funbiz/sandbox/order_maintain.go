@@ -7,14 +7,14 @@ import (
 )
 
 type maintainAnswer struct {
-	OrderNo     string `json:"OrderNo"`
-	ShopNo      string `json:"ShopNo"`
-	TSNo        string `json:"TSNo"`
-	Command     string `json:"Command"`
-	Amount      int64  `json:"Amount"`
-	Date        string `json:"Date"`
-	Status      string `json:"Status"`
-	Description string `json:"Description"`
+	OrderNo     string        `json:"OrderNo"`
+	ShopNo      string        `json:"ShopNo"`
+	TSNo        string        `json:"TSNo"`
+	Command     string        `json:"Command"`
+	Amount      int64         `json:"Amount"`
+	Date        string        `json:"Date"`
+	Status      funbiz.Status `json:"Status"`
+	Description string        `json:"Description"`
 }
 
 func (s *Sandbox) orderMaintain(req *request) (any, *refusal) {
@@ -97,7 +97,7 @@ func (s *Sandbox) orderMaintain(req *request) (any, *refusal) {
 		o.Refunds = append(o.Refunds, refund{Amount: done, At: now})
 	}
 	s.persist(writeSet{orders: []*order{o}})
-	return &maintainAnswer{OrderNo: o.OrderNo, ShopNo: o.ShopNo, TSNo: o.TSNo, Command: cmd, Amount: done, Date: dt(now), Status: "S", Description: successDescription}, nil
+	return &maintainAnswer{OrderNo: o.OrderNo, ShopNo: o.ShopNo, TSNo: o.TSNo, Command: cmd, Amount: done, Date: dt(now), Status: funbiz.StatusSuccess, Description: successDescription}, nil
 }
 
 // captureLocked captures an authorised order.

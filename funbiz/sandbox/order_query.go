@@ -7,11 +7,11 @@ import (
 )
 
 type orderListAnswer struct {
-	ShopNo      string     `json:"ShopNo"`
-	Date        string     `json:"Date"`
-	Status      string     `json:"Status"`
-	Description string     `json:"Description"`
-	OrderList   []orderRow `json:"OrderList"`
+	ShopNo      string        `json:"ShopNo"`
+	Date        string        `json:"Date"`
+	Status      funbiz.Status `json:"Status"`
+	Description string        `json:"Description"`
+	OrderList   []orderRow    `json:"OrderList"`
 }
 
 type orderRow struct {
@@ -129,5 +129,5 @@ func (s *Sandbox) orderQuery(req *request) (any, *refusal) {
 		rows = append(rows, s.row(o, now, base))
 	}
 	s.mu.Unlock()
-	return &orderListAnswer{ShopNo: req.m.shopNo, Date: dt(now), Status: "S", Description: successDescription, OrderList: rows}, nil
+	return &orderListAnswer{ShopNo: req.m.shopNo, Date: dt(now), Status: funbiz.StatusSuccess, Description: successDescription, OrderList: rows}, nil
 }

@@ -20,7 +20,7 @@ type unCapturedRow struct {
 type unCapturedAnswer struct {
 	ShopNo      string          `json:"ShopNo"`
 	Date        string          `json:"Date"`
-	Status      string          `json:"Status"`
+	Status      funbiz.Status   `json:"Status"`
 	Description string          `json:"Description"`
 	OrderList   []unCapturedRow `json:"OrderList"`
 }
@@ -47,5 +47,5 @@ func (s *Sandbox) orderUnCapturedQuery(req *request) (any, *refusal) {
 		})
 	}
 	s.mu.Unlock()
-	return &unCapturedAnswer{ShopNo: req.m.shopNo, Date: dt(now), Status: "S", Description: successDescription, OrderList: rows}, nil
+	return &unCapturedAnswer{ShopNo: req.m.shopNo, Date: dt(now), Status: funbiz.StatusSuccess, Description: successDescription, OrderList: rows}, nil
 }

@@ -109,7 +109,7 @@ func runOrderQuery(ctx context.Context, args []string, o Process) int {
 	p := &funbiz.OrderQueryParams{
 		OrderNo: *orderNo, PayType: funbiz.PayType(strings.ToUpper(*payType)),
 		OrderDateTimeS: *orderFrom, OrderDateTimeE: *orderTo, PayDateTimeS: *payFrom, PayDateTimeE: *payTo,
-		PayFlag: strings.ToUpper(*payFlag),
+		PayFlag: funbiz.Flag(strings.ToUpper(*payFlag)),
 	}
 	s := bankCall{name: fs.Name(), flagOf: map[string]string{
 		"OrderNo": "--order-no", "PayType": "--pay-type", "OrderDateTimeS": "--order-from", "OrderDateTimeE": "--order-to",
