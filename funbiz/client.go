@@ -327,11 +327,10 @@ func (c *Client) callOnce(ctx context.Context, service string, kind callKind, ms
 	if err != nil {
 		return err
 	}
-	env, err := c.keys.Seal(c.shopNo, service, nonce, msg)
+	body, err := c.request(service, nonce, msg)
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(env)
 	raw, status, err := c.post(ctx, c.orderURL, body)
 	if err != nil {
 		return &Error{Service: service, Msg: "request failed", Body: truncateBody(raw), Err: joinSentinel(ErrTransport, err)}
@@ -340,6 +339,16 @@ func (c *Client) callOnce(ctx context.Context, service string, kind callKind, ms
 		return transportError(service, status, raw)
 	}
 	return c.decode(service, raw, out)
+}
+
+// request renders, signs and encrypts msg and returns the body of the
+// request: the envelope's JSON.
+func (c *Client) request(service, nonce string, msg any) ([]byte, error) {
+	env, err := c.keys.Seal(c.shopNo, service, nonce, msg)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(env)
 }
 
 // decode opens a response body for service into out.

@@ -234,6 +234,11 @@ func (c *Client) OrderCreate(ctx context.Context, p *OrderCreateParams) (*OrderC
 	if err := c.call(ctx, ServiceOrderCreate, mutating, msg, &w); err != nil {
 		return nil, err
 	}
+	return w.result(p)
+}
+
+// result checks the answer against the order asked for and converts it.
+func (w *orderCreateResp) result(p *OrderCreateParams) (*OrderCreateResult, error) {
 	amt, err := w.Amount.ntd("Amount")
 	if err != nil {
 		return nil, malformed(ServiceOrderCreate, err)

@@ -84,6 +84,11 @@ func (c *Client) OrderPayQuery(ctx context.Context, payToken string) (*PayResult
 	if err := c.call(ctx, ServiceOrderPayQuery, readOnly, &payQueryMsg{ShopNo: c.shopNo, PayToken: payToken}, &w); err != nil {
 		return nil, err
 	}
+	return w.result()
+}
+
+// result converts the answer.
+func (w *payQueryResp) result() (*PayResult, error) {
 	if w.TSResultContent == nil {
 		return nil, &Error{Service: ServiceOrderPayQuery, Msg: "answer has no TSResultContent", Err: ErrMalformedResponse}
 	}
