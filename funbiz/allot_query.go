@@ -1,7 +1,6 @@
 package funbiz
 
 import (
-	"bytes"
 	"context"
 )
 
@@ -55,26 +54,79 @@ type allotMsg struct {
 	PayType    PayType `json:"PayType,omitempty"`
 }
 
+func (m *allotMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendStr(b, o, "ShopNo", m.ShopNo)
+	b = appendStr(b, o, "AllotDateS", m.AllotDateS)
+	b = appendStr(b, o, "AllotDateE", m.AllotDateE)
+	b = appendOptStr(b, o, "PayType", string(m.PayType))
+	return append(b, '}')
+}
+
 type allotWire struct {
-	AllotNo                                string
-	AllotDate                              jsonText
+	AllotNo string
+	// AllotDate is a number in the bank's answers; its text is kept.
+	AllotDate                              string
 	PayType                                PayType
 	PayAmount, RefundAmount                cents
 	FeeAmount, ExtAllotAmount, AllotAmount cents
 	Account                                string
-	List                                   []struct {
-		TSNO, OrderNO, PayDate string
-		Amount, Fee            cents
-		TSType                 TSType
+	List                                   []allotItemWire
+}
+
+func (a *allotWire) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("AllotNo"):
+		a.AllotNo = d.str(m)
+	case m.is("AllotDate"):
+		a.AllotDate = d.str(m)
+	case m.is("PayType"):
+		a.PayType = PayType(d.str(m))
+	case m.is("PayAmount"):
+		a.PayAmount = d.amount(m)
+	case m.is("RefundAmount"):
+		a.RefundAmount = d.amount(m)
+	case m.is("FeeAmount"):
+		a.FeeAmount = d.amount(m)
+	case m.is("ExtAllotAmount"):
+		a.ExtAllotAmount = d.amount(m)
+	case m.is("AllotAmount"):
+		a.AllotAmount = d.amount(m)
+	case m.is("Account"):
+		a.Account = d.str(m)
+	case m.is("List"):
+		a.List = nil
+		d.array(m, func(e member) {
+			a.List = append(a.List, allotItemWire{})
+			d.object(e, &a.List[len(a.List)-1])
+		})
 	}
 }
 
-// jsonText accepts a JSON string or number and keeps its text.
-type jsonText string
+// allotItemWire is one order of a settlement; the bank spells TSNO and
+// OrderNO so.
+type allotItemWire struct {
+	TSNO, OrderNO, PayDate string
+	Amount, Fee            cents
+	TSType                 TSType
+}
 
-func (t *jsonText) UnmarshalJSON(b []byte) error {
-	*t = jsonText(bytes.Trim(b, `"`))
-	return nil
+func (it *allotItemWire) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("TSNO"):
+		it.TSNO = d.str(m)
+	case m.is("OrderNO"):
+		it.OrderNO = d.str(m)
+	case m.is("PayDate"):
+		it.PayDate = d.str(m)
+	case m.is("Amount"):
+		it.Amount = d.amount(m)
+	case m.is("Fee"):
+		it.Fee = d.amount(m)
+	case m.is("TSType"):
+		it.TSType = TSType(d.str(m))
+	}
 }
 
 type allotResp struct {
@@ -84,6 +136,25 @@ type allotResp struct {
 }
 
 func (r *allotResp) status() (Status, string) { return r.Status, r.Description }
+
+func (r *allotResp) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("ShopNo"):
+		r.ShopNo = d.str(m)
+	case m.is("Date"):
+		r.Date = d.str(m)
+	case m.is("Status"):
+		r.Status = Status(d.str(m))
+	case m.is("Description"):
+		r.Description = d.str(m)
+	case m.is("Allot"):
+		r.Allot = nil
+		d.array(m, func(e member) {
+			r.Allot = append(r.Allot, allotWire{})
+			d.object(e, &r.Allot[len(r.Allot)-1])
+		})
+	}
+}
 
 // AllotQuery lists settlements in a date range. It is read-only.
 func (c *Client) AllotQuery(ctx context.Context, p *AllotParams) (*AllotResult, error) {
@@ -115,7 +186,7 @@ func (c *Client) AllotQuery(ctx context.Context, p *AllotParams) (*AllotResult, 
 		if err != nil {
 			return nil, malformed(ServiceAllotQuery, err)
 		}
-		al := Allot{AllotNo: a.AllotNo, AllotDate: string(a.AllotDate), PayType: a.PayType, PayAmount: pay, RefundAmount: ref,
+		al := Allot{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: a.PayType, PayAmount: pay, RefundAmount: ref,
 			FeeAmountCents: int64(a.FeeAmount), ExtAllotAmountCents: int64(a.ExtAllotAmount), AllotAmountCents: int64(a.AllotAmount), Account: a.Account}
 		for _, it := range a.List {
 			amt, err := it.Amount.ntd("Amount")

@@ -33,12 +33,45 @@ type billQueryMsg struct {
 	BillDate string `json:"BillDate"`
 }
 
+func (m *billQueryMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendStr(b, o, "ShopNo", m.ShopNo)
+	b = appendStr(b, o, "BillDate", m.BillDate)
+	return append(b, '}')
+}
+
 type billItemWire struct {
 	TSNo, OrderNo, TSDate, PayDate string
 	TSType                         TSType
 	PayType                        PayType
 	Amount                         cents
 	Param1, Param2, Param3         string
+}
+
+func (it *billItemWire) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("TSNo"):
+		it.TSNo = d.str(m)
+	case m.is("OrderNo"):
+		it.OrderNo = d.str(m)
+	case m.is("TSType"):
+		it.TSType = TSType(d.str(m))
+	case m.is("TSDate"):
+		it.TSDate = d.str(m)
+	case m.is("PayDate"):
+		it.PayDate = d.str(m)
+	case m.is("PayType"):
+		it.PayType = PayType(d.str(m))
+	case m.is("Amount"):
+		it.Amount = d.amount(m)
+	case m.is("Param1"):
+		it.Param1 = d.str(m)
+	case m.is("Param2"):
+		it.Param2 = d.str(m)
+	case m.is("Param3"):
+		it.Param3 = d.str(m)
+	}
 }
 
 type billQueryResp struct {
@@ -48,6 +81,27 @@ type billQueryResp struct {
 }
 
 func (r *billQueryResp) status() (Status, string) { return r.Status, r.Description }
+
+func (r *billQueryResp) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("ShopNo"):
+		r.ShopNo = d.str(m)
+	case m.is("Date"):
+		r.Date = d.str(m)
+	case m.is("BillDate"):
+		r.BillDate = d.str(m)
+	case m.is("Status"):
+		r.Status = Status(d.str(m))
+	case m.is("Description"):
+		r.Description = d.str(m)
+	case m.is("OrderList"):
+		r.OrderList = nil
+		d.array(m, func(e member) {
+			r.OrderList = append(r.OrderList, billItemWire{})
+			d.object(e, &r.OrderList[len(r.OrderList)-1])
+		})
+	}
+}
 
 // BillQuery lists a day's collections and refunds. billDate is yyyyMMdd:
 // the manual's format is not public (a sample comment says yyMMdd), and

@@ -281,7 +281,7 @@ const (
 
 // call runs one service: nonce, seal, post, open, and decode into out. The
 // decrypted message's Status is checked: an F becomes an *Error.
-func (c *Client) call(ctx context.Context, service string, kind callKind, msg any, out statusCarrier) error {
+func (c *Client) call(ctx context.Context, service string, kind callKind, msg jsonAppender, out wireAnswer) error {
 	start := time.Now()
 	policy := c.retry
 	if kind == mutating {
@@ -310,11 +310,7 @@ func errText(err error) string {
 	return err.Error()
 }
 
-type statusCarrier interface {
-	status() (Status, string)
-}
-
-func (c *Client) callOnce(ctx context.Context, service string, kind callKind, msg any, out statusCarrier) error {
+func (c *Client) callOnce(ctx context.Context, service string, kind callKind, msg jsonAppender, out wireAnswer) error {
 	// A retried query already retries its nonce with it; retrying the
 	// nonce inside as well would multiply the requests to a failing bank.
 	var nonce string
@@ -343,46 +339,111 @@ func (c *Client) callOnce(ctx context.Context, service string, kind callKind, ms
 
 // request renders, signs and encrypts msg and returns the body of the
 // request: the envelope's JSON.
-func (c *Client) request(service, nonce string, msg any) ([]byte, error) {
-	env, err := c.keys.Seal(c.shopNo, service, nonce, msg)
+func (c *Client) request(service, nonce string, msg jsonAppender) ([]byte, error) {
+	buf := getBuf()
+	plain := msg.appendJSON(*buf)
+	defer putBuf(buf, plain)
+	return c.keys.appendSealed(nil, c.shopNo, service, nonce, plain)
+}
+
+// bodyEnvelope is an answer body's envelope, its values still slices of
+// the body. Status and Description are those of an unencrypted refusal.
+type bodyEnvelope struct {
+	version, shopNo, service, sign, nonce, message []byte
+	status, description                            []byte
+}
+
+// readEnvelope reads the envelope members of an answer body, as
+// encoding/json would read them into an Envelope: names without regard to
+// case, null as empty, other members ignored.
+func readEnvelope(body []byte) (bodyEnvelope, error) {
+	var buf [8]member
+	members, err := scanMembers(body, buf[:0])
 	if err != nil {
-		return nil, err
+		return bodyEnvelope{}, err
 	}
-	return json.Marshal(env)
+	var e bodyEnvelope
+	for i := range members {
+		m := &members[i]
+		var dst *[]byte
+		switch {
+		case m.is("ShopNo"):
+			dst = &e.shopNo
+		case m.is("APIService"):
+			dst = &e.service
+		case m.is("Sign"):
+			dst = &e.sign
+		case m.is("Nonce"):
+			dst = &e.nonce
+		case m.is("Message"):
+			dst = &e.message
+		case m.is("Version"):
+			dst = &e.version
+		case m.is("Status"):
+			if m.kind == '"' {
+				e.status = m.value
+			}
+			continue
+		case m.is("Description"):
+			if m.kind == '"' {
+				e.description = m.value
+			}
+			continue
+		default:
+			continue
+		}
+		switch m.kind {
+		case '"':
+			*dst = m.value
+		case 'n':
+			*dst = nil
+		default:
+			return bodyEnvelope{}, fmt.Errorf("member %s is %s, not a string", m.name, kindName(m.kind))
+		}
+	}
+	return e, nil
 }
 
 // decode opens a response body for service into out.
-func (c *Client) decode(service string, raw []byte, out statusCarrier) error {
-	var resp Envelope
-	if err := json.Unmarshal(raw, &resp); err != nil {
+func (c *Client) decode(service string, raw []byte, out wireAnswer) error {
+	resp, err := readEnvelope(raw)
+	if err != nil {
 		return &Error{Service: service, Msg: "answer is not a JSON envelope", Body: truncateBody(raw), Err: joinSentinel(ErrMalformedResponse, err)}
 	}
-	if resp.Nonce == "" || resp.Message == "" {
+	if len(resp.nonce) == 0 || len(resp.message) == 0 {
 		// A plain {"Status":"F","Description":"E…"} is how a refusal looks
 		// when the bank cannot encrypt an answer (our sandbox does this for
 		// an unknown ShopNo).
-		var plain struct {
-			Status      Status
-			Description string
-		}
-		if json.Unmarshal(raw, &plain) == nil && plain.Description != "" {
-			return bankError(service, plain.Status, plain.Description)
+		if len(resp.description) > 0 {
+			return bankError(service, Status(resp.status), string(resp.description))
 		}
 		return &Error{Service: service, Msg: "answer has no Nonce or Message", Body: truncateBody(raw), Err: ErrMalformedResponse}
 	}
-	if resp.ShopNo != "" && resp.ShopNo != c.shopNo {
-		return &Error{Service: service, Msg: fmt.Sprintf("answer is for ShopNo %q, not %q", resp.ShopNo, c.shopNo), Err: ErrMismatch}
+	if len(resp.shopNo) > 0 && string(resp.shopNo) != c.shopNo {
+		return &Error{Service: service, Msg: fmt.Sprintf("answer is for ShopNo %q, not %q", resp.shopNo, c.shopNo), Err: ErrMismatch}
 	}
-	if resp.APIService != "" && resp.APIService != service {
-		return &Error{Service: service, Msg: fmt.Sprintf("answer is for APIService %q", resp.APIService), Err: ErrMalformedResponse}
+	if len(resp.service) > 0 && string(resp.service) != service {
+		return &Error{Service: service, Msg: fmt.Sprintf("answer is for APIService %q", resp.service), Err: ErrMalformedResponse}
 	}
-	if err := c.keys.OpenInto(&resp, out); err != nil {
+	// The plaintext lives only until it is decoded (the decoder copies
+	// every string), so its array is pooled.
+	buf := getBuf()
+	var members [24]member
+	plain, ms, err := openMessage(c.keys, *buf, service, resp.nonce, resp.message, resp.sign, members[:0])
+	defer putBuf(buf, plain)
+	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
-			e.Service = service
 			e.Body = truncateBody(raw)
 		}
 		return err
+	}
+	d := &decoder{msg: plain}
+	for _, m := range ms {
+		out.decodeMember(d, m)
+	}
+	if d.err != nil {
+		return &Error{Service: service, Msg: "decrypted message does not have the expected shape", Body: truncateBody(raw), Err: joinSentinel(ErrMalformedResponse, d.err)}
 	}
 	st, desc := out.status()
 	if st != StatusSuccess {

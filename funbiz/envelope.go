@@ -1,10 +1,11 @@
 package funbiz
 
 import (
-	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 )
 
@@ -38,13 +39,20 @@ func MarshalMessage(v any) ([]byte, error) {
 	return appendMessage(nil, v)
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bufPool holds byte arrays for text that lives only during a call: a
+// rendered message before it is encrypted, an answer's plaintext before it
+// is decoded.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
-func putBuf(b *bytes.Buffer) {
-	if b.Cap() <= 64<<10 {
-		bufPool.Put(b)
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// putBuf returns p to the pool with b, what was last appended to *p, so
+// that an array grown past *p's serves the next call.
+func putBuf(p *[]byte, b []byte) {
+	if cap(b) > cap(*p) && cap(b) <= 64<<10 {
+		*p = b[:0]
 	}
+	bufPool.Put(p)
 }
 
 // Seal builds the envelope of one request: it renders message as JSON,
@@ -52,12 +60,11 @@ func putBuf(b *bytes.Buffer) {
 // Sign is computed from exactly the JSON text that is encrypted.
 func (k *Keys) Seal(shopNo, service, nonce string, message any) (*Envelope, error) {
 	buf := getBuf()
-	defer putBuf(buf)
-	b, err := appendMessage(buf.AvailableBuffer(), message)
+	b, err := appendMessage(*buf, message)
+	defer putBuf(buf, b)
 	if err != nil {
 		return nil, fmt.Errorf("funbiz: rendering %s message: %w", service, err)
 	}
-	buf.Write(b) // keeps the grown array in the pooled buffer for next time
 	return k.SealJSON(shopNo, service, nonce, b)
 }
 
@@ -79,6 +86,30 @@ func (k *Keys) SealJSON(shopNo, service, nonce string, message []byte) (*Envelop
 	}, nil
 }
 
+// appendSealed appends the JSON of the envelope SealJSON builds, exactly
+// as json.Marshal renders that Envelope, without building it.
+func (k *Keys) appendSealed(dst []byte, shopNo, service, nonce string, message []byte) ([]byte, error) {
+	var buf [24]member
+	members, err := scanMembers(message, buf[:0])
+	if err != nil {
+		return dst, &Error{Service: service, Msg: "cannot sign message", Err: err}
+	}
+	sign := signHex(k, nonce, members)
+	dst = slices.Grow(dst, len(`{"Version":"1.0.0","ShopNo":"","APIService":"","Sign":"","Nonce":"","Message":""}`)+
+		len(shopNo)+len(service)+len(sign)+len(nonce)+encryptedLen(len(message)))
+	dst = append(dst, `{"Version":"`+Version+`","ShopNo":`...)
+	dst = appendJSONString(dst, shopNo, true)
+	dst = append(dst, `,"APIService":`...)
+	dst = appendJSONString(dst, service, true)
+	dst = append(dst, `,"Sign":"`...)
+	dst = append(dst, sign[:]...)
+	dst = append(dst, `","Nonce":`...)
+	dst = appendJSONString(dst, nonce, true)
+	dst = append(dst, `,"Message":"`...)
+	dst = k.appendEncrypted(dst, nonce, message)
+	return append(dst, `"}`...), nil
+}
+
 // Open decrypts an envelope's Message with the IV of the envelope's own
 // Nonce and checks its Sign, in constant time. It returns the plain message
 // JSON. A Sign mismatch is an *Error wrapping ErrBadSignature whose Msg
@@ -87,27 +118,21 @@ func (k *Keys) SealJSON(shopNo, service, nonce string, message []byte) (*Envelop
 // and responses alike.
 func (k *Keys) Open(env *Envelope) ([]byte, error) {
 	var buf [24]member
-	plain, _, err := k.open(env, buf[:0])
+	plain, _, err := openMessage(k, nil, env.APIService, env.Nonce, env.Message, env.Sign, buf[:0])
 	if err != nil {
 		return nil, err
 	}
 	return plain, nil
 }
 
-// OpenInto is Open followed by decoding the message into v, a pointer to a
-// struct (encoding/json field names and tags apply).
+// OpenInto is Open followed by decoding the message into v with
+// encoding/json.
 func (k *Keys) OpenInto(env *Envelope, v any) error {
-	// The plaintext only lives until it is decoded into v (which copies
-	// every string), so its array can be pooled.
-	plainBuf := getBuf()
-	defer putBuf(plainBuf)
-	plainBuf.Grow(len(env.Message) / 2)
-	var buf [24]member
-	_, members, err := k.openInto(plainBuf.AvailableBuffer(), env, buf[:0])
+	plain, err := k.Open(env)
 	if err != nil {
 		return err
 	}
-	if err := decodeMembers(members, v); err != nil {
+	if err := json.Unmarshal(trimBOM(plain), v); err != nil {
 		return &Error{Service: env.APIService, Msg: "decrypted message does not have the expected shape", Err: joinSentinel(ErrMalformedResponse, err)}
 	}
 	return nil
@@ -126,7 +151,7 @@ type SignMismatch struct {
 // plain callers use Open.
 func (k *Keys) CheckSign(env *Envelope) (plain []byte, mismatch *SignMismatch, err error) {
 	var buf [24]member
-	plain, members, err := k.open(env, buf[:0])
+	plain, members, err := openMessage(k, nil, env.APIService, env.Nonce, env.Message, env.Sign, buf[:0])
 	if err == nil || !errors.Is(err, ErrBadSignature) {
 		return plain, nil, err
 	}
@@ -137,30 +162,28 @@ func (k *Keys) CheckSign(env *Envelope) (plain []byte, mismatch *SignMismatch, e
 	}, err
 }
 
-// open decrypts and verifies. On a Sign mismatch it still returns the
-// plaintext and members, for CheckSign.
-func (k *Keys) open(env *Envelope, buf []member) ([]byte, []member, error) {
-	return k.openInto(nil, env, buf)
-}
-
-func (k *Keys) openInto(dst []byte, env *Envelope, buf []member) ([]byte, []member, error) {
-	if env.Nonce == "" {
-		return nil, nil, &Error{Service: env.APIService, Msg: "envelope has no Nonce", Err: ErrMalformedResponse}
+// openMessage decrypts message under nonce into dst's array, scans it and
+// verifies sign. On a Sign mismatch it still returns the plaintext and
+// members, for CheckSign. Envelopes give it strings; the client gives it
+// slices of the answer body, which it never copies.
+func openMessage[T ~string | ~[]byte](k *Keys, dst []byte, service string, nonce, message, sign T, buf []member) ([]byte, []member, error) {
+	if len(nonce) == 0 {
+		return nil, nil, &Error{Service: service, Msg: "envelope has no Nonce", Err: ErrMalformedResponse}
 	}
-	if env.Message == "" {
-		return nil, nil, &Error{Service: env.APIService, Msg: "envelope has no Message", Err: ErrMalformedResponse}
+	if len(message) == 0 {
+		return nil, nil, &Error{Service: service, Msg: "envelope has no Message", Err: ErrMalformedResponse}
 	}
-	plain, err := k.decryptInto(dst, env.Nonce, env.Message)
+	plain, err := decryptInto(k, dst, nonce, message)
 	if err != nil {
-		return nil, nil, &Error{Service: env.APIService, Msg: "cannot decrypt Message", Err: joinSentinel(ErrMalformedResponse, err)}
+		return nil, nil, &Error{Service: service, Msg: "cannot decrypt Message", Err: joinSentinel(ErrMalformedResponse, err)}
 	}
 	members, err := scanMembers(plain, buf)
 	if err != nil {
-		return nil, nil, &Error{Service: env.APIService, Msg: "decrypted Message is not a JSON object", Err: joinSentinel(ErrMalformedResponse, err)}
+		return nil, nil, &Error{Service: service, Msg: "decrypted Message is not a JSON object", Err: joinSentinel(ErrMalformedResponse, err)}
 	}
-	want := k.signMembers(env.Nonce, members)
-	if !signEqual(env.Sign, want) {
-		return plain, members, &Error{Service: env.APIService, Msg: fmt.Sprintf("Sign %q does not match the message (expected %q)", env.Sign, want), Err: ErrBadSignature}
+	want := signHex(k, nonce, members)
+	if !signEqual(sign, &want) {
+		return plain, members, &Error{Service: service, Msg: fmt.Sprintf("Sign %q does not match the message (expected %q)", sign, string(want[:])), Err: ErrBadSignature}
 	}
 	return plain, members, nil
 }

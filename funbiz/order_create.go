@@ -149,9 +149,53 @@ type cardParamMsg struct {
 	PayTypeSub     string `json:"PayTypeSub,omitempty"`
 }
 
+func (m *orderCreateMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendStr(b, o, "ShopNo", m.ShopNo)
+	b = appendStr(b, o, "OrderNo", m.OrderNo)
+	b = appendInt(b, o, "Amount", m.Amount)
+	b = appendStr(b, o, "CurrencyID", m.CurrencyID)
+	b = appendStr(b, o, "PayType", string(m.PayType))
+	b = m.ATMParam.appendJSON(appendName(b, o, "ATMParam"))
+	b = m.CardParam.appendJSON(appendName(b, o, "CardParam"))
+	b = appendStr(b, o, "PrdtName", m.PrdtName)
+	b = appendOptStr(b, o, "Memo", m.Memo)
+	b = appendOptStr(b, o, "Param1", m.Param1)
+	b = appendOptStr(b, o, "Param2", m.Param2)
+	b = appendOptStr(b, o, "Param3", m.Param3)
+	b = appendOptStr(b, o, "ReturnURL", m.ReturnURL)
+	b = appendOptStr(b, o, "BackendURL", m.BackendURL)
+	return append(b, '}')
+}
+
+func (m *atmParamMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	b = appendOptStr(b, len(b), "ExpireDate", m.ExpireDate)
+	return append(b, '}')
+}
+
+func (m *cardParamMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendOptStr(b, o, "AutoBilling", m.AutoBilling)
+	b = appendOptInt(b, o, "ExpBillingDays", int64(m.ExpBillingDays))
+	b = appendOptInt(b, o, "ExpMinutes", int64(m.ExpMinutes))
+	b = appendOptStr(b, o, "PayTypeSub", m.PayTypeSub)
+	return append(b, '}')
+}
+
 // OrderCreateMessage returns the plain wire message for p under shopNo,
 // after validation. Clients do not need it; tools and tests do.
 func OrderCreateMessage(shopNo string, p *OrderCreateParams) (any, error) {
+	m, err := orderCreateMessage(shopNo, p)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func orderCreateMessage(shopNo string, p *OrderCreateParams) (*orderCreateMsg, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -201,9 +245,26 @@ type ATMAccount struct {
 	OtpURL    string `json:",omitempty"`
 }
 
+func (a *ATMAccount) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("AtmPayNo"):
+		a.AtmPayNo = d.str(m)
+	case m.is("WebAtmURL"):
+		a.WebAtmURL = d.str(m)
+	case m.is("OtpURL"):
+		a.OtpURL = d.str(m)
+	}
+}
+
 // CardPage is where a card order is paid.
 type CardPage struct {
 	CardPayURL string
+}
+
+func (c *CardPage) decodeMember(d *decoder, m member) {
+	if m.is("CardPayURL") {
+		c.CardPayURL = d.str(m)
+	}
 }
 
 type orderCreateResp struct {
@@ -220,12 +281,47 @@ type orderCreateResp struct {
 
 func (r *orderCreateResp) status() (Status, string) { return r.Status, r.Description }
 
+func (r *orderCreateResp) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("OrderNo"):
+		r.OrderNo = d.str(m)
+	case m.is("ShopNo"):
+		r.ShopNo = d.str(m)
+	case m.is("TSNo"):
+		r.TSNo = d.str(m)
+	case m.is("PayType"):
+		r.PayType = PayType(d.str(m))
+	case m.is("Amount"):
+		r.Amount = d.amount(m)
+	case m.is("Status"):
+		r.Status = Status(d.str(m))
+	case m.is("Description"):
+		r.Description = d.str(m)
+	case m.is("Param1"):
+		r.Param1 = d.str(m)
+	case m.is("Param2"):
+		r.Param2 = d.str(m)
+	case m.is("Param3"):
+		r.Param3 = d.str(m)
+	case m.is("ATMParam"):
+		r.ATMParam = nil
+		if a := new(ATMAccount); d.object(m, a) {
+			r.ATMParam = a
+		}
+	case m.is("CardParam"):
+		r.CardParam = nil
+		if c := new(CardPage); d.object(m, c) {
+			r.CardParam = c
+		}
+	}
+}
+
 // OrderCreate creates an order. It is sent exactly once: if it fails with
 // ErrTransport (a timeout, say), the bank may or may not have created the
 // order, and the caller must ask with OrderQuery by OrderNo before trying
 // again; see the example. Parameters are validated before any network call.
 func (c *Client) OrderCreate(ctx context.Context, p *OrderCreateParams) (*OrderCreateResult, error) {
-	msg, err := OrderCreateMessage(c.shopNo, p)
+	msg, err := orderCreateMessage(c.shopNo, p)
 	if err != nil {
 		setService(err, ServiceOrderCreate)
 		return nil, err

@@ -54,6 +54,17 @@ type orderMaintainMsg struct {
 	Remark  string  `json:"Remark,omitempty"`
 }
 
+func (m *orderMaintainMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendStr(b, o, "ShopNo", m.ShopNo)
+	b = appendStr(b, o, "OrderNo", m.OrderNo)
+	b = appendStr(b, o, "Command", string(m.Command))
+	b = appendOptInt(b, o, "Amount", m.Amount)
+	b = appendOptStr(b, o, "Remark", m.Remark)
+	return append(b, '}')
+}
+
 // MaintainResult is the answer to OrderMaintain. Amount is whole NT$.
 type MaintainResult struct {
 	OrderNo     string
@@ -76,6 +87,27 @@ type maintainResp struct {
 }
 
 func (r *maintainResp) status() (Status, string) { return r.Status, r.Description }
+
+func (r *maintainResp) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("OrderNo"):
+		r.OrderNo = d.str(m)
+	case m.is("ShopNo"):
+		r.ShopNo = d.str(m)
+	case m.is("TSNo"):
+		r.TSNo = d.str(m)
+	case m.is("Command"):
+		r.Command = Command(d.str(m))
+	case m.is("Amount"):
+		r.Amount = d.amount(m)
+	case m.is("Date"):
+		r.Date = d.str(m)
+	case m.is("Status"):
+		r.Status = Status(d.str(m))
+	case m.is("Description"):
+		r.Description = d.str(m)
+	}
+}
 
 // OrderMaintain captures, cancels or refunds a card order. It changes money
 // at the bank, so it is never retried (except when the bank refused the

@@ -59,9 +59,54 @@ type paymentWire struct {
 	CCToken                                 string
 }
 
+func (p *paymentWire) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("APType"):
+		p.APType = APType(d.str(m))
+	case m.is("TSNo"):
+		p.TSNo = d.str(m)
+	case m.is("OrderNo"):
+		p.OrderNo = d.str(m)
+	case m.is("ShopNo"):
+		p.ShopNo = d.str(m)
+	case m.is("PayType"):
+		p.PayType = PayType(d.str(m))
+	case m.is("Amount"):
+		p.Amount = d.amount(m)
+	case m.is("Status"):
+		p.Status = Status(d.str(m))
+	case m.is("Description"):
+		p.Description = d.str(m)
+	case m.is("Param1"):
+		p.Param1 = d.str(m)
+	case m.is("Param2"):
+		p.Param2 = d.str(m)
+	case m.is("Param3"):
+		p.Param3 = d.str(m)
+	case m.is("PayDate"):
+		p.PayDate = d.str(m)
+	case m.is("LeftCCNo"):
+		p.LeftCCNo = d.str(m)
+	case m.is("RightCCNo"):
+		p.RightCCNo = d.str(m)
+	case m.is("CCExpDate"):
+		p.CCExpDate = d.str(m)
+	case m.is("CCToken"):
+		p.CCToken = d.str(m)
+	}
+}
+
 type payQueryMsg struct {
 	ShopNo   string `json:"ShopNo"`
 	PayToken string `json:"PayToken"`
+}
+
+func (m *payQueryMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendStr(b, o, "ShopNo", m.ShopNo)
+	b = appendStr(b, o, "PayToken", m.PayToken)
+	return append(b, '}')
 }
 
 type payQueryResp struct {
@@ -71,6 +116,26 @@ type payQueryResp struct {
 }
 
 func (r *payQueryResp) status() (Status, string) { return r.Status, r.Description }
+
+func (r *payQueryResp) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("ShopNo"):
+		r.ShopNo = d.str(m)
+	case m.is("PayToken"):
+		r.PayToken = d.str(m)
+	case m.is("Date"):
+		r.Date = d.str(m)
+	case m.is("Status"):
+		r.Status = Status(d.str(m))
+	case m.is("Description"):
+		r.Description = d.str(m)
+	case m.is("TSResultContent"):
+		r.TSResultContent = nil
+		if p := new(paymentWire); d.object(m, p) {
+			r.TSResultContent = p
+		}
+	}
+}
 
 // OrderPayQuery asks the bank what a PayToken stands for. It is read-only
 // and retried on transport failures. The answer's Sign has been verified;

@@ -71,6 +71,20 @@ type orderQueryMsg struct {
 	PayFlag        Flag    `json:"PayFlag,omitempty"`
 }
 
+func (m *orderQueryMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendStr(b, o, "ShopNo", m.ShopNo)
+	b = appendOptStr(b, o, "OrderNo", m.OrderNo)
+	b = appendOptStr(b, o, "PayType", string(m.PayType))
+	b = appendOptStr(b, o, "OrderDateTimeS", m.OrderDateTimeS)
+	b = appendOptStr(b, o, "OrderDateTimeE", m.OrderDateTimeE)
+	b = appendOptStr(b, o, "PayDateTimeS", m.PayDateTimeS)
+	b = appendOptStr(b, o, "PayDateTimeE", m.PayDateTimeE)
+	b = appendOptStr(b, o, "PayFlag", string(m.PayFlag))
+	return append(b, '}')
+}
+
 // OrderQueryResult is the answer to OrderQuery.
 type OrderQueryResult struct {
 	ShopNo      string
@@ -114,6 +128,21 @@ type ATMDetail struct {
 	AcctNo string `json:",omitempty"`
 }
 
+func (a *ATMDetail) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("AtmPayNo"):
+		a.AtmPayNo = d.str(m)
+	case m.is("WebAtmURL"):
+		a.WebAtmURL = d.str(m)
+	case m.is("OtpURL"):
+		a.OtpURL = d.str(m)
+	case m.is("BankNo"):
+		a.BankNo = d.str(m)
+	case m.is("AcctNo"):
+		a.AcctNo = d.str(m)
+	}
+}
+
 // CardDetail is the card part of an OrderQuery row. Card numbers are only
 // ever masked: the first 6 and last 4 digits.
 type CardDetail struct {
@@ -123,6 +152,23 @@ type CardDetail struct {
 	AuthCode   string `json:",omitempty"`
 	CCExpDate  string `json:",omitempty"`
 	CCToken    string `json:",omitempty"`
+}
+
+func (c *CardDetail) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("CardPayURL"):
+		c.CardPayURL = d.str(m)
+	case m.is("LeftCCNo"):
+		c.LeftCCNo = d.str(m)
+	case m.is("RightCCNo"):
+		c.RightCCNo = d.str(m)
+	case m.is("AuthCode"):
+		c.AuthCode = d.str(m)
+	case m.is("CCExpDate"):
+		c.CCExpDate = d.str(m)
+	case m.is("CCToken"):
+		c.CCToken = d.str(m)
+	}
 }
 
 type orderInfoWire struct {
@@ -138,6 +184,57 @@ type orderInfoWire struct {
 	AuthCode                                     string
 	ATMParam                                     *ATMDetail
 	CardParam                                    *CardDetail
+}
+
+func (w *orderInfoWire) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("OrderNo"):
+		w.OrderNo = d.str(m)
+	case m.is("TSNo"):
+		w.TSNo = d.str(m)
+	case m.is("TSDate"):
+		w.TSDate = d.str(m)
+	case m.is("ApprovedDate"):
+		w.ApprovedDate = d.str(m)
+	case m.is("PayDate"):
+		w.PayDate = d.str(m)
+	case m.is("Amount"):
+		w.Amount = d.amount(m)
+	case m.is("PayType"):
+		w.PayType = PayType(d.str(m))
+	case m.is("PayStatus"):
+		w.PayStatus = PayStatus(d.str(m))
+	case m.is("ExpireDate"):
+		w.ExpireDate = d.str(m)
+	case m.is("RefundFlag"):
+		w.RefundFlag = Flag(d.str(m))
+	case m.is("RefundAmount"):
+		w.RefundAmount = d.amount(m)
+	case m.is("RefundDate"):
+		w.RefundDate = d.str(m)
+	case m.is("PrdtName"):
+		w.PrdtName = d.str(m)
+	case m.is("Memo"):
+		w.Memo = d.str(m)
+	case m.is("Param1"):
+		w.Param1 = d.str(m)
+	case m.is("Param2"):
+		w.Param2 = d.str(m)
+	case m.is("Param3"):
+		w.Param3 = d.str(m)
+	case m.is("AuthCode"):
+		w.AuthCode = d.str(m)
+	case m.is("ATMParam"):
+		w.ATMParam = nil
+		if a := new(ATMDetail); d.object(m, a) {
+			w.ATMParam = a
+		}
+	case m.is("CardParam"):
+		w.CardParam = nil
+		if c := new(CardDetail); d.object(m, c) {
+			w.CardParam = c
+		}
+	}
 }
 
 func (w *orderInfoWire) info() (OrderInfo, error) {
@@ -174,6 +271,25 @@ type orderQueryResp struct {
 }
 
 func (r *orderQueryResp) status() (Status, string) { return r.Status, r.Description }
+
+func (r *orderQueryResp) decodeMember(d *decoder, m member) {
+	switch {
+	case m.is("ShopNo"):
+		r.ShopNo = d.str(m)
+	case m.is("Date"):
+		r.Date = d.str(m)
+	case m.is("Status"):
+		r.Status = Status(d.str(m))
+	case m.is("Description"):
+		r.Description = d.str(m)
+	case m.is("OrderList"):
+		r.OrderList = nil
+		d.array(m, func(e member) {
+			r.OrderList = append(r.OrderList, orderInfoWire{})
+			d.object(e, &r.OrderList[len(r.OrderList)-1])
+		})
+	}
+}
 
 // OrderQuery lists orders matching the filters, at most 300. It is
 // read-only and retried on transport failures.

@@ -18,6 +18,14 @@ type unCapturedMsg struct {
 	OrderNo string `json:"OrderNo,omitempty"`
 }
 
+func (m *unCapturedMsg) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	o := len(b)
+	b = appendStr(b, o, "ShopNo", m.ShopNo)
+	b = appendOptStr(b, o, "OrderNo", m.OrderNo)
+	return append(b, '}')
+}
+
 // OrderUnCapturedQuery lists the card orders awaiting capture, all of them
 // or the one named by orderNo. It is read-only.
 func (c *Client) OrderUnCapturedQuery(ctx context.Context, orderNo string) (*UnCapturedResult, error) {

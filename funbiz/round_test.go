@@ -2,6 +2,10 @@ package funbiz
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"testing"
 )
@@ -67,7 +71,7 @@ func payQueryAnswer(tb testing.TB, c *Client) []byte {
 
 // roundOrderCreate is one OrderCreate round without the network.
 func roundOrderCreate(c *Client, p *OrderCreateParams, nonce string, answer []byte) ([]byte, *OrderCreateResult, error) {
-	msg, err := OrderCreateMessage(c.shopNo, p)
+	msg, err := orderCreateMessage(c.shopNo, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,5 +170,44 @@ func BenchmarkRoundOrderPayQuery(b *testing.B) {
 		if _, _, err := roundOrderPayQuery(c, roundPayToken, benchNonce, answer); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRoundCryptoFloor is the part of an OrderCreate round that no
+// codec can save, done with the standard library alone: the two IVs, the
+// two Signs' SHA-256 over their sign strings, AES-CBC of the request and
+// of the answer, and their hex.
+func BenchmarkRoundCryptoFloor(b *testing.B) {
+	c := roundClient(b)
+	msg, err := orderCreateMessage(c.shopNo, &benchParams)
+	if err != nil {
+		b.Fatal(err)
+	}
+	request := msg.appendJSON(nil)
+	reqSign, _ := SignString(request)
+	var env Envelope
+	if err := json.Unmarshal(orderCreateAnswer(b), &env); err != nil {
+		b.Fatal(err)
+	}
+	answer, _ := c.keys.Open(&env)
+	ansSign, _ := SignString(answer)
+	block, _ := aes.NewCipher([]byte(c.keys.HashID()))
+	padded := append(bytes.Clone(request), bytes.Repeat([]byte{16 - byte(len(request)%16)}, 16-len(request)%16)...)
+	cipherText := make([]byte, len(padded))
+	hexText := make([]byte, 2*len(padded))
+	plainText := make([]byte, len(env.Message)/2)
+	reqNonce, reqSignInput := []byte(benchNonce), []byte(reqSign+benchNonce+c.keys.HashID())
+	ansNonce, ansSignInput, ansHex := []byte(env.Nonce), []byte(ansSign+env.Nonce+c.keys.HashID()), []byte(env.Message)
+	var iv [16]byte
+	b.ReportAllocs()
+	for b.Loop() {
+		sha256.Sum256(reqNonce)
+		sha256.Sum256(reqSignInput)
+		cipher.NewCBCEncrypter(block, iv[:]).CryptBlocks(cipherText, padded)
+		hex.Encode(hexText, cipherText)
+		sha256.Sum256(ansNonce)
+		hex.Decode(plainText, ansHex)
+		cipher.NewCBCDecrypter(block, iv[:]).CryptBlocks(plainText, plainText)
+		sha256.Sum256(ansSignInput)
 	}
 }

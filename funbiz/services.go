@@ -83,22 +83,21 @@ func (s PayStatus) Paid() bool {
 // number or, in TSResultContent, as a string.
 type cents int64
 
-func (c *cents) UnmarshalJSON(b []byte) error {
-	b = bytes.Trim(b, `"`)
-	if len(b) == 0 || string(b) == "null" {
-		*c = 0
-		return nil
+// parseCents reads an amount's text: a JSON number's literal or a
+// string's content. A decimal with a zero fraction ("100.00") is
+// accepted, and "" is 0.
+func parseCents(b []byte) (cents, error) {
+	if len(b) == 0 {
+		return 0, nil
 	}
-	// A decimal with a zero fraction ("100.00") is accepted.
 	if i := bytes.IndexByte(b, '.'); i >= 0 && len(bytes.Trim(b[i+1:], "0")) == 0 {
 		b = b[:i]
 	}
 	n, err := strconv.ParseInt(string(b), 10, 64)
 	if err != nil {
-		return fmt.Errorf("amount %q is not a whole number of cents", b)
+		return 0, fmt.Errorf("amount %q is not a whole number of cents", b)
 	}
-	*c = cents(n)
-	return nil
+	return cents(n), nil
 }
 
 // ntd converts a wire amount to whole NT$. TWD has no cents in practice;
