@@ -14,6 +14,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/funbiz/sandbox/sqlitestore"
 )
 
 // merchantFlags collects repeated --merchant SHOPNO:A1:A2:B1:B2 values.
@@ -109,9 +110,17 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		public = root
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var store sandbox.Store
+	if *db != "" {
+		if store, err = sqlitestore.Open(*db); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "sinopay sandbox: %v\n", err)
+			return 1
+		}
+	}
 	sb, err := sandbox.New(sandbox.Options{
 		Merchants: merchants.list, KeyID: *keyID, NotifyInterval: *notifyInterval, NotifyAttempts: *notifyAttempts,
-		ATMAutoPay: *atmAutoPay, DBPath: *db, BaseURL: public, Logger: log,
+		ATMAutoPay: *atmAutoPay, Store: store, BaseURL: public, Logger: log,
 	})
 	if err != nil {
 		ln.Close()

@@ -51,8 +51,9 @@ func WithNotify(interval time.Duration, attempts int) Option {
 // (never an OrderNo ending in 9).
 func WithATMAutoPay(d time.Duration) Option { return func(o *sandbox.Options) { o.ATMAutoPay = d } }
 
-// WithDB keeps the bank's state in the SQLite file at path.
-func WithDB(path string) Option { return func(o *sandbox.Options) { o.DBPath = path } }
+// WithStore keeps the bank's state in st (for example a
+// sqlitestore.Store), so a test can restart the bank on the same state.
+func WithStore(st sandbox.Store) Option { return func(o *sandbox.Options) { o.Store = st } }
 
 // Bank is a running sandbox for one test. Its methods fail the test on
 // error, so they can be used without checks.

@@ -245,7 +245,7 @@ func (s *Sandbox) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.resetLocked()
-	return s.store.reset()
+	return s.store.Reset()
 }
 
 func (s *Sandbox) handleReset(w http.ResponseWriter, r *http.Request) {

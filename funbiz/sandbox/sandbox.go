@@ -50,9 +50,10 @@ type Options struct {
 	// ATMAutoPay, when positive, pays an ATM order this long after it was
 	// created, as the bank's sandbox does, unless its OrderNo ends in 9.
 	ATMAutoPay time.Duration
-	// DBPath is the SQLite file that keeps the state across restarts; ""
-	// keeps everything in memory.
-	DBPath string
+	// Store keeps the state across restarts (sqlitestore.Open gives one
+	// in a SQLite file); nil keeps everything in memory. The sandbox closes
+	// it on Close, and on a failed New.
+	Store Store
 	// BaseURL is the public URL of the sandbox, used in the links it hands
 	// out (card page, ATM page). Empty: taken from each API request's Host.
 	BaseURL string
@@ -83,7 +84,7 @@ type merchant struct {
 
 // Sandbox is the simulated bank: an http.Handler serving the bank's API,
 // the hosted card and ATM pages, the dashboard and the control API. It
-// keeps its state in memory, written through to SQLite when DBPath is set,
+// keeps its state in memory, written through to Options.Store when set,
 // and runs a background loop that delivers notifications and fires timed
 // events (ATM auto-pay, scheduled captures). It is safe for concurrent use.
 type Sandbox struct {
@@ -93,7 +94,7 @@ type Sandbox struct {
 	httpc     *http.Client
 	merchants map[string]*merchant
 	shopNos   []string
-	store     store
+	store     Store
 	handler   http.Handler
 	pages     *pages
 
@@ -183,25 +184,25 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	s.resetLocked()
 
-	if opts.DBPath != "" {
-		st, err := openSQLite(opts.DBPath)
-		if err != nil {
-			return nil, err
-		}
-		s.store = st
-	} else {
+	s.store = opts.Store
+	if s.store == nil {
 		s.store = memStore{}
 	}
-	snap, err := s.store.load()
+	saved, err := s.store.Load()
 	if err != nil {
-		s.store.close()
+		s.store.Close()
+		return nil, fmt.Errorf("sandbox: loading the saved state: %w", err)
+	}
+	snap, err := decode(saved)
+	if err != nil {
+		s.store.Close()
 		return nil, err
 	}
 	s.restore(snap)
 
 	pg, err := newPages(s)
 	if err != nil {
-		s.store.close()
+		s.store.Close()
 		return nil, err
 	}
 	s.pages = pg
@@ -273,7 +274,7 @@ func (s *Sandbox) Close() error {
 	<-s.done
 	s.runMu.Lock() // wait for a pass that Advance may be running
 	defer s.runMu.Unlock()
-	return s.store.close()
+	return s.store.Close()
 }
 
 // Now is the sandbox's time: the clock plus the offset that Advance adds.
@@ -348,7 +349,11 @@ func (s *Sandbox) wakeLoop() {
 // write is logged: the in-memory state stays authoritative, and the
 // sandbox goes on serving.
 func (s *Sandbox) persist(w writeSet) {
-	if err := s.store.save(&w); err != nil {
+	c, err := w.changes()
+	if err == nil {
+		err = s.store.Save(c)
+	}
+	if err != nil {
 		s.log.Error("sandbox: saving state", "error", err)
 	}
 }

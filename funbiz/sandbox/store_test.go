@@ -9,7 +9,19 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/funbiz/sandbox/sqlitestore"
 )
+
+// openStore opens the state file at path for one sandbox; the sandbox
+// closes it.
+func openStore(t *testing.T, path string) sandbox.Store {
+	t.Helper()
+	st, err := sqlitestore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
 
 // A delivery still pending when the sandbox stops goes out on schedule
 // after a restart on the same database, and the rest of the state (orders,
@@ -19,7 +31,7 @@ func TestRestartResumesPendingDelivery(t *testing.T) {
 	clock := sandbox.NewManualClock(start)
 	rc := newReceiver(t, func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "not yet", http.StatusBadGateway) })
 
-	r1 := newRig(t, sandbox.Options{DBPath: db, Clock: clock})
+	r1 := newRig(t, sandbox.Options{Store: openStore(t, db), Clock: clock})
 	r1.createCard("P1", rc.URL)
 	tok := r1.pay("P1", sandbox.OutcomeSuccess)
 	r1.sb.RunDue()
@@ -32,7 +44,7 @@ func TestRestartResumesPendingDelivery(t *testing.T) {
 	}
 
 	rc.setAnswer(ack)
-	r2 := newRig(t, sandbox.Options{DBPath: db, Clock: clock})
+	r2 := newRig(t, sandbox.Options{Store: openStore(t, db), Clock: clock})
 	if got := r2.sb.Now(); !got.Equal(start.Add(2 * time.Minute)) {
 		t.Fatalf("clock after restart %s, want the offset kept", got)
 	}
@@ -68,7 +80,7 @@ func TestRestartResumesPendingDelivery(t *testing.T) {
 	// Reset empties the database too.
 	r2.sb.Reset()
 	r2.sb.Close()
-	r3 := newRig(t, sandbox.Options{DBPath: db, Clock: clock})
+	r3 := newRig(t, sandbox.Options{Store: openStore(t, db), Clock: clock})
 	if n := len(r3.sb.Orders(sandbox.Filter{}, "")); n != 0 || !r3.sb.Now().Equal(start) {
 		t.Fatalf("after reset and restart: %d orders, clock %s", n, r3.sb.Now())
 	}
