@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,7 @@ func flagOrEnv(fs *flag.FlagSet, flagName string, e *env, envName, def string) (
 type serveConfig struct {
 	Addr        string
 	SandboxAddr string // "" when the embedded sandbox is off
+	SandboxDB   string // the embedded sandbox's state file; "" in memory
 	DB          string
 	BaseURL     string
 	Migrate     bool
@@ -200,4 +202,14 @@ func parseDuration(name, v string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: want a positive duration like 5m, got %q", name, v)
 	}
 	return d, nil
+}
+
+// defaultSandboxDB is where the embedded sandbox keeps its state by
+// default: sandbox.db beside the shop's SQLite file, or in ./data when
+// the shop is on PostgreSQL.
+func defaultSandboxDB(db string) string {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return filepath.Join("data", "sandbox.db")
+	}
+	return filepath.Join(filepath.Dir(strings.TrimPrefix(db, "file:")), "sandbox.db")
 }

@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/funbiz/sandbox/sqlitestore"
 	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
@@ -39,6 +42,7 @@ func serveFlags(stderr io.Writer) *flag.FlagSet {
 	fs.String("addr", "127.0.0.1:8080", "shop listen address (SINOPAY_ADDR)")
 	fs.String("sandbox-addr", "127.0.0.1:8081", `embedded bank sandbox address, or "off" (SINOPAY_SANDBOX_ADDR)`)
 	fs.String("db", "./data/sinopay.db", "SQLite file or postgres:// URL (SINOPAY_DATABASE_URL)")
+	fs.String("sandbox-db", "", `the embedded sandbox's state file, or "memory" (SINOPAY_SANDBOX_DB; default sandbox.db beside a SQLite --db, ./data/sandbox.db with PostgreSQL)`)
 	fs.String("base-url", "", "public URL the bank calls back (SINOPAY_BASE_URL; default http://ADDR)")
 	fs.Bool("migrate", true, "apply migrations at start; with false, refuse to start when the schema is behind")
 	fs.String("log-level", "info", "debug, info, warn or error (SINOPAY_LOG_LEVEL)")
@@ -87,6 +91,14 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 		errs = append(errs, err)
 	}
 	c.DB = get("db", "SINOPAY_DATABASE_URL", "./data/sinopay.db")
+	if c.SandboxAddr != "" {
+		// The embedded bank keeps its state beside the shop's, so that a
+		// restarted development shop and its bank still agree on orders.
+		c.SandboxDB = get("sandbox-db", "SINOPAY_SANDBOX_DB", defaultSandboxDB(c.DB))
+		if c.SandboxDB == "memory" {
+			c.SandboxDB = ""
+		}
+	}
 	c.BaseURL = strings.TrimRight(get("base-url", "SINOPAY_BASE_URL", "http://"+c.Addr), "/")
 	if err := checkBaseURL("--base-url (SINOPAY_BASE_URL)", c.BaseURL); err != nil {
 		errs = append(errs, err)
@@ -201,7 +213,18 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		if err != nil {
 			return fmt.Errorf("sandbox address %s: %w", c.SandboxAddr, err)
 		}
-		sb, err = sandbox.New(sandbox.Options{BaseURL: "http://" + c.SandboxAddr, Logger: log.With("component", "sandbox")})
+		var store sandbox.Store
+		if c.SandboxDB != "" {
+			if err := os.MkdirAll(filepath.Dir(c.SandboxDB), 0o755); err != nil {
+				sbLn.Close()
+				return fmt.Errorf("sandbox state %s: %w", c.SandboxDB, err)
+			}
+			if store, err = sqlitestore.Open(c.SandboxDB); err != nil {
+				sbLn.Close()
+				return fmt.Errorf("sandbox: %w", err)
+			}
+		}
+		sb, err = sandbox.New(sandbox.Options{BaseURL: "http://" + c.SandboxAddr, Store: store, Logger: log.With("component", "sandbox")})
 		if err != nil {
 			sbLn.Close()
 			return fmt.Errorf("sandbox: %w", err)
@@ -275,7 +298,11 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	// waits for /healthz finds it printed.
 	fmt.Fprintf(stdout, "shop:    %s  (database %s)\n", c.BaseURL, db.Where)
 	if c.SandboxAddr != "" {
-		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (bank API %s, demo shop %s)\n", c.SandboxAddr, c.BankURL, c.ShopNo)
+		state := "state in memory"
+		if c.SandboxDB != "" {
+			state = "state in " + c.SandboxDB
+		}
+		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (bank API %s, demo shop %s, %s)\n", c.SandboxAddr, c.BankURL, c.ShopNo, state)
 	} else {
 		fmt.Fprintf(stdout, "bank:    %s  (shop %s)\n", c.BankURL, c.ShopNo)
 	}
@@ -318,6 +345,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.String("db", "./data/sinopay.db", "SQLite file or postgres:// URL (SINOPAY_DATABASE_URL)")
+	fs.String("sandbox-db", "", `the embedded sandbox's state file, or "memory" (SINOPAY_SANDBOX_DB; default sandbox.db beside a SQLite --db, ./data/sandbox.db with PostgreSQL)`)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
