@@ -69,6 +69,13 @@ const (
 	PayStatusCardSettled  PayStatus = "1C900" // captured and settled
 )
 
+// Settled reports whether the order's money has been paid out to the
+// merchant (撥款): 1A900, 1C900 and the like. The bank's OrderQuery moves
+// a paid order from 400 to 900 on its settlement date.
+func (s PayStatus) Settled() bool {
+	return len(s) == 5 && s[0] == '1' && s[2:] == "900"
+}
+
 // Paid reports whether the bank holds the money for this order: an ATM
 // transfer or a card authorisation or capture, settled or not.
 func (s PayStatus) Paid() bool {

@@ -84,7 +84,7 @@ func (s *Sandbox) allotQuery(req *request) (any, *refusal) {
 	groups := map[key]*allotRow{}
 	s.mu.Lock()
 	for _, e := range s.billEventsLocked(req.m.shopNo) {
-		day := funbiz.FormatDate(e.at.In(taipei).AddDate(0, 0, 1))
+		day := settlementDay(e.at)
 		if day > today || day < v["AllotDateS"] || day > v["AllotDateE"] || (v["PayType"] != "" && e.o.PayType != v["PayType"]) {
 			continue
 		}

@@ -1,11 +1,13 @@
 package sandbox_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 )
 
@@ -134,7 +136,7 @@ func TestNotifyUnreachable(t *testing.T) {
 	url := rc.URL
 	rc.Close()
 	r.createCard("N1", url)
-	r.pay("N1", sandbox.OutcomeDecline)
+	r.pay("N1", sandbox.OutcomeSuccess)
 	r.sb.RunDue()
 	a := r.deliveries("N1")[0].Attempts[0]
 	if a.OK || a.Error == "" || !strings.Contains(a.Problem, "could not be reached") {
@@ -176,18 +178,22 @@ func TestNotifyChaos(t *testing.T) {
 		t.Fatalf("dropped notification: %d received, %+v", rc.count(), r.deliveries("X1"))
 	}
 
-	// reorder: a decline then a success; the success arrives first.
-	r.createCard("R1", rc.URL)
-	r.sb.ArmChaos(sandbox.ChaosInput{OrderNo: "R1", Notify: "reorder"})
-	declined := r.pay("R1", sandbox.OutcomeDecline)
+	// reorder: an authorisation, then its scheduled capture a day later;
+	// the capture's notification arrives first.
+	msg := cardMsg("R1", `{"AutoBilling":"N","ExpBillingDays":1}`, `,"ReturnURL"`, `,"BackendURL":"`+rc.URL+`","ReturnURL"`)
+	if a := r.send(sandbox.DemoShopNo, r.keys, "OrderCreate", msg); a.Status != "S" {
+		t.Fatalf("OrderCreate: %s", a.Description)
+	}
+	r.sb.ArmChaos(sandbox.ChaosInput{OrderNo: "R1", Notify: "reorder", Delay: "48h"})
+	authorised := r.pay("R1", sandbox.OutcomeSuccess)
 	r.sb.RunDue()
 	if rc.count() != 0 {
 		t.Fatal("held notification was sent")
 	}
-	paid := r.pay("R1", sandbox.OutcomeSuccess)
-	r.sb.RunDue()
-	if first, second := <-rc.got, <-rc.got; first.PayToken != paid || second.PayToken != declined {
-		t.Fatalf("reorder sent %s then %s", first.PayToken[:8], second.PayToken[:8])
+	r.sb.Advance(25 * time.Hour)
+	first, second := <-rc.got, <-rc.got
+	if first.PayToken == authorised || second.PayToken != authorised {
+		t.Fatalf("reorder sent %s then %s; the authorisation was %s", first.PayToken[:8], second.PayToken[:8], authorised[:8])
 	}
 
 	// A forced outcome overrides the next attempt, whatever was asked.
@@ -200,5 +206,30 @@ func TestNotifyChaos(t *testing.T) {
 	res, _ = r.sb.PayCard(sandbox.DemoShopNo, "F1", sandbox.OutcomeSuccess, sandbox.Card{}, "test")
 	if res.Status != "S" {
 		t.Fatal("forced outcome applied twice")
+	}
+}
+
+// The bank notifies a paid order and a completed scheduled capture, never
+// a declined card (PROTOCOL §9.1): the decline's PayToken reaches the shop
+// only through the browser's return, and OrderPayQuery still answers it.
+func TestDeclineIsNotNotified(t *testing.T) {
+	r := newRig(t, sandbox.Options{})
+	rc := newReceiver(t, ack)
+	r.createCard("D1", rc.URL)
+	for _, o := range []sandbox.Outcome{sandbox.OutcomeDecline, sandbox.OutcomeInsufficient, sandbox.OutcomeExpiredCard} {
+		tok := r.pay("D1", o)
+		r.sb.RunDue()
+		if ds := r.deliveries("D1"); len(ds) != 0 {
+			t.Fatalf("a %s was notified: %+v", o, ds)
+		}
+		res, err := r.client().OrderPayQuery(context.Background(), tok)
+		if err != nil || res.Payment.Status != funbiz.StatusFailure {
+			t.Fatalf("OrderPayQuery of the %s: %+v %v", o, res, err)
+		}
+	}
+	paid := r.pay("D1", sandbox.OutcomeSuccess)
+	r.sb.RunDue()
+	if got := <-rc.got; got.PayToken != paid || rc.count() != 0 {
+		t.Fatalf("the payment was notified as %s (%d more notifications)", got.PayToken, rc.count())
 	}
 }

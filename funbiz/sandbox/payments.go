@@ -141,11 +141,19 @@ func (s *Sandbox) payCardLocked(o *order, want Outcome, c Card, source string) (
 	return &PayResult{PayToken: p.PayToken, Status: p.Status, OrderNo: o.OrderNo, Outcome: string(want)}, nil
 }
 
-// recordPaymentLocked files a payment and schedules its notification.
+// recordPaymentLocked files a payment and, when it succeeded, schedules
+// its notification. The bank notifies BackendURL on two events only: an
+// order paid, and a scheduled capture completed (PROTOCOL §9.1). A
+// declined card is not notified: the buyer's browser brings its PayToken
+// to ReturnURL, and a shop whose buyer closed the browser learns of the
+// decline only by asking (OrderQuery).
 func (s *Sandbox) recordPaymentLocked(o *order, p *payment) []*delivery {
 	o.PayTokens = append(o.PayTokens, p.PayToken)
 	s.payments[p.PayToken] = p
 	s.paymentSeq = append(s.paymentSeq, p)
+	if p.Status != "S" {
+		return nil
+	}
 	return s.scheduleLocked(o, p.PayToken, p.PayDate, "")
 }
 

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
 )
 
 // orderState is where an order stands. It only moves forward, through
@@ -115,9 +117,16 @@ func (o *order) paid() bool {
 }
 
 // payStatus is the bank's PayStatus (PROTOCOL §8.8) at time now.
+// Collected money shows 400 until its settlement (撥款) is due, and 900
+// from then on, as the bank's OrderQuery does: the settlement of money
+// collected on day D is due on D+1 (Taiwan time), the day AllotQuery
+// lists it.
 func (o *order) payStatus(now time.Time) string {
 	if o.PayType == "A" {
-		if o.State == statePaid {
+		switch {
+		case o.State == statePaid && o.settled(now):
+			return "1A900"
+		case o.State == statePaid:
 			return "1A400"
 		}
 		return "1A200"
@@ -126,6 +135,9 @@ func (o *order) payStatus(now time.Time) string {
 	case stateAuthorised:
 		return "1C300"
 	case stateCaptured:
+		if o.settled(now) {
+			return "1C900"
+		}
 		return "1C400"
 	case stateCancelled:
 		return "1C351"
@@ -134,6 +146,20 @@ func (o *order) payStatus(now time.Time) string {
 		return "1C250"
 	}
 	return "1C200"
+}
+
+// settled reports whether the order's collected money has been settled
+// by now: its settlement day (the day after the collection, Taiwan time,
+// as AllotQuery counts it) has come.
+func (o *order) settled(now time.Time) bool {
+	at := o.payDate()
+	return !at.IsZero() && settlementDay(at) <= funbiz.FormatDate(now)
+}
+
+// settlementDay is the day (yyyyMMdd, Taiwan time) that money collected
+// or refunded at t is settled.
+func settlementDay(t time.Time) string {
+	return funbiz.FormatDate(t.In(taipei).AddDate(0, 0, 1))
 }
 
 // payDate is when the money was collected: the transfer, or the capture.
