@@ -243,6 +243,9 @@ func (s *Sandbox) process(req *request) (any, *refusal) {
 		return nil, refuse(CodeBadField, "ShopNo in the Message (%s) differs from the envelope's", clip(shop, 40))
 	}
 	req.msg = msg
+	if notes := unknownMembers(env.APIService, msg); len(notes) > 0 {
+		s.recordNotice(req, notes)
+	}
 	return svc(s, req)
 }
 

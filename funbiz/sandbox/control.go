@@ -28,6 +28,7 @@ func (s *Sandbox) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sandbox/payments", s.handlePayments)
 	mux.HandleFunc("GET /_sandbox/deliveries", s.handleDeliveries)
 	mux.HandleFunc("GET /_sandbox/refusals", s.handleRefusals)
+	mux.HandleFunc("GET /_sandbox/notices", s.handleNotices)
 	mux.HandleFunc("POST /_sandbox/reset", s.handleReset)
 	mux.HandleFunc("GET /_sandbox/chaos", s.handleChaosGet)
 	mux.HandleFunc("POST /_sandbox/chaos", s.handleChaos)
@@ -235,6 +236,10 @@ func (s *Sandbox) handleDeliveries(w http.ResponseWriter, r *http.Request) {
 
 func (s *Sandbox) handleRefusals(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.Refusals())
+}
+
+func (s *Sandbox) handleNotices(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Notices())
 }
 
 // Reset forgets every order, payment, delivery, refusal and chaos rule,

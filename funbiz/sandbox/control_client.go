@@ -110,6 +110,14 @@ func (c *ControlClient) Refusals(ctx context.Context) ([]RefusalView, error) {
 	return v, err
 }
 
+// Notices lists recent requests that carried members the bank is not
+// known to read (ignored, not refused), newest first.
+func (c *ControlClient) Notices(ctx context.Context) ([]NoticeView, error) {
+	var v []NoticeView
+	err := c.call(ctx, http.MethodGet, "/_sandbox/notices", nil, nil, &v)
+	return v, err
+}
+
 // Reset forgets every order, payment, delivery, refusal and chaos rule and
 // puts the clock back, as Sandbox.Reset.
 func (c *ControlClient) Reset(ctx context.Context) error {

@@ -16,6 +16,7 @@ type dashboardData struct {
 	Payments    []PaymentView
 	Deliveries  []DeliveryView
 	Refusals    []RefusalView
+	Notices     []NoticeView
 	Chaos       ChaosView
 	APIModes    []apiChaosMode
 	NotifyModes []notifyChaosMode
@@ -44,6 +45,7 @@ func (p *pages) dashboard(w http.ResponseWriter, r *http.Request) {
 		Steps:    []string{"1m", "10m", "1h", "1d"},
 		Orders:   firstN(s.Orders(Filter{}, base), dashboardRows), Payments: firstN(s.Payments(Filter{}), dashboardRows),
 		Deliveries: firstN(s.Deliveries(Filter{}), dashboardRows), Refusals: firstN(s.Refusals(), dashboardRows),
+		Notices:     firstN(s.Notices(), dashboardRows),
 		Chaos:       s.chaosView(),
 		APIModes:    []apiChaosMode{chaosAPI500, chaosAPIHang, chaosAPIGarbage, chaosAPINonceExpired},
 		NotifyModes: []notifyChaosMode{chaosNotifyDelay, chaosNotifyDuplicate, chaosNotifyDrop, chaosNotifyReorder},

@@ -116,6 +116,7 @@ type Sandbox struct {
 	nextDelivery int64
 	tsSeq        map[string]int64
 	refusals     []refusalRecord
+	notices      []noticeRecord
 	chaos        chaosState
 
 	// runMu serialises passes over due work, so that Advance returns only
@@ -224,6 +225,7 @@ func (s *Sandbox) resetLocked() {
 	s.nextDelivery = 0
 	s.tsSeq = map[string]int64{}
 	s.refusals = nil
+	s.notices = nil
 	s.chaos = newChaosState()
 	s.offset.Store(0)
 }
