@@ -54,7 +54,7 @@ func (p *OrderCreateParams) Validate() error {
 	}
 	switch p.PayType {
 	case PayTypeATM:
-		if err := checkAmount("Amount", p.Amount, MaxATMAmount); err != nil {
+		if err := checkAmount("Amount", p.Amount, MaxAmount); err != nil {
 			return err
 		}
 		if p.ATM == nil {

@@ -18,10 +18,12 @@ const (
 	MaxURL      = 255
 	MaxRemark   = 255
 	MaxPayToken = 100
-	// MaxATMAmount is the largest ATM order, in whole NT$.
-	MaxATMAmount = 30000
 	// MaxAmount bounds every amount so that ×100 cannot overflow and no
-	// order is absurd; the bank's own card limit depends on the merchant.
+	// order is absurd. No other limit is known: the bank's card limit
+	// depends on the merchant, and no ATM limit is public — the NT$30,000
+	// some SDKs check is their own, and the bank's sandbox created and
+	// paid an ATM order of NT$94,403 (PROTOCOL §10). Leave limits to the
+	// bank; a shop may set its own as a business rule.
 	MaxAmount = 99_999_999
 )
 

@@ -48,11 +48,9 @@ func (s *Sandbox) orderCreate(req *request) (any, *refusal) {
 	if ref := m.text("OrderNo", v["OrderNo"], funbiz.MaxOrderNo); ref != nil {
 		return nil, ref
 	}
-	limit := int64(maxAmountCents)
-	if v["PayType"] == "A" {
-		limit = maxATMAmountCents
-	}
-	amount, _, ref := m.amount("Amount", true, limit)
+	// No ATM ceiling: the bank's own sandbox created and paid an ATM order
+	// of NT$94,403 (PROTOCOL §10).
+	amount, _, ref := m.amount("Amount", true, maxAmountCents)
 	if ref != nil {
 		return nil, ref
 	}

@@ -168,8 +168,8 @@ func TestRefusals(t *testing.T) {
 		{name: "PrdtName over 60 bytes", code: "E0202", detail: "63 bytes", do: func() *answer {
 			return r.send(sandbox.DemoShopNo, r.keys, "OrderCreate", atmMsg("R1", "測試訂單", strings.Repeat("商", 21)))
 		}},
-		{name: "ATM amount over 3,000,000", code: "E0202", detail: "3000000", do: func() *answer {
-			return r.send(sandbox.DemoShopNo, r.keys, "OrderCreate", atmMsg("R1", `"Amount":10000`, `"Amount":3000100`))
+		{name: "amount over the most the client allows", code: "E0202", do: func() *answer {
+			return r.send(sandbox.DemoShopNo, r.keys, "OrderCreate", atmMsg("R1", `"Amount":10000`, `"Amount":10000000000`))
 		}},
 		{name: "amount not whole NT$", code: "E0202", do: func() *answer {
 			return r.send(sandbox.DemoShopNo, r.keys, "OrderCreate", atmMsg("R1", `"Amount":10000`, `"Amount":10050`))

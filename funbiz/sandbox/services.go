@@ -21,7 +21,6 @@ var services = map[string]serviceFunc{
 
 // Limits of PROTOCOL §10 in the wire unit.
 const (
-	maxATMAmountCents = funbiz.MaxATMAmount * 100
 	maxAmountCents    = funbiz.MaxAmount * 100
 	defaultExpMinutes = 10
 )

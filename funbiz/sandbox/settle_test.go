@@ -65,3 +65,25 @@ func TestSettledOrdersShow900(t *testing.T) {
 		t.Fatalf("a refund after the settlement moved the order to %s", s2)
 	}
 }
+
+// No ATM ceiling: the bank's own sandbox created and paid an ATM order of
+// NT$94,403 (PROTOCOL §8.3, §10); neither the client nor the sandbox may
+// refuse one.
+func TestLargeATMOrder(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, sandbox.Options{})
+	c := r.client()
+	res, err := c.OrderCreate(ctx, &funbiz.OrderCreateParams{OrderNo: "BIG1", Amount: 94403, PayType: funbiz.PayTypeATM,
+		PrdtName: "大額訂單", ATM: &funbiz.ATMParams{ExpireDate: "20260310"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paid, err := r.sb.Transfer(res.ATM.AtmPayNo, 94403, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pay, err := c.OrderPayQuery(ctx, paid.PayToken)
+	if err != nil || pay.Payment.Amount != 94403 || pay.Payment.Status != funbiz.StatusSuccess {
+		t.Fatalf("OrderPayQuery: %+v %v", pay, err)
+	}
+}

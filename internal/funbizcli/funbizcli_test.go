@@ -765,7 +765,7 @@ func TestFunbizUsageErrors(t *testing.T) {
 		{"card flag on ATM", b.args("order-create", "--order-no", "A1", "--amount", "500", "--name", "x", "--pay-type", "A", "--exp-minutes", "5"), []string{"--exp-minutes is for card orders"}},
 		{"expire date on card", b.args("order-create", "--order-no", "A1", "--amount", "500", "--name", "x", "--pay-type", "C", "--expire-date", "20240110"), []string{"--expire-date is for ATM orders"}},
 		{"zero amount", b.args("order-create", "--order-no", "A1", "--amount", "0", "--name", "x", "--pay-type", "A"), []string{"Amount", "--amount", `"field": "Amount"`}},
-		{"ATM over the limit", b.args("order-create", "--order-no", "A1", "--amount", "30001", "--name", "x", "--pay-type", "A"), []string{"30000", "--amount"}},
+		{"amount over the most allowed", b.args("order-create", "--order-no", "A1", "--amount", "100000000", "--name", "x", "--pay-type", "A"), []string{"99999999", "--amount"}},
 		{"no name", b.args("order-create", "--order-no", "A1", "--amount", "5", "--pay-type", "A"), []string{"PrdtName", "--name"}},
 		{"bad expire date", b.args("order-create", "--order-no", "A1", "--amount", "5", "--name", "x", "--pay-type", "A", "--expire-date", "2024-01-10"), []string{"--expire-date"}},
 		{"fractional amount", b.args("order-create", "--order-no", "A1", "--amount", "5.5", "--name", "x", "--pay-type", "A"), []string{"-amount"}},

@@ -31,7 +31,7 @@ func runOrderCreate(ctx context.Context, args []string, o Process) int {
 	var conn connection
 	conn.register(fs)
 	orderNo := fs.String("order-no", "", "merchant order number, unique (required; ASCII letters, digits, - and _)")
-	amount := fs.Int64("amount", 0, "amount in whole NT$ (required; ATM at most 30000)")
+	amount := fs.Int64("amount", 0, "amount in whole NT$ (required)")
 	payType := fs.String("pay-type", "", "A (ATM virtual account) or C (credit card) (required)")
 	name := fs.String("name", "", "PrdtName: what is being paid for, shown to the buyer (required)")
 	memo := fs.String("memo", "", "Memo")
