@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -80,7 +81,15 @@ func TestLocalPath(t *testing.T) {
 		"/%2F%2Fevil.example":       "/%2F%2Fevil.example", // a path on this site, harmless
 		"///evil.example":           "/",
 		"/orders#x":                 "/orders#x",
-		"/\u3000/evil.example":      "/\u3000/evil.example",
+		"/\u3000/evil.example":      "/%E3%80%80/evil.example", // the same path, as a browser sends it
+		"/./%5Cevil.example":        "/%5Cevil.example",        // escaped: a path on this site
+		"/./\\evil.example":         "/",
+		"/x/..\\\\evil.example":     "/",
+		"/.\\\\evil.example":        "/",
+		"/./evil.example":           "/evil.example",
+		"/a/b/../../orders?x=1":     "/orders?x=1",
+		"/a/./../..//evil.example":  "/evil.example",
+		"/orders/":                  "/orders/",
 		"/lang/en?next=//evil.test": "/lang/en?next=//evil.test",
 	} {
 		if got := localPath(in); got != want {
@@ -96,6 +105,14 @@ func TestNoOpenRedirect(t *testing.T) {
 	payloads := []string{
 		"//evil.example", "https://evil.example/", `/\evil.example`, "/\t/evil.example",
 		"javascript:alert(1)", "evil.example", "///evil.example", `\\evil.example`,
+		`/./\evil.example`, `/x/..\\evil.example`, `/.\\evil.example`, "/./\t/evil.example",
+	}
+	// As an attacker writes them in a link, escapes and all.
+	for _, raw := range []string{"/./%5Cevil.example", "/x/..%5C%5Cevil.example", "/.%5C%5Cevil.example", "/%2F%2Fevil.example", "/.//evil.example", "/x/../%2Fevil.example"} {
+		p := r.browser().get("/lang/en?next=" + raw)
+		if p.Status != http.StatusSeeOther || !staysOnShop(p.Location) {
+			t.Errorf("lang next=%s: %d %q leaves the shop", raw, p.Status, p.Location)
+		}
 	}
 	for i, next := range payloads {
 		b := r.browser()
@@ -200,4 +217,46 @@ func TestRequestLog(t *testing.T) {
 			t.Errorf("cookie %s in the log", c.Name)
 		}
 	}
+}
+
+// shopURL is where the oracle below resolves redirects from.
+var shopURL = &url.URL{Scheme: "https", Host: "shop.example", Path: "/lang/en"}
+
+// staysOnShop resolves a Location as a browser would, backslashes read as
+// slashes and tabs and newlines dropped, and reports whether it keeps the
+// shop's host.
+func staysOnShop(loc string) bool {
+	loc = strings.NewReplacer("\\", "/", "\t", "", "\n", "", "\r", "").Replace(loc)
+	u, err := url.Parse(loc)
+	if err != nil {
+		return false
+	}
+	res := shopURL.ResolveReference(u)
+	return res.Host == shopURL.Host && res.Scheme == shopURL.Scheme
+}
+
+// Whatever next a request carries, the language switch's redirect stays
+// on the shop once a browser has normalised it.
+func FuzzLangSwitchNext(f *testing.F) {
+	for _, seed := range []string{"/", "/orders?page=2", "//evil.example", `/./\evil.example`, "/x/..%5C%5Chost",
+		"/.%5C%5Chost", "/\t/evil", "https://evil.example", "/a/../../b", "/%2F%2Fevil", "/?next=//x", "/#//evil"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		req := httptest.NewRequest(http.MethodGet, "https://shop.example/lang/en", nil)
+		q := url.Values{"next": {next}}
+		req.URL.RawQuery = q.Encode()
+		w := httptest.NewRecorder()
+		langSwitch := (&Server{secure: true}).langSwitch
+		req.SetPathValue("code", "en")
+		langSwitch(w, req)
+		loc := w.Header().Get("Location")
+		if w.Code != http.StatusSeeOther || !staysOnShop(loc) {
+			t.Fatalf("next %q: %d Location %q leaves the shop", next, w.Code, loc)
+		}
+		// What localPath returns is already in its final form.
+		if got := localPath(next); localPath(got) != got {
+			t.Fatalf("next %q: localPath %q is not a fixed point (%q)", next, got, localPath(got))
+		}
+	})
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/sinopay/sinopay/locale"
@@ -122,29 +124,45 @@ func (s *Server) endSession(ctx context.Context, w http.ResponseWriter, r *http.
 	return nil
 }
 
-// localPath returns next when it is a path on this site, and "/"
-// otherwise. "//host" and "/\host" are taken by browsers as other hosts,
-// and anything with a scheme or a host is elsewhere: none of them may be a
-// redirect target (an open redirect would lend our name to phishing).
+// localPath is next if it is a path on this shop, else "/": the only
+// redirect targets the shop takes from a request (?next=, the language
+// switch). It must stay on the shop after every normalisation a browser
+// or net/http applies on the way, so it returns the target already in its
+// final form (dot segments resolved as http.Redirect and browsers do) and
+// refuses whatever a browser could read as another host: a scheme, "//",
+// a backslash (browsers read "\" as "/" in paths), control characters
+// (browsers drop tabs and newlines, which can turn "/\t/x" into "//x").
 func localPath(next string) string {
-	if len(next) < 1 || next[0] != '/' {
-		return "/"
-	}
-	if len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") {
 		return "/"
 	}
 	for i := 0; i < len(next); i++ {
-		// Browsers drop tabs and newlines from URLs, which can turn "/\t/x"
-		// into "//x"; control characters have no place in our paths.
-		if next[i] < 0x20 || next[i] == 0x7f {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
 			return "/"
 		}
 	}
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" || u.User != nil {
 		return "/"
 	}
-	return next
+	// Resolve dot segments now, as http.Redirect and the browser would:
+	// "/./x" and "/a/../x" must not leave a "//" behind.
+	p := u.EscapedPath()
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if strings.HasPrefix(clean, "//") {
+		return "/"
+	}
+	out := clean
+	if u.RawQuery != "" || u.ForceQuery {
+		out += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		out += "#" + u.EscapedFragment()
+	}
+	return out
 }
 
 // loginURL is the login page that comes back to next.
