@@ -287,19 +287,3 @@ func (s *Service) dailyReportJob() (river.JobArgs, *river.InsertOpts) {
 	day := funbiz.FormatDate(s.now().In(funbiz.Taipei).AddDate(0, 0, -1))
 	return ReportArgs{Day: day}, &river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
-
-// backOfficeJobs adds the back office's workers and periodic jobs to the
-// queue's configuration: the daily reconciliation report and the resolver
-// of operations whose bank answer was lost.
-func (s *Service) backOfficeJobs(workers *river.Workers, rc *river.Config) {
-	river.AddWorker(workers, &reportWorker{s: s})
-	river.AddWorker(workers, &resolveOpsWorker{s: s})
-	rc.PeriodicJobs = append(rc.PeriodicJobs,
-		river.NewPeriodicJob(dailyAt{ReportHour}, s.dailyReportJob, &river.PeriodicJobOpts{ID: "daily-report"}),
-		river.NewPeriodicJob(river.PeriodicInterval(staleAfter),
-			func() (river.JobArgs, *river.InsertOpts) {
-				return ResolveOpsArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: staleAfter}}
-			},
-			&river.PeriodicJobOpts{ID: "resolve-ops", RunOnStart: true}),
-	)
-}

@@ -3,7 +3,6 @@ package payment
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -12,36 +11,6 @@ import (
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
-
-// ConfirmArgs is the job that confirms one recorded callback.
-type ConfirmArgs struct {
-	PayTokenID int64 `json:"pay_token_id"`
-}
-
-func (ConfirmArgs) Kind() string { return "confirm_paytoken" }
-
-type confirmWorker struct {
-	river.WorkerDefaults[ConfirmArgs]
-	s *Service
-}
-
-func (w *confirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) error {
-	_, err := w.s.ConfirmToken(ctx, job.Args.PayTokenID)
-	if errors.Is(err, ErrBusy) {
-		// No turn under the rate limit: try again soon, without spending
-		// one of the job's attempts on it.
-		return river.JobSnooze(time.Second + rand.N(time.Second))
-	}
-	return err
-}
-
-// NextRetry retries a confirmation soon at first, then backs off to a few
-// minutes: the bank being down for a while is normal, and the sweep is the
-// net behind this.
-func (w *confirmWorker) NextRetry(job *river.Job[ConfirmArgs]) time.Time {
-	d := time.Duration(1<<min(job.Attempt, 8)) * time.Second
-	return time.Now().Add(min(d, 5*time.Minute))
-}
 
 // SweepArgs is the periodic reconciliation sweep.
 type SweepArgs struct{}
@@ -197,21 +166,4 @@ func (s *Service) eventFor(o *shop.Order, info funbiz.OrderInfo) (shop.Event, st
 		return shop.EventExpired, "unpaid after " + o.Bank.ExpireDate
 	}
 	return "", ""
-}
-
-// bankOrderFrom is the bank's side of an order as OrderQuery reports it,
-// for an order whose OrderCreate answer we never read.
-func (s *Service) bankOrderFrom(o *shop.Order, info funbiz.OrderInfo) shop.BankOrder {
-	b := shop.BankOrder{State: shop.BankCreated, TSNo: info.TSNo, ExpireDate: o.Bank.ExpireDate}
-	if info.ATM != nil {
-		b.AtmPayNo, b.WebAtmURL, b.OtpURL = info.ATM.AtmPayNo, info.ATM.WebAtmURL, info.ATM.OtpURL
-	}
-	if info.Card != nil {
-		b.CardPayURL = info.Card.CardPayURL
-		b.CardExpiresAt = o.CreatedAt.Add(time.Duration(s.cfg.CardExpMinutes) * time.Minute)
-	}
-	if len(info.ExpireDate) >= 8 && o.PayType == shop.PayATM {
-		b.ExpireDate = info.ExpireDate[:8]
-	}
-	return b
 }

@@ -2,6 +2,7 @@ package payment
 
 import (
 	"context"
+	"errors"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
@@ -25,4 +26,12 @@ func (s *Service) PingBank(ctx context.Context) error {
 		return shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "bank ping")
 	}
 	return nil
+}
+
+func bankErrorText(err error) string {
+	var fe *funbiz.Error
+	if errors.As(err, &fe) && fe.Description != "" {
+		return fe.Description
+	}
+	return err.Error()
 }

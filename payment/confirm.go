@@ -1,0 +1,209 @@
+package payment
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/riverqueue/river"
+	"golang.org/x/time/rate"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// RecordCallback durably records a callback's PayToken and enqueues its
+// confirmation in the same transaction. Only after it returns nil may the
+// notification be acknowledged; an error means nothing was kept and the
+// bank must send again. delay postpones the confirmation job (the return
+// path confirms at once itself and leaves the job as a safety net).
+func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, source shop.Source, delay time.Duration) (*shop.Delivery, error) {
+	if n.ShopNo != s.bank.ShopNo() {
+		return nil, shop.Errorf(shop.Invalid, "callback.other_shop", "callback for shop %q", n.ShopNo)
+	}
+	var delivery *shop.Delivery
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		delivery, err = storage.InsertPayToken(ctx, tx, n.PayToken, n.ShopNo, source, s.now())
+		if err != nil {
+			return err
+		}
+		opts := &river.InsertOpts{MaxAttempts: 25}
+		if delay > 0 {
+			opts.ScheduledAt = time.Now().Add(delay)
+		}
+		if _, err := s.jobs.InsertTx(ctx, tx, ConfirmArgs{PayTokenID: delivery.ID}, opts); err != nil {
+			return shop.Wrap(shop.Unavailable, "error.unavailable", err, "enqueue confirmation")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return delivery, nil
+}
+
+// Return handles the browser's return from the card page: it records the
+// PayToken like a notification, then asks the bank at once, waiting at
+// most ReturnWait. It returns the delivery, processed when the bank
+// answered in time. When confirmations are at their rate limit it does
+// not wait for a turn: the browser gets the waiting page at once and the
+// job confirms later, so a flood of forged returns is answered quickly.
+func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*shop.Delivery, error) {
+	delivery, err := s.RecordCallback(ctx, n, shop.SourceReturn, 2*s.cfg.ReturnWait)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.ReturnWait)
+	defer cancel()
+	done, err := s.confirm(cctx, delivery.ID, s.tryTurn)
+	if err != nil {
+		// The job confirms it later; the page says so and refreshes.
+		s.log.Info("return not confirmed in time; left to the job", "ref", delivery.Ref, "error", err)
+		return delivery, nil
+	}
+	return done, nil
+}
+
+// confirmLimit is the limit on OrderPayQuery calls of confirmations:
+// ConfirmRate a second, ConfirmBurst at once, or none.
+func confirmLimit(cfg Config) *rate.Limiter {
+	if cfg.ConfirmRate > 0 {
+		return rate.NewLimiter(rate.Limit(cfg.ConfirmRate), max(cfg.ConfirmBurst, 1))
+	}
+	return rate.NewLimiter(rate.Inf, 0)
+}
+
+// ErrBusy is returned (wrapped, with code Unavailable) when a confirmation
+// did not get its turn under the rate limit of OrderPayQuery calls in time.
+var ErrBusy = errors.New("payment: confirmations are at their rate limit")
+
+// ConfirmToken asks the bank what a recorded PayToken stands for and
+// applies the answer to the order it names, exactly once however often it
+// runs. It returns the updated delivery. It waits for its turn under the
+// rate limit as long as ctx allows, and fails with ErrBusy when ctx would
+// end first. An error means the bank could not be asked; the caller
+// retries later.
+func (s *Service) ConfirmToken(ctx context.Context, id int64) (*shop.Delivery, error) {
+	return s.confirm(ctx, id, s.waitTurn)
+}
+
+// waitTurn waits for a turn to call the bank, within ctx.
+func (s *Service) waitTurn(ctx context.Context) error {
+	if err := s.limit.Wait(ctx); err != nil {
+		return shop.Wrap(shop.Unavailable, "error.bank_unavailable", fmt.Errorf("%w: %v", ErrBusy, err), "waiting to confirm")
+	}
+	return nil
+}
+
+// tryTurn takes a turn only when one is free now.
+func (s *Service) tryTurn(context.Context) error {
+	if !s.limit.Allow() {
+		return shop.Wrap(shop.Unavailable, "error.bank_unavailable", ErrBusy, "no turn to confirm now")
+	}
+	return nil
+}
+
+func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Context) error) (*shop.Delivery, error) {
+	delivery, err := s.db.PayTokenByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if delivery.Processed() {
+		return delivery, nil
+	}
+	// The same PayToken delivered again (the notification after the return,
+	// a resend) needs no second bank call: the first confirmation already
+	// applied the bank's answer, and a PayToken's answer never changes.
+	if twin, found, err := s.db.ProcessedTwin(ctx, delivery.Token, delivery.ID); err != nil {
+		return nil, err
+	} else if found {
+		return s.mark(ctx, delivery, twin.OrderNo, shop.Repeat(twin))
+	}
+	if err := turn(ctx); err != nil {
+		return nil, err
+	}
+	// For fault tests: the callback is acknowledged (or the browser is
+	// waiting), the bank not yet asked.
+	s.cfg.Hooks.Point("confirm-start")
+	res, err := s.bank.OrderPayQuery(ctx, delivery.Token)
+	if err != nil {
+		if errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid) {
+			return s.mark(ctx, delivery, "", shop.Outcome{Kind: shop.OutcomeRefused, Detail: bankErrorText(err)})
+		}
+		return nil, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "confirming PayToken %d", id)
+	}
+	o, err := s.db.OrderByNo(ctx, res.Payment.OrderNo)
+	if shop.IsCode(err, shop.NotFound) {
+		return s.mark(ctx, delivery, res.Payment.OrderNo, shop.Outcome{Kind: shop.OutcomeNotOurs})
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := funbiz.Judge(s.bank.ShopNo(), res, funbiz.Expected{OrderNo: o.No, Amount: int64(o.Amount)})
+	var ev shop.Event
+	var outcome shop.Outcome
+	switch c.Outcome {
+	case funbiz.OutcomePaid:
+		ev, outcome = shop.EventPaid, shop.Outcome{Kind: shop.OutcomePaid}
+	case funbiz.OutcomeFailed:
+		ev, outcome = shop.EventFailed, shop.Outcome{Kind: shop.OutcomeFailed}
+	default:
+		if res.ShopNo != s.bank.ShopNo() || res.Payment.ShopNo != s.bank.ShopNo() {
+			return s.mark(ctx, delivery, o.No, shop.Outcome{Kind: shop.OutcomeNotOurs, Detail: c.Reason})
+		}
+		ev, outcome = shop.EventMismatch, shop.Outcome{Kind: shop.OutcomeMismatch, Detail: c.Reason}
+	}
+	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{
+		Source: delivery.Source, PayToken: delivery.Token, Amount: shop.Money(res.Payment.Amount), Note: c.Reason,
+	}, s.now())
+	if err != nil {
+		return nil, err
+	}
+	outcome.Unchanged = !changed
+	s.log.Info("PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged, "source", delivery.Source)
+	return s.mark(ctx, delivery, o.No, outcome)
+}
+
+func (s *Service) mark(ctx context.Context, delivery *shop.Delivery, orderNo string, outcome shop.Outcome) (*shop.Delivery, error) {
+	now := s.now()
+	if err := s.db.MarkPayToken(ctx, delivery.ID, orderNo, outcome, now); err != nil {
+		return nil, err
+	}
+	delivery.OrderNo, delivery.Outcome, delivery.ProcessedAt = orderNo, outcome, now
+	return delivery, nil
+}
+
+// ConfirmArgs is the job that confirms one recorded callback.
+type ConfirmArgs struct {
+	PayTokenID int64 `json:"pay_token_id"`
+}
+
+func (ConfirmArgs) Kind() string { return "confirm_paytoken" }
+
+type confirmWorker struct {
+	river.WorkerDefaults[ConfirmArgs]
+	s *Service
+}
+
+func (w *confirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) error {
+	_, err := w.s.ConfirmToken(ctx, job.Args.PayTokenID)
+	if errors.Is(err, ErrBusy) {
+		// No turn under the rate limit: try again soon, without spending
+		// one of the job's attempts on it.
+		return river.JobSnooze(time.Second + rand.N(time.Second))
+	}
+	return err
+}
+
+// NextRetry retries a confirmation soon at first, then backs off to a few
+// minutes: the bank being down for a while is normal, and the sweep is the
+// net behind this.
+func (w *confirmWorker) NextRetry(job *river.Job[ConfirmArgs]) time.Time {
+	d := time.Duration(1<<min(job.Attempt, 8)) * time.Second
+	return time.Now().Add(min(d, 5*time.Minute))
+}
