@@ -11,9 +11,11 @@ func Op(lang string, op shop.Op) string { return word(lang, "admin.op_name.", st
 // OpState names where an operation stands.
 func OpState(lang string, s shop.OpState) string { return word(lang, "admin.op_state.", string(s)) }
 
-// JobState names a state of the job queue (River's available, retryable,
+// JobState names a state of the job queue (available, retryable,
 // discarded…) in the back office's words (waiting, retrying, failed…).
-func JobState(lang, state string) string { return word(lang, "admin.job_state.", state) }
+func JobState(lang string, s shop.JobState) string {
+	return word(lang, "admin.job_state.", string(s))
+}
 
 // Verdict names a verdict of the reconciliation.
 func Verdict(lang string, v shop.Verdict) string { return word(lang, "admin.verdict.", string(v)) }

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river/rivertype"
-
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -22,7 +20,7 @@ func TestAdminCodesHaveWords(t *testing.T) {
 	for _, s := range shop.BankStates {
 		keys["admin.bank_state."+string(s)] = true
 	}
-	for _, s := range rivertype.JobStates() {
+	for _, s := range shop.JobStates {
 		keys["admin.job_state."+string(s)] = true
 	}
 	for _, v := range shop.Verdicts {
@@ -49,7 +47,7 @@ func TestAdminConverters(t *testing.T) {
 		{Op(ZH, shop.OpRefund), "退款"},
 		{Op(EN, shop.OpCapture), "Capture"},
 		{OpState(EN, shop.OpUnknown), "Outcome unknown"},
-		{JobState(ZH, "discarded"), "已失敗"},
+		{JobState(ZH, shop.JobDiscarded), "已失敗"},
 		{JobState(EN, "nap"), "unknown (nap)"},
 		{Verdict(EN, shop.VerdictMissingShop), "Missing in the shop"},
 		{PayStatus(ZH, "1C300"), "已授權、未請款 (1C300)"},

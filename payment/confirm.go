@@ -8,10 +8,10 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/riverqueue/river"
 	"golang.org/x/time/rate"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
@@ -32,11 +32,7 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 		if err != nil {
 			return err
 		}
-		opts := &river.InsertOpts{MaxAttempts: 25}
-		if delay > 0 {
-			opts.ScheduledAt = time.Now().Add(delay)
-		}
-		if _, err := s.jobs.InsertTx(ctx, tx, ConfirmArgs{PayTokenID: delivery.ID}, opts); err != nil {
+		if err := s.queue.InsertTx(ctx, tx, ConfirmArgs{PayTokenID: delivery.ID}, delay); err != nil {
 			return shop.Wrap(shop.Unavailable, "error.unavailable", err, "enqueue confirmation")
 		}
 		return nil
@@ -185,25 +181,21 @@ type ConfirmArgs struct {
 
 func (ConfirmArgs) Kind() string { return "confirm_paytoken" }
 
-type confirmWorker struct {
-	river.WorkerDefaults[ConfirmArgs]
-	s *Service
-}
-
-func (w *confirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) error {
-	_, err := w.s.ConfirmToken(ctx, job.Args.PayTokenID)
+// confirmJob is the confirmation job's work: ConfirmToken, waiting for a
+// turn under the rate limit as long as the job may run.
+func (s *Service) confirmJob(ctx context.Context, args ConfirmArgs) error {
+	_, err := s.ConfirmToken(ctx, args.PayTokenID)
 	if errors.Is(err, ErrBusy) {
 		// No turn under the rate limit: try again soon, without spending
 		// one of the job's attempts on it.
-		return river.JobSnooze(time.Second + rand.N(time.Second))
+		return jobqueue.Snooze(time.Second + rand.N(time.Second))
 	}
 	return err
 }
 
-// NextRetry retries a confirmation soon at first, then backs off to a few
-// minutes: the bank being down for a while is normal, and the sweep is the
-// net behind this.
-func (w *confirmWorker) NextRetry(job *river.Job[ConfirmArgs]) time.Time {
-	d := time.Duration(1<<min(job.Attempt, 8)) * time.Second
-	return time.Now().Add(min(d, 5*time.Minute))
+// confirmBackoff retries a confirmation soon at first, then backs off to
+// a few minutes: the bank being down for a while is normal, and the sweep
+// is the net behind this.
+func confirmBackoff(attempt int) time.Duration {
+	return min(time.Duration(1<<min(attempt, 8))*time.Second, 5*time.Minute)
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -301,17 +299,8 @@ type ResolveOpsArgs struct{}
 
 func (ResolveOpsArgs) Kind() string { return "resolve_ops" }
 
-type resolveOpsWorker struct {
-	river.WorkerDefaults[ResolveOpsArgs]
-	s *Service
-}
-
-func (w *resolveOpsWorker) Work(ctx context.Context, job *river.Job[ResolveOpsArgs]) error {
-	return w.s.ResolveOps(ctx)
-}
-
-func (w *resolveOpsWorker) Timeout(*river.Job[ResolveOpsArgs]) time.Duration {
-	return w.s.jobTimeout(10 * time.Minute)
+func (s *Service) resolveOpsJob(ctx context.Context, _ ResolveOpsArgs) error {
+	return s.ResolveOps(ctx)
 }
 
 // Ops lists an order's operations, oldest first.

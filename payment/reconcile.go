@@ -6,8 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
 )
@@ -248,25 +246,16 @@ type ReportArgs struct {
 
 func (ReportArgs) Kind() string { return "reconciliation_report" }
 
-type reportWorker struct {
-	river.WorkerDefaults[ReportArgs]
-	s *Service
-}
-
-func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) error {
-	_, err := w.s.Reconcile(ctx, job.Args.Day, shop.ReportBySchedule, "")
+func (s *Service) reportJob(ctx context.Context, args ReportArgs) error {
+	_, err := s.Reconcile(ctx, args.Day, shop.ReportBySchedule, "")
 	return err
-}
-
-func (w *reportWorker) Timeout(*river.Job[ReportArgs]) time.Duration {
-	return w.s.jobTimeout(10 * time.Minute)
 }
 
 // ReportHour is the hour (Taiwan time) the daily report of the day before
 // runs: late enough for the bank's BillQuery of that day to be complete.
 const ReportHour = 3
 
-// dailyAt is a River schedule: every day at hour:00 Taiwan time.
+// dailyAt is a schedule: every day at hour:00 Taiwan time.
 type dailyAt struct{ hour int }
 
 func (d dailyAt) Next(t time.Time) time.Time {
@@ -278,12 +267,7 @@ func (d dailyAt) Next(t time.Time) time.Time {
 	return next
 }
 
-// dailyReportJob is the daily report's job: the day before, in Taiwan
-// time. It is unique by its day (its only argument), which is stronger
-// than unique by period: a second leader, a restart or a late run never
-// makes a second scheduled report of one day, while the first job's row is
-// kept (River keeps finished jobs a day).
-func (s *Service) dailyReportJob() (river.JobArgs, *river.InsertOpts) {
-	day := funbiz.FormatDate(s.now().In(funbiz.Taipei).AddDate(0, 0, -1))
-	return ReportArgs{Day: day}, &river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+// dailyReport is the daily report's job: the day before, in Taiwan time.
+func (s *Service) dailyReport() ReportArgs {
+	return ReportArgs{Day: funbiz.FormatDate(s.now().In(funbiz.Taipei).AddDate(0, 0, -1))}
 }

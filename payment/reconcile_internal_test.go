@@ -46,16 +46,16 @@ func TestDailyReportJobOncePerDay(t *testing.T) {
 	}
 	ctx := context.Background()
 	for i := range 3 {
-		args, opts := s.dailyReportJob()
-		if args.(ReportArgs).Day != "20261127" {
-			t.Fatalf("the job reports %s, want the day before, 20261127", args.(ReportArgs).Day)
+		args := s.dailyReport()
+		if args.Day != "20261127" {
+			t.Fatalf("the job reports %s, want the day before, 20261127", args.Day)
 		}
-		res, err := s.jobs.Insert(ctx, args, opts)
+		inserted, err := s.queue.Insert(ctx, args)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.UniqueSkippedAsDuplicate != (i > 0) {
-			t.Fatalf("insert %d: skipped as duplicate %v", i, res.UniqueSkippedAsDuplicate)
+		if inserted != (i == 0) {
+			t.Fatalf("insert %d: inserted %v", i, inserted)
 		}
 	}
 	if err := s.Start(ctx); err != nil {

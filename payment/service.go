@@ -1,26 +1,25 @@
 // Package payment takes the shop's payments through the bank: checkout
-// (OrderCreate), the bank's two callbacks, their confirmation with
-// OrderPayQuery, and the background sweeps that ask the bank about orders
-// whose callbacks never came. Its background work runs as durable jobs in
-// the shop's database (River), so an accepted callback survives a crash.
+// (OrderCreate, checkout.go), the bank's two callbacks and their
+// confirmation with OrderPayQuery (confirm.go), the back office's
+// captures, cancellations and refunds (maintain.go), and the sweeps that
+// ask the bank about orders whose callbacks never came (sweep.go). Its
+// background work runs as durable jobs in the shop's database (jobqueue;
+// every kind is in jobs.go), so an accepted callback survives a crash.
 package payment
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"golang.org/x/time/rate"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/internal/crash"
+	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
@@ -45,6 +44,9 @@ type Config struct {
 	// Workers is how many jobs run at once [8]; 0 workers is not allowed,
 	// use InsertOnly to run no jobs.
 	Workers int
+	// OtherJobs are kinds of job of other packages that run on the
+	// service's queue beside its own (the reconciliation's daily report).
+	OtherJobs []jobqueue.Job
 	// InsertOnly makes a service that enqueues jobs but never works them.
 	InsertOnly bool
 	// PollInterval is how often idle workers look for jobs [250ms].
@@ -87,17 +89,8 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Workers == 0 {
-		c.Workers = 8
-	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 250 * time.Millisecond
-	}
 	if c.CardCapture == "" {
 		c.CardCapture = shop.CaptureAuto
-	}
-	if c.RescueAfter == 0 {
-		c.RescueAfter = 2 * time.Minute
 	}
 	if c.ConfirmRate == 0 {
 		c.ConfirmRate = 50
@@ -111,13 +104,14 @@ func (c *Config) defaults() {
 type Service struct {
 	db    *storage.DB
 	bank  *funbiz.Client
-	jobs  *river.Client[*sql.Tx]
+	queue *jobqueue.Queue
 	cfg   Config
 	log   *slog.Logger
 	limit *rate.Limiter // OrderPayQuery calls made by confirmations
 }
 
-// New builds the service and its job queue client. Call Start to run the
+// New builds the service and its job queue, with every kind of job in
+// the service's table (jobs.go) and cfg.OtherJobs. Call Start to run the
 // workers and the periodic sweeps.
 func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Service, error) {
 	cfg.defaults()
@@ -132,54 +126,26 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: db, bank: bank, cfg: cfg, log: log, limit: confirmLimit(cfg)}
-	rc := &river.Config{
-		Logger:               log,
-		JobTimeout:           s.jobTimeout(time.Minute),
-		RescueStuckJobsAfter: cfg.RescueAfter,
-		FetchPollInterval:    cfg.PollInterval,
-		FetchCooldown:        cfg.PollInterval / 5,
-		MaxAttempts:          20,
-	}
-	if !cfg.InsertOnly {
-		s.addJobs(rc)
-	}
 	var err error
-	switch db.Dialect {
-	case storage.SQLite:
-		s.jobs, err = river.NewClient(riversqlite.New(db.SQL), rc)
-	default:
-		s.jobs, err = river.NewClient(riverdatabasesql.New(db.SQL), rc)
-	}
+	s.queue, err = jobqueue.New(db, jobqueue.Config{Workers: cfg.Workers, InsertOnly: cfg.InsertOnly,
+		PollInterval: cfg.PollInterval, RescueAfter: cfg.RescueAfter, Log: log}, append(s.jobs(), cfg.OtherJobs...))
 	if err != nil {
-		return nil, fmt.Errorf("job queue: %w", err)
+		return nil, err
 	}
 	return s, nil
 }
 
 // Start runs the workers and periodic jobs until Stop.
-func (s *Service) Start(ctx context.Context) error {
-	if s.cfg.InsertOnly {
-		return nil
-	}
-	return s.jobs.Start(ctx)
-}
+func (s *Service) Start(ctx context.Context) error { return s.queue.Start(ctx) }
 
 // Stop lets running jobs finish (until ctx ends) and stops the workers.
-func (s *Service) Stop(ctx context.Context) error {
-	if s.cfg.InsertOnly {
-		return nil
-	}
-	return s.jobs.Stop(ctx)
-}
+func (s *Service) Stop(ctx context.Context) error { return s.queue.Stop(ctx) }
 
-// Jobs exposes the queue client, for admin pages and tests.
-func (s *Service) Jobs() *river.Client[*sql.Tx] { return s.jobs }
+// Queue is the service's job queue, for the back office's job pages and
+// the metrics.
+func (s *Service) Queue() *jobqueue.Queue { return s.queue }
 
 // ShopNo is the merchant's shop number.
 func (s *Service) ShopNo() string { return s.bank.ShopNo() }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
-
-// jobTimeout caps a job's timeout at RescueAfter: a job still running when
-// the rescuer looks would be run a second time alongside.
-func (s *Service) jobTimeout(d time.Duration) time.Duration { return min(d, s.cfg.RescueAfter) }

@@ -3,9 +3,6 @@ package payment
 import (
 	"context"
 	"errors"
-	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
@@ -17,18 +14,9 @@ type SweepArgs struct{}
 
 func (SweepArgs) Kind() string { return "reconcile_sweep" }
 
-type sweepWorker struct {
-	river.WorkerDefaults[SweepArgs]
-	s *Service
-}
-
-func (w *sweepWorker) Work(ctx context.Context, job *river.Job[SweepArgs]) error {
-	_, err := w.s.Sweep(ctx)
+func (s *Service) sweepJob(ctx context.Context, _ SweepArgs) error {
+	_, err := s.Sweep(ctx)
 	return err
-}
-
-func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration {
-	return w.s.jobTimeout(10 * time.Minute)
 }
 
 // ExpireArgs is the periodic ATM expiry.
@@ -36,18 +24,9 @@ type ExpireArgs struct{}
 
 func (ExpireArgs) Kind() string { return "expire_atm" }
 
-type expireWorker struct {
-	river.WorkerDefaults[ExpireArgs]
-	s *Service
-}
-
-func (w *expireWorker) Work(ctx context.Context, job *river.Job[ExpireArgs]) error {
-	_, err := w.s.ExpireATM(ctx)
+func (s *Service) expireJob(ctx context.Context, _ ExpireArgs) error {
+	_, err := s.ExpireATM(ctx)
 	return err
-}
-
-func (w *expireWorker) Timeout(*river.Job[ExpireArgs]) time.Duration {
-	return w.s.jobTimeout(10 * time.Minute)
 }
 
 // SweepResult counts what a sweep did.

@@ -159,28 +159,6 @@ func (db *DB) OrderCounts(ctx context.Context) (map[string]int, error) {
 	return out, mapErr(rows.Err(), "count orders")
 }
 
-// JobCounts counts the job queue's jobs in each state (River's
-// available, running, retryable, scheduled, discarded, completed…),
-// straight from its table: a count is all the metrics and the back office
-// need, and River's API only lists.
-func (db *DB) JobCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT state, COUNT(*) FROM river_job GROUP BY state`)
-	if err != nil {
-		return nil, mapErr(err, "count jobs")
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return nil, mapErr(err, "count jobs")
-		}
-		out[k] = n
-	}
-	return out, mapErr(rows.Err(), "count jobs")
-}
-
 // PayTokenLog lists a page of the PayToken log, newest first, and the
 // number of rows in all. q, when not empty, is an order number or the
 // start of a PayToken.

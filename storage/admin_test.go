@@ -272,10 +272,6 @@ func TestAdminOrders(t *testing.T) {
 		if err != nil || counts["W"] != 6 || counts["S"] != 2 || counts[storage.FilterAwaitingCapture] != 1 {
 			t.Fatalf("counts: %v %v", counts, err)
 		}
-		jobs, err := db.JobCounts(ctx)
-		if err != nil || len(jobs) != 0 {
-			t.Fatalf("job counts of an empty queue: %v %v", jobs, err)
-		}
 	})
 }
 

@@ -18,8 +18,6 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -116,8 +114,21 @@ func (db *DB) goose() (*goose.Provider, error) {
 	return goose.NewProvider(d, db.SQL, db.migrationsFS(), opts...)
 }
 
-// Migrate applies the shop's migrations and the job queue's.
-func (db *DB) Migrate(ctx context.Context) error {
+// Schema is tables that another package keeps in the shop's database
+// with migrations of its own: the job queue's. Migrate applies them after
+// the shop's, and Pending asks about both, so that one command migrates
+// the database and one check tells whether it is behind.
+type Schema interface {
+	// Migrate applies the schema's migrations. It serialises itself
+	// against other instances migrating at the same time.
+	Migrate(ctx context.Context, db *DB) error
+	// Pending reports whether some of its migrations are not applied.
+	Pending(ctx context.Context, db *DB) (bool, error)
+}
+
+// Migrate applies the shop's migrations, then each of more, in order
+// (sinopay passes the job queue's, jobqueue.Schema).
+func (db *DB) Migrate(ctx context.Context, more ...Schema) error {
 	p, err := db.goose()
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -125,29 +136,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations of %s: %w", db.Where, err)
 	}
-	return db.migrateRiver(ctx)
-}
-
-func (db *DB) migrateRiver(ctx context.Context) error {
-	var err error
-	switch db.Dialect {
-	case SQLite:
-		var m *rivermigrate.Migrator[*sql.Tx]
-		m, err = rivermigrate.New(riversqlite.New(db.SQL), nil)
-		if err == nil {
-			_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	for _, m := range more {
+		if err := m.Migrate(ctx, db); err != nil {
+			return err
 		}
-	case Postgres:
-		err = migrateRiverPostgres(ctx, db)
-	}
-	if err != nil {
-		return fmt.Errorf("job queue migrations of %s: %w", db.Where, err)
 	}
 	return nil
 }
 
-// Pending reports whether migrations are waiting to be applied.
-func (db *DB) Pending(ctx context.Context) (bool, error) {
+// Pending reports whether migrations, the shop's or those of more, are
+// waiting to be applied.
+func (db *DB) Pending(ctx context.Context, more ...Schema) (bool, error) {
 	p, err := db.goose()
 	if err != nil {
 		return false, err
@@ -156,25 +155,15 @@ func (db *DB) Pending(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("reading the schema version of %s: %w", db.Where, err)
 	}
-	if pending {
-		return true, nil
+	for _, m := range more {
+		if pending {
+			break
+		}
+		if pending, err = m.Pending(ctx, db); err != nil {
+			return false, err
+		}
 	}
-	return db.riverPending(ctx)
-}
-
-func (db *DB) riverPending(ctx context.Context) (bool, error) {
-	if db.Dialect != SQLite {
-		return riverPendingPostgres(ctx, db)
-	}
-	m, err := rivermigrate.New(riversqlite.New(db.SQL), nil)
-	if err != nil {
-		return false, err
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
-	if err != nil {
-		return false, err
-	}
-	return len(res.Versions) > 0, nil
+	return pending, nil
 }
 
 // Ping checks that the database answers.
@@ -211,6 +200,13 @@ type querier interface {
 func unavailable(err error) error {
 	return shop.Wrap(shop.Unavailable, "error.unavailable", err, "database unavailable")
 }
+
+// MapErr turns a driver error into a shop error, as every method of DB
+// does: a unique violation becomes Conflict, no rows NotFound, connection
+// trouble Unavailable, anything else Internal; what names the work in the
+// message. It is for the packages that keep tables of their own in the
+// shop's database (the job queue).
+func MapErr(err error, what string) error { return mapErr(err, what) }
 
 // mapErr turns driver errors into shop errors: unique violations become
 // Conflict, no rows NotFound, connection trouble Unavailable.

@@ -16,8 +16,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3/lock"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/rivermigrate"
 )
 
 func openPostgres(ctx context.Context, target string) (*DB, error) {
@@ -122,40 +120,6 @@ func passwords(target string) []string {
 
 func postgresLocker() (lock.SessionLocker, error) {
 	return lock.NewPostgresSessionLocker()
-}
-
-// riverLockID serialises River's migrations across instances starting at
-// once; rivermigrate takes no lock of its own.
-const riverLockID = 0x51_70_a7_01
-
-func migrateRiverPostgres(ctx context.Context, db *DB) error {
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, riverLockID); err != nil {
-		return err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, riverLockID)
-	m, err := rivermigrate.New(riverdatabasesql.New(db.SQL), nil)
-	if err != nil {
-		return err
-	}
-	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	return err
-}
-
-func riverPendingPostgres(ctx context.Context, db *DB) (bool, error) {
-	m, err := rivermigrate.New(riverdatabasesql.New(db.SQL), nil)
-	if err != nil {
-		return false, err
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{DryRun: true})
-	if err != nil {
-		return false, err
-	}
-	return len(res.Versions) > 0, nil
 }
 
 func isUniquePostgres(err error) bool {

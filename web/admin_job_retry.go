@@ -1,18 +1,15 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/sinopay/sinopay/shop"
 )
 
 // adminJobRetry makes a failed job run again now (POST
 // /admin/jobs/{id}/retry), and goes back to the jobs of the state it came
-// from. A running job is left alone (River does not touch it).
+// from. A running job is left alone.
 func (s *Server) adminJobRetry(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.timeout(r)
 	defer cancel()
@@ -30,8 +27,8 @@ func (s *Server) adminJobRetry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/admin/jobs?state=" + url.QueryEscape(form.Get("state"))
-	job, err := s.pay.Jobs().JobRetry(ctx, id)
-	if errors.Is(err, rivertype.ErrNotFound) {
+	job, err := s.jobs.Retry(ctx, id)
+	if shop.IsCode(err, shop.NotFound) {
 		s.adminFail(w, r, shop.Wrap(shop.NotFound, "admin.jobs.gone", err, "job %d", id), back)
 		return
 	}

@@ -1,39 +1,48 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
+	"github.com/sinopay/sinopay/shop"
 )
+
+// JobQueue is the job queue as the back office and the metrics see it;
+// *jobqueue.Queue is one.
+type JobQueue interface {
+	JobCounter
+	// List lists the newest jobs in state, at most limit of them.
+	List(ctx context.Context, state shop.JobState, limit int) ([]shop.Job, error)
+	// Retry makes a job run again now, unless it is running, and returns
+	// it; NotFound when there is no such job.
+	Retry(ctx context.Context, id int64) (shop.Job, error)
+}
 
 // adminJobStates are the tabs of the job page, in the order a person
 // looks at them: what waits, what fails, what runs.
-var adminJobStates = []rivertype.JobState{
-	rivertype.JobStateAvailable, rivertype.JobStateRetryable, rivertype.JobStateDiscarded,
-	rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
+var adminJobStates = []shop.JobState{
+	shop.JobAvailable, shop.JobRetryable, shop.JobDiscarded,
+	shop.JobRunning, shop.JobScheduled, shop.JobCancelled, shop.JobCompleted,
 }
 
 // adminJobsPage is the job queue in one state.
 type adminJobsPage struct {
-	State  rivertype.JobState
-	Tabs   []adminJobTab
-	Jobs   []adminJobRow
-	Limit  int
-	Counts map[string]int
+	State shop.JobState
+	Tabs  []adminJobTab
+	Jobs  []adminJobRow
+	Limit int
 }
 
 type adminJobTab struct {
-	State  rivertype.JobState
+	State  shop.JobState
 	Count  int
 	Active bool
 }
 
 // adminJobRow is one job with what the page shows of it.
 type adminJobRow struct {
-	*rivertype.JobRow
-	Args      string
+	shop.Job
 	LastError string
 	// ErrorShort is the start of LastError: an error quoting a bank's
 	// HTML page would push the table off the screen; the whole is in the
@@ -58,38 +67,36 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	p := adminJobsPage{State: rivertype.JobStateRetryable, Limit: adminJobsShown}
+	p := adminJobsPage{State: shop.JobRetryable, Limit: adminJobsShown}
 	for _, st := range adminJobStates {
 		if string(st) == r.URL.Query().Get("state") {
 			p.State = st
 		}
 	}
-	counts, err := s.db.JobCounts(ctx)
+	counts, err := s.jobs.Counts(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p.Counts = counts
 	for _, st := range adminJobStates {
-		p.Tabs = append(p.Tabs, adminJobTab{State: st, Count: counts[string(st)], Active: st == p.State})
+		p.Tabs = append(p.Tabs, adminJobTab{State: st, Count: counts[st], Active: st == p.State})
 	}
-	res, err := s.pay.Jobs().JobList(ctx, river.NewJobListParams().States(p.State).
-		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(adminJobsShown))
+	jobs, err := s.jobs.List(ctx, p.State, adminJobsShown)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, j := range res.Jobs {
-		row := adminJobRow{JobRow: j, Args: string(j.EncodedArgs), When: j.ScheduledAt, CanRetry: canRetry(j.State)}
+	for _, j := range jobs {
+		row := adminJobRow{Job: j, When: j.ScheduledAt, CanRetry: canRetry(j.State)}
 		if n := len(j.Errors); n > 0 {
-			row.LastError = j.Errors[n-1].Error
+			row.LastError = j.Errors[n-1]
 			row.ErrorShort = row.LastError
 			if r := []rune(row.ErrorShort); len(r) > 160 {
 				row.ErrorShort = string(r[:160]) + "…"
 			}
 		}
-		if j.FinalizedAt != nil {
-			row.When = *j.FinalizedAt
+		if !j.FinalizedAt.IsZero() {
+			row.When = j.FinalizedAt
 		}
 		p.Jobs = append(p.Jobs, row)
 	}
@@ -98,6 +105,6 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
 
 // canRetry says which jobs the retry button is for: those that failed,
 // for good or for now, and those cancelled.
-func canRetry(st rivertype.JobState) bool {
-	return st == rivertype.JobStateRetryable || st == rivertype.JobStateDiscarded || st == rivertype.JobStateCancelled
+func canRetry(st shop.JobState) bool {
+	return st == shop.JobRetryable || st == shop.JobDiscarded || st == shop.JobCancelled
 }

@@ -39,7 +39,7 @@ func adminFuncs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"op":       func(op shop.Op) string { return locale.Op(lang, op) },
 		"opstate":  func(s shop.OpState) string { return locale.OpState(lang, s) },
-		"jobstate": func(s any) string { return locale.JobState(lang, fmt.Sprint(s)) },
+		"jobstate": func(s shop.JobState) string { return locale.JobState(lang, s) },
 		"verdict":  func(v shop.Verdict) string { return locale.Verdict(lang, v) },
 		// The bank's PayStatus comes typed by funbiz on an order's page,
 		// and by shop in a reconciliation report.

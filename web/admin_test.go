@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivertype"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sinopay/sinopay/funbiz"
@@ -277,14 +275,16 @@ func TestAdminJobRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var job *rivertype.JobRow
+	var job shop.Job
 	r.eventually("the confirmation to fail", func() bool {
-		res, err := r.pay.Jobs().JobList(ctx, river.NewJobListParams().States(rivertype.JobStateRetryable).Kinds("confirm_paytoken"))
-		if err != nil || len(res.Jobs) == 0 {
-			return false
+		jobs, err := r.pay.Queue().List(ctx, shop.JobRetryable, 100)
+		for _, j := range jobs {
+			if err == nil && j.Kind == "confirm_paytoken" {
+				job = j
+				return true
+			}
 		}
-		job = res.Jobs[0]
-		return true
+		return false
 	})
 	p := admin.get("/admin/jobs")
 	mustContain(t, p.Body, fmt.Sprintf(`data-job="%d"`, job.ID), "confirm_paytoken", "retry", `data-state="retryable"`)
@@ -363,7 +363,7 @@ func TestMetricsAndReadiness(t *testing.T) {
 // Nonce included, and tells failures apart.
 func TestBankTransport(t *testing.T) {
 	r := newRig(t)
-	m := NewMetrics(r.db, nil)
+	m := NewMetrics(r.db, r.pay.Queue(), nil)
 	bank := r.bank
 	client, err := funbiz.NewClient(funbiz.Config{BaseURL: bank.URL, ShopNo: bank.ShopNo, Hash: bank.Hash,
 		HTTPClient: &http.Client{Transport: m.BankTransport(nil), Timeout: 5 * time.Second},

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
 
@@ -30,7 +31,7 @@ import (
 //	sinopay_notifications_acknowledged_total           of those, answered {"Status":"S"} (recorded durably)
 //	sinopay_bank_request_duration_seconds{service}     every HTTP request to the bank, retries included
 //	sinopay_bank_requests_total{service,outcome}       outcome: ok, http_error (a status other than 200), transport_error
-//	sinopay_jobs{state}                                the job queue by River state, counted at scrape time
+//	sinopay_jobs{state}                                the job queue by state, counted at scrape time
 //	sinopay_orders{status}                             orders by status, counted at scrape time
 //	sinopay_orders_awaiting_capture                    paid manual-capture card orders not captured yet
 //
@@ -45,9 +46,16 @@ type Metrics struct {
 	log            *slog.Logger
 }
 
-// NewMetrics builds the instrumentation of a shop on db. log receives
-// the errors of scrapes (a database that cannot count); nil discards them.
-func NewMetrics(db *storage.DB, log *slog.Logger) *Metrics {
+// JobCounter counts the jobs of the queue by state; jobqueue.Counter is
+// one.
+type JobCounter interface {
+	Counts(ctx context.Context) (map[shop.JobState]int, error)
+}
+
+// NewMetrics builds the instrumentation of a shop on db, whose queue jobs
+// counts. log receives the errors of scrapes (a database that cannot
+// count); nil discards them.
+func NewMetrics(db *storage.DB, jobs JobCounter, log *slog.Logger) *Metrics {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -81,7 +89,7 @@ func NewMetrics(db *storage.DB, log *slog.Logger) *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, string(db.Dialect)),
-		&countsCollector{db: db},
+		&countsCollector{db: db, jobs: jobs},
 	)
 	// Every known series exists from the start at zero, so rate() and
 	// alerts work before the first notification or bank call.
@@ -213,13 +221,15 @@ func bankService(req *http.Request) string {
 // countsCollector counts jobs by state and orders by status when
 // Prometheus scrapes: two GROUP BY queries on indexed columns, cheap at a
 // scrape every few seconds, and never stale.
-type countsCollector struct{ db *storage.DB }
+type countsCollector struct {
+	db   *storage.DB
+	jobs JobCounter
+}
 
 var (
 	jobsDesc      = prometheus.NewDesc("sinopay_jobs", "Jobs in the queue by River state.", []string{"state"}, nil)
 	ordersDesc    = prometheus.NewDesc("sinopay_orders", "Orders by payment status (W, S, F, E, R, V).", []string{"status"}, nil)
 	uncapturedDsc = prometheus.NewDesc("sinopay_orders_awaiting_capture", "Paid manual-capture card orders not captured yet.", nil, nil)
-	jobStates     = []string{"available", "scheduled", "running", "retryable", "discarded", "cancelled", "completed", "pending"}
 )
 
 func (c *countsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -231,11 +241,11 @@ func (c *countsCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if jobs, err := c.db.JobCounts(ctx); err != nil {
+	if jobs, err := c.jobs.Counts(ctx); err != nil {
 		ch <- prometheus.NewInvalidMetric(jobsDesc, err)
 	} else {
-		for _, st := range jobStates {
-			ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(jobs[st]), st)
+		for _, st := range shop.JobStates {
+			ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(jobs[st]), string(st))
 		}
 	}
 	orders, err := c.db.OrderCounts(ctx)

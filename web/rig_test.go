@@ -98,7 +98,7 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 		defer cancel()
 		r.pay.Stop(sctx)
 	})
-	wcfg.Pay = r.pay
+	wcfg.Pay, wcfg.Jobs = r.pay, r.pay.Queue()
 	r.web, err = New(wcfg)
 	if err != nil {
 		t.Fatal(err)

@@ -30,8 +30,11 @@ import (
 
 // Config is what the web layer needs; cmd/sinopay fills it in.
 type Config struct {
-	DB      *storage.DB
-	Pay     *payment.Service
+	DB  *storage.DB
+	Pay *payment.Service
+	// Jobs is the job queue, for the back office's job pages and the
+	// metrics: payment.Service.Queue.
+	Jobs    JobQueue
 	Log     *slog.Logger
 	BaseURL string           // public URL of the shop, e.g. http://127.0.0.1:8080
 	Now     func() time.Time // nil = time.Now
@@ -49,6 +52,7 @@ type Config struct {
 type Server struct {
 	db      *storage.DB
 	pay     *payment.Service
+	jobs    JobQueue
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool // cookies only over HTTPS
@@ -80,8 +84,8 @@ const maxFormBody = 64 << 10
 // New checks cfg, parses the templates and builds the routes. It fails
 // when a required part is missing or a template does not parse.
 func New(cfg Config) (*Server, error) {
-	if cfg.DB == nil || cfg.Pay == nil {
-		return nil, errors.New("web: DB and Pay are required")
+	if cfg.DB == nil || cfg.Pay == nil || cfg.Jobs == nil {
+		return nil, errors.New("web: DB, Pay and Jobs are required")
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
@@ -90,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		db:        cfg.DB,
 		pay:       cfg.Pay,
+		jobs:      cfg.Jobs,
 		log:       cfg.Log,
 		now:       cfg.Now,
 		secure:    strings.HasPrefix(base, "https://"),
@@ -114,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.metrics == nil {
-		s.metrics = NewMetrics(s.db, s.log)
+		s.metrics = NewMetrics(s.db, s.jobs, s.log)
 	}
 	s.handler = s.routes()
 	return s, nil

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -90,7 +91,7 @@ func runAdminCreate(ctx context.Context, args []string, stdin io.Reader, stdout,
 		return fail(1, "%v", err)
 	}
 	defer db.Close()
-	if pending, err := db.Pending(ctx); err != nil {
+	if pending, err := db.Pending(ctx, jobqueue.Schema); err != nil {
 		return fail(1, "%v", err)
 	} else if pending {
 		return fail(1, "the schema of %s is behind: run `sinopay migrate --db …` first", db.Where)

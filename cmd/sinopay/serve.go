@@ -18,6 +18,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/funbiz/sandbox/sqlitestore"
 	"github.com/sinopay/sinopay/internal/crash"
+	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -240,10 +241,10 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 	defer db.Close()
 	if c.Migrate {
-		if err := db.Migrate(ctx); err != nil {
+		if err := db.Migrate(ctx, jobqueue.Schema); err != nil {
 			return err
 		}
-	} else if pending, err := db.Pending(ctx); err != nil {
+	} else if pending, err := db.Pending(ctx, jobqueue.Schema); err != nil {
 		return err
 	} else if pending {
 		return fmt.Errorf("the schema of %s is behind and --migrate=false: run `sinopay migrate --db …` first", db.Where)
@@ -252,7 +253,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		return err
 	}
 
-	metrics := web.NewMetrics(db, log.With("component", "metrics"))
+	metrics := web.NewMetrics(db, jobqueue.Counter{DB: db}, log.With("component", "metrics"))
 	// Every request to the bank is timed and counted by its APIService.
 	bankHTTP := funbiz.DefaultHTTPClient()
 	bankHTTP.Transport = metrics.BankTransport(bankHTTP.Transport)
@@ -275,7 +276,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{DB: db, Pay: pay, Log: log.With("component", "web"), BaseURL: c.BaseURL,
+	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Log: log.With("component", "web"), BaseURL: c.BaseURL,
 		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks})
 	if err != nil {
 		return err
@@ -368,7 +369,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx, jobqueue.Schema); err != nil {
 		fmt.Fprintf(stderr, "sinopay migrate: %v\n", err)
 		return 1
 	}

@@ -1,5 +1,6 @@
 // Package storagetest opens throwaway databases for tests: a fresh SQLite
-// file, and, when PostgreSQL is reachable, a fresh PostgreSQL database.
+// file, and, when PostgreSQL is reachable, a fresh PostgreSQL database,
+// both with the shop's tables and the job queue's.
 // With CI set, an unreachable PostgreSQL fails the test instead of
 // skipping it.
 package storagetest
@@ -17,6 +18,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/storage"
 )
 
@@ -38,7 +40,7 @@ func SQLite(t testing.TB) *storage.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx, jobqueue.Schema); err != nil {
 		t.Fatal(err)
 	}
 	return db
@@ -55,7 +57,7 @@ func Postgres(t testing.TB) *storage.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx, jobqueue.Schema); err != nil {
 		t.Fatal(err)
 	}
 	return db
