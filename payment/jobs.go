@@ -12,10 +12,8 @@ const longJob = 10 * time.Minute
 // jobs is every kind of job the service runs: what works it, how long an
 // attempt may take, and when it is enqueued on its own. Only the elected
 // leader enqueues scheduled jobs; uniqueness per period keeps a leader
-// change from running one period twice. The daily report is unique by its
-// day (its only argument), which is stronger: a second leader, a restart
-// or a late run never makes a second scheduled report of one day, while
-// the first job is kept.
+// change from running one period twice. New adds Config.OtherJobs (the
+// reconciliation's daily report).
 func (s *Service) jobs() []jobqueue.Job {
 	return []jobqueue.Job{
 		jobqueue.Kind[ConfirmArgs]{Work: s.confirmJob, MaxAttempts: 25, Backoff: confirmBackoff}.Job(),
@@ -23,8 +21,6 @@ func (s *Service) jobs() []jobqueue.Job {
 			Name: "reconcile", Schedule: jobqueue.Every(s.cfg.SweepEvery), RunOnStart: true, Unique: jobqueue.UniquePerPeriod}.Job(),
 		jobqueue.Kind[ExpireArgs]{Work: s.expireJob, Timeout: longJob,
 			Name: "expire-atm", Schedule: jobqueue.Every(time.Hour), RunOnStart: true, Unique: jobqueue.UniquePerPeriod}.Job(),
-		jobqueue.Kind[ReportArgs]{Work: s.reportJob, Timeout: longJob, MaxAttempts: 10,
-			Name: "daily-report", Schedule: dailyAt{ReportHour}, Args: s.dailyReport, Unique: jobqueue.UniqueByArgs}.Job(),
 		jobqueue.Kind[ResolveOpsArgs]{Work: s.resolveOpsJob, Timeout: longJob,
 			Name: "resolve-ops", Schedule: jobqueue.Every(staleAfter), RunOnStart: true, Unique: jobqueue.UniquePerPeriod}.Job(),
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
@@ -32,6 +33,7 @@ type opsRig struct {
 	db    *storage.DB
 	bank  *funbiztest.Bank
 	pay   *payment.Service
+	rec   *reconcile.Service
 	cust  int64
 	admin *shop.Customer
 	keys  atomic.Int64
@@ -68,8 +70,10 @@ func newOpsRigWith(t *testing.T, db *storage.DB, mode shop.CaptureMode, bankTime
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	now := func() time.Time { return time.Now().Add(time.Duration(r.ahead.Load())) }
+	r.rec = reconcile.New(db, client, reconcile.Config{Now: now}, log)
 	r.pay, err = payment.New(db, client, payment.Config{BaseURL: shopSrv.URL, PollInterval: 20 * time.Millisecond,
-		SweepEvery: time.Hour, CardCapture: mode, Now: func() time.Time { return time.Now().Add(time.Duration(r.ahead.Load())) }}, log)
+		SweepEvery: time.Hour, CardCapture: mode, Now: now, OtherJobs: r.rec.Jobs()}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +220,7 @@ func TestCaptureAndRefunds(t *testing.T) {
 			t.Fatalf("timeline %v, want %v", tl, want)
 		}
 
-		rep, err := r.pay.Reconcile(ctx, funbiz.FormatDate(time.Now()), shop.ReportByAdmin, r.admin.Email)
+		rep, err := r.rec.Reconcile(ctx, funbiz.FormatDate(time.Now()), shop.ReportByAdmin, r.admin.Email)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +228,7 @@ func TestCaptureAndRefunds(t *testing.T) {
 			rep.Rows[0].BankRefunded != 4900 || funbiz.PayStatus(rep.Rows[0].BankStatus) != funbiz.PayStatusCardCaptured || !rep.Unsettled {
 			t.Fatalf("report: %+v", rep)
 		}
-		stored, err := r.pay.ReportByID(ctx, rep.ID)
+		stored, err := r.rec.ReportByID(ctx, rep.ID)
 		if err != nil || stored.Rows[0].OrderNo != o.No || stored.AdminEmail != r.admin.Email || stored.Counts[shop.VerdictMatched] != 1 {
 			t.Fatalf("stored report: %+v %v", stored, err)
 		}
@@ -391,7 +395,7 @@ func TestReconcileVerdicts(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		rep, err := r.pay.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
+		rep, err := r.rec.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -416,10 +420,10 @@ func TestReconcileVerdicts(t *testing.T) {
 		// by which settlement.
 		r.bank.Advance(24 * time.Hour)
 		r.ahead.Store(int64(24 * time.Hour))
-		if _, err := r.pay.Reconcile(ctx, funbiz.FormatDate(now.AddDate(0, 0, 2)), shop.ReportBySchedule, ""); !shop.IsCode(err, shop.Invalid) {
+		if _, err := r.rec.Reconcile(ctx, funbiz.FormatDate(now.AddDate(0, 0, 2)), shop.ReportBySchedule, ""); !shop.IsCode(err, shop.Invalid) {
 			t.Fatalf("a day in the future: %v", err)
 		}
-		rep, err = r.pay.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
+		rep, err = r.rec.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,7 +435,7 @@ func TestReconcileVerdicts(t *testing.T) {
 				t.Errorf("%s: settlement %q fee %d", row.OrderNo, row.AllotNo, row.FeeCents)
 			}
 		}
-		list, err := r.pay.Reports(ctx)
+		list, err := r.rec.Reports(ctx)
 		if err != nil || len(list) != 2 || list[0].ID != rep.ID {
 			t.Fatalf("reports: %v %v", list, err)
 		}

@@ -39,7 +39,7 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rep, err := s.pay.ReportByID(ctx, id)
+	rep, err := s.recon.ReportByID(ctx, id)
 	if err != nil {
 		s.adminFail(w, r, err, "/admin/reports")
 		return

@@ -30,7 +30,7 @@ func (s *Server) adminReportRun(w http.ResponseWriter, r *http.Request) {
 		s.showReports(w, r, a, http.StatusBadRequest, input, "admin.recon.bad_day")
 		return
 	}
-	rep, err := s.pay.Reconcile(r.Context(), funbiz.FormatDate(d), shop.ReportByAdmin, a.Email)
+	rep, err := s.recon.Reconcile(r.Context(), funbiz.FormatDate(d), shop.ReportByAdmin, a.Email)
 	if err != nil {
 		if shop.IsCode(err, shop.Invalid) || shop.IsCode(err, shop.Unavailable) {
 			s.showReports(w, r, a, httpStatus(shop.ErrorCode(err)), input, shop.ErrorKey(err))

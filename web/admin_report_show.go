@@ -25,7 +25,7 @@ func (s *Server) adminReportShow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rep, err := s.pay.ReportByID(ctx, id)
+	rep, err := s.recon.ReportByID(ctx, id)
 	if err != nil {
 		s.adminFail(w, r, err, "/admin/reports")
 		return

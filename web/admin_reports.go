@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/sinopay/sinopay/funbiz"
-	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -37,13 +37,13 @@ func (s *Server) adminReports(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showReports(w http.ResponseWriter, r *http.Request, a *shop.Customer, status int, day, errKey string) {
 	ctx, cancel := s.timeout(r)
 	defer cancel()
-	list, err := s.pay.Reports(ctx)
+	list, err := s.recon.Reports(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	now := s.now().In(funbiz.Taipei)
-	p := adminReportsPage{Reports: list, Verdicts: shop.Verdicts, Day: day, Today: now.Format("2006-01-02"), Keep: payment.KeepReports, Hour: payment.ReportHour, Error: errKey}
+	p := adminReportsPage{Reports: list, Verdicts: shop.Verdicts, Day: day, Today: now.Format("2006-01-02"), Keep: reconcile.KeepReports, Hour: reconcile.ReportHour, Error: errKey}
 	if p.Day == "" {
 		p.Day = now.AddDate(0, 0, -1).Format("2006-01-02")
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
 	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
@@ -86,6 +87,8 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 	for _, o := range opts {
 		o(&pcfg, &wcfg)
 	}
+	wcfg.Recon = reconcile.New(r.db, r.bank.Client(), reconcile.Config{Now: pcfg.Now}, log)
+	pcfg.OtherJobs = wcfg.Recon.Jobs()
 	r.pay, err = payment.New(r.db, r.bank.Client(), pcfg, log)
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
@@ -34,7 +35,9 @@ type Config struct {
 	Pay *payment.Service
 	// Jobs is the job queue, for the back office's job pages and the
 	// metrics: payment.Service.Queue.
-	Jobs    JobQueue
+	Jobs JobQueue
+	// Recon makes and keeps the reconciliation reports.
+	Recon   *reconcile.Service
 	Log     *slog.Logger
 	BaseURL string           // public URL of the shop, e.g. http://127.0.0.1:8080
 	Now     func() time.Time // nil = time.Now
@@ -53,6 +56,7 @@ type Server struct {
 	db      *storage.DB
 	pay     *payment.Service
 	jobs    JobQueue
+	recon   *reconcile.Service
 	log     *slog.Logger
 	now     func() time.Time
 	secure  bool // cookies only over HTTPS
@@ -84,8 +88,8 @@ const maxFormBody = 64 << 10
 // New checks cfg, parses the templates and builds the routes. It fails
 // when a required part is missing or a template does not parse.
 func New(cfg Config) (*Server, error) {
-	if cfg.DB == nil || cfg.Pay == nil || cfg.Jobs == nil {
-		return nil, errors.New("web: DB, Pay and Jobs are required")
+	if cfg.DB == nil || cfg.Pay == nil || cfg.Jobs == nil || cfg.Recon == nil {
+		return nil, errors.New("web: DB, Pay, Jobs and Recon are required")
 	}
 	base := strings.TrimRight(cfg.BaseURL, "/")
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
@@ -95,6 +99,7 @@ func New(cfg Config) (*Server, error) {
 		db:        cfg.DB,
 		pay:       cfg.Pay,
 		jobs:      cfg.Jobs,
+		recon:     cfg.Recon,
 		log:       cfg.Log,
 		now:       cfg.Now,
 		secure:    strings.HasPrefix(base, "https://"),

@@ -20,6 +20,7 @@ import (
 	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/web"
@@ -270,13 +271,14 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	} else if hooks.Armed() {
 		log.Warn("crash point armed: the shop kills itself there (fault tests only)", "at", hooks.String())
 	}
+	rec := reconcile.New(db, bank, reconcile.Config{}, log.With("component", "reconcile"))
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
 		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture,
-		Hooks: hooks}, log.With("component", "payment"))
+		Hooks: hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Log: log.With("component", "web"), BaseURL: c.BaseURL,
+	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Recon: rec, Log: log.With("component", "web"), BaseURL: c.BaseURL,
 		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks})
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package payment
+package reconcile
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
+	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
@@ -39,8 +40,8 @@ func TestDailyReportJobOncePerDay(t *testing.T) {
 	db := storagetest.SQLite(t)
 	bank := funbiztest.New(t)
 	now := time.Date(2026, 11, 27, 19, 30, 0, 0, time.UTC) // 03:30 on the 28th in Taipei
-	s, err := New(db, bank.Client(), Config{BaseURL: "http://127.0.0.1:1", PollInterval: 20 * time.Millisecond,
-		SweepEvery: time.Hour, Now: func() time.Time { return now }}, nil)
+	s := New(db, bank.Client(), Config{Now: func() time.Time { return now }}, nil)
+	q, err := jobqueue.New(db, jobqueue.Config{PollInterval: 20 * time.Millisecond}, s.Jobs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func TestDailyReportJobOncePerDay(t *testing.T) {
 		if args.Day != "20261127" {
 			t.Fatalf("the job reports %s, want the day before, 20261127", args.Day)
 		}
-		inserted, err := s.queue.Insert(ctx, args)
+		inserted, err := q.Insert(ctx, args)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,13 +59,13 @@ func TestDailyReportJobOncePerDay(t *testing.T) {
 			t.Fatalf("insert %d: inserted %v", i, inserted)
 		}
 	}
-	if err := s.Start(ctx); err != nil {
+	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		s.Stop(sctx)
+		q.Stop(sctx)
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for {

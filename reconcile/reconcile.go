@@ -1,14 +1,47 @@
-package payment
+// Package reconcile compares the shop's money with the bank's, one day
+// at a time: our ledger against BillQuery, each order's state against
+// OrderQuery, and the day's money against its settlements (AllotQuery).
+// Reports are stored for the back office; a daily job (Jobs) reports the
+// day before on its own.
+package reconcile
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sort"
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
 )
+
+// Config tunes the service. Zero values take the defaults in brackets.
+type Config struct {
+	// Now is the clock [time.Now].
+	Now func() time.Time
+}
+
+// Service makes and keeps the reconciliation reports. It is safe for
+// concurrent use.
+type Service struct {
+	db   *storage.DB
+	bank *funbiz.Client
+	now  func() time.Time
+	log  *slog.Logger
+}
+
+// New builds the service; log nil discards its lines.
+func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, bank: bank, now: cfg.Now, log: log}
+}
 
 // KeepReports is how many reports are kept; older ones are deleted as new
 // ones are stored.
@@ -237,37 +270,4 @@ func (s *Service) ReportByID(ctx context.Context, id int64) (*shop.Report, error
 // Reports lists the stored reports, newest first, without their rows.
 func (s *Service) Reports(ctx context.Context) ([]*shop.Report, error) {
 	return s.db.Reports(ctx, KeepReports)
-}
-
-// ReportArgs is the daily job that reconciles one day.
-type ReportArgs struct {
-	Day string `json:"day"`
-}
-
-func (ReportArgs) Kind() string { return "reconciliation_report" }
-
-func (s *Service) reportJob(ctx context.Context, args ReportArgs) error {
-	_, err := s.Reconcile(ctx, args.Day, shop.ReportBySchedule, "")
-	return err
-}
-
-// ReportHour is the hour (Taiwan time) the daily report of the day before
-// runs: late enough for the bank's BillQuery of that day to be complete.
-const ReportHour = 3
-
-// dailyAt is a schedule: every day at hour:00 Taiwan time.
-type dailyAt struct{ hour int }
-
-func (d dailyAt) Next(t time.Time) time.Time {
-	tw := t.In(funbiz.Taipei)
-	next := time.Date(tw.Year(), tw.Month(), tw.Day(), d.hour, 0, 0, 0, funbiz.Taipei)
-	if !next.After(t) {
-		next = next.AddDate(0, 0, 1)
-	}
-	return next
-}
-
-// dailyReport is the daily report's job: the day before, in Taiwan time.
-func (s *Service) dailyReport() ReportArgs {
-	return ReportArgs{Day: funbiz.FormatDate(s.now().In(funbiz.Taipei).AddDate(0, 0, -1))}
 }
