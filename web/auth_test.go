@@ -137,7 +137,7 @@ func TestLoginRequired(t *testing.T) {
 // Behind HTTPS the cookies are sent only over HTTPS.
 func TestSecureCookies(t *testing.T) {
 	r := newRig(t)
-	s, err := New(Config{DB: r.db, Pay: r.pay, Jobs: r.pay.Queue(), Recon: r.web.recon, BaseURL: "https://shop.example/"})
+	s, err := New(Config{DB: r.db, Pay: r.pay, Jobs: r.pay.Queue(), Recon: r.recon, BaseURL: "https://shop.example/"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestSecureCookies(t *testing.T) {
 			t.Errorf("%s: %d %+v", req.URL.Path, w.Code, cookies)
 		}
 	}
-	if _, err := New(Config{DB: r.db, Pay: r.pay, Jobs: r.pay.Queue(), Recon: r.web.recon, BaseURL: "shop.example"}); err == nil {
+	if _, err := New(Config{DB: r.db, Pay: r.pay, Jobs: r.pay.Queue(), Recon: r.recon, BaseURL: "shop.example"}); err == nil {
 		t.Error("a BaseURL without a scheme was accepted")
 	}
 }

@@ -19,24 +19,27 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
+	"github.com/sinopay/sinopay/internal/testrig"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
-	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
-// rig is the shop for one test: a real SQLite database with the five
-// products, the bank's sandbox over real HTTP, the payment service with
-// its job workers, and the web server in front of them.
+// rig is the shop for one test: testrig's (a real SQLite database with
+// the five products, the bank's sandbox over real HTTP, the payment
+// service with its job workers) with the web server in front of them, at
+// the URL the bank calls back.
 type rig struct {
-	t    *testing.T
-	db   *storage.DB
-	bank *funbiztest.Bank
-	pay  *payment.Service
-	srv  *httptest.Server
-	web  *Server
-	logs *syncBuffer
+	t     *testing.T
+	shop  *testrig.Rig
+	db    *storage.DB
+	bank  *funbiztest.Bank
+	pay   *payment.Service
+	recon *reconcile.Service
+	srv   *httptest.Server
+	web   *Server
+	logs  *syncBuffer
 
 	products []shop.Product
 }
@@ -65,49 +68,26 @@ type rigOption func(*payment.Config, *Config)
 
 func newRig(t *testing.T, opts ...rigOption) *rig {
 	t.Helper()
-	ctx := context.Background()
-	r := &rig{t: t, db: storagetest.SQLite(t), bank: funbiztest.New(t), logs: &syncBuffer{}}
-	if err := r.db.SeedProducts(ctx, storage.SeedProducts); err != nil {
-		t.Fatal(err)
-	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var wcfg Config
+	tr := testrig.New(t, testrig.Options{Log: log, Pay: func(pcfg *payment.Config) {
+		pcfg.PollInterval = 50 * time.Millisecond
+		for _, o := range opts {
+			o(pcfg, &wcfg)
+		}
+	}})
+	r := &rig{t: t, shop: tr, db: tr.DB, bank: tr.Bank, pay: tr.Pay, recon: tr.Recon, srv: tr.Server, logs: logs}
 	var err error
-	if r.products, err = r.db.Products(ctx); err != nil {
+	if r.products, err = r.db.Products(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-
-	// The bank calls back the shop's URL, which exists only once the
-	// server runs: start it first, and give it its handler after.
-	var h http.Handler
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { h.ServeHTTP(w, req) }))
-	t.Cleanup(r.srv.Close)
-
-	pcfg := payment.Config{BaseURL: r.srv.URL, PollInterval: 50 * time.Millisecond}
-	wcfg := Config{DB: r.db, Log: log, BaseURL: r.srv.URL}
-	for _, o := range opts {
-		o(&pcfg, &wcfg)
-	}
-	wcfg.Recon = reconcile.New(r.db, r.bank.Client(), reconcile.Config{Now: pcfg.Now}, log)
-	pcfg.OtherJobs = wcfg.Recon.Jobs()
-	r.pay, err = payment.New(r.db, r.bank.Client(), pcfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.pay.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		r.pay.Stop(sctx)
-	})
-	wcfg.Pay, wcfg.Jobs = r.pay, r.pay.Queue()
-	r.web, err = New(wcfg)
-	if err != nil {
+	wcfg.DB, wcfg.Pay, wcfg.Jobs, wcfg.Recon, wcfg.Log, wcfg.BaseURL = tr.DB, tr.Pay, tr.Pay.Queue(), tr.Recon, log, tr.URL
+	if r.web, err = New(wcfg); err != nil {
 		t.Fatal(err)
 	}
 	r.web.passwords = newPasswords(bcrypt.MinCost, 0)
-	h = r.web.Handler()
+	tr.Serve(r.web.Handler())
 	return r
 }
 
@@ -254,16 +234,10 @@ func (b *browser) order(cart map[string]int, payType shop.PayType) *shop.Order {
 	return o
 }
 
-// eventually polls cond until it holds, for work the job workers do.
+// eventually waits until cond holds, for work the job workers do.
 func (r *rig) eventually(what string, cond func() bool) {
 	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	r.shop.Eventually(what, cond)
 }
 
 // mustContain fails unless body has every one of want.

@@ -1,0 +1,133 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/internal/testrig"
+	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/storage/storagetest"
+)
+
+// paidCard checks out a card order of NT$4,900 and pays it.
+func paidCard(r *testrig.Rig) *shop.Order {
+	r.T.Helper()
+	return r.PayCard(r.Checkout(fmt.Sprintf("co-%d", time.Now().UnixNano()), shop.PayCard, shop.CartLine{ProductID: 2, Qty: 1}))
+}
+
+// The report sorts out every kind of difference.
+func TestReconcileVerdicts(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := testrig.New(t, testrig.Options{DB: db})
+		ctx := context.Background()
+		now := time.Now()
+		matched := paidCard(r)
+
+		// Money at the bank for an order we never had.
+		client := r.Bank.Client()
+		stranger, err := client.OrderCreate(ctx, &funbiz.OrderCreateParams{OrderNo: "X" + fmt.Sprint(now.UnixNano()%1e9), Amount: 500,
+			PayType: funbiz.PayTypeATM, PrdtName: "stranger", ATM: &funbiz.ATMParams{ExpireDate: funbiz.FormatDate(now.AddDate(0, 0, 3))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Bank.Transfer(stranger.ATM.AtmPayNo, 500)
+
+		// Our books say paid; the bank never saw the money.
+		ghost, err := r.Pay.Checkout(ctx, r.Customer(), "ghost", []shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM, "en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.ApplyEvent(ctx, ghost.ID, shop.EventPaid, storage.EventMeta{Source: "test"}, now); err != nil {
+			t.Fatal(err)
+		}
+
+		// A refund our books have and the bank does not.
+		differs := paidCard(r)
+		rec, _, _, err := db.BeginOp(ctx, differs.No, shop.Operation{Key: "k", Op: shop.OpRefund, Amount: 100, Reason: "r", AdminID: r.Admin().ID, AdminEmail: r.Admin().Email}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := db.FinishOp(ctx, rec.ID, storage.OpOutcome{State: shop.OpDone}, now); err != nil {
+			t.Fatal(err)
+		}
+
+		rep, err := r.Recon.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, row := range rep.Rows {
+			got[row.OrderNo] = string(row.Verdict) + " " + row.Reason
+		}
+		want := map[string]string{
+			matched.No:       "matched ",
+			stranger.OrderNo: "missing_shop " + shop.ReasonNoOrder,
+			ghost.No:         "missing_bank " + shop.ReasonNotAtBank,
+			differs.No:       "differs " + shop.ReasonAmount,
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("verdicts\n%v\nwant\n%v", got, want)
+		}
+		if rep.Rows[0].Verdict != shop.VerdictMissingShop || rep.Counts[shop.VerdictMatched] != 1 {
+			t.Fatalf("order of rows or counts: %+v", rep)
+		}
+
+		// A day later the money is settled, and the report of the day says
+		// by which settlement.
+		r.Bank.Advance(24 * time.Hour)
+		r.Clock.Advance(24 * time.Hour)
+		if _, err := r.Recon.Reconcile(ctx, funbiz.FormatDate(now.AddDate(0, 0, 2)), shop.ReportBySchedule, ""); !shop.IsCode(err, shop.Invalid) {
+			t.Fatalf("a day in the future: %v", err)
+		}
+		rep, err = r.Recon.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Unsettled || len(rep.Settlements) != 2 {
+			t.Fatalf("settlements: %+v", rep.Settlements)
+		}
+		for _, row := range rep.Rows {
+			if (row.OrderNo == matched.No || row.OrderNo == stranger.OrderNo) && (row.AllotNo == "" || row.FeeCents == 0) {
+				t.Errorf("%s: settlement %q fee %d", row.OrderNo, row.AllotNo, row.FeeCents)
+			}
+		}
+		list, err := r.Recon.Reports(ctx)
+		if err != nil || len(list) != 2 || list[0].ID != rep.ID {
+			t.Fatalf("reports: %v %v", list, err)
+		}
+	})
+}
+
+// The daily report's job reports the day before once, however many times
+// it is enqueued (a second leader, a restart), and stores the report as
+// the schedule's.
+func TestDailyReportJobOncePerDay(t *testing.T) {
+	now := time.Date(2026, 11, 27, 19, 30, 0, 0, time.UTC) // 03:30 on the 28th in Taipei
+	r := testrig.New(t, testrig.Options{Pay: func(c *payment.Config) { c.Now = func() time.Time { return now } }})
+	ctx := context.Background()
+	for i := range 3 {
+		args := r.Recon.DailyReport()
+		if args.Day != "20261127" {
+			t.Fatalf("the job reports %s, want the day before, 20261127", args.Day)
+		}
+		inserted, err := r.Pay.Queue().Insert(ctx, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inserted != (i == 0) {
+			t.Fatalf("insert %d: inserted %v", i, inserted)
+		}
+	}
+	r.Eventually("the scheduled report of 20261127", func() bool {
+		list, err := r.Recon.Reports(ctx)
+		if err != nil || len(list) > 1 {
+			t.Fatalf("reports: %+v %v", list, err)
+		}
+		return len(list) == 1 && list[0].Day == "20261127" && list[0].Source == shop.ReportBySchedule
+	})
+}
