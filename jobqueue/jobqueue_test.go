@@ -13,6 +13,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/sinopay/sinopay/internal/testrig"
 	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -169,7 +170,7 @@ func TestJobsLifeCycle(t *testing.T) {
 		}
 
 		var failed shop.Job
-		waitFor(t, "the failing job to fail for good", func() bool {
+		testrig.Eventually(t, "the failing job to fail for good", func() bool {
 			jobs, err := q.List(ctx, shop.JobDiscarded, 10)
 			if err != nil || len(jobs) != 1 {
 				return false
@@ -185,7 +186,7 @@ func TestJobsLifeCycle(t *testing.T) {
 			len(failed.Errors) != 2 || failed.Errors[1] != "the bank is down" || failed.FinalizedAt.IsZero() {
 			t.Fatalf("failed job: %+v", failed)
 		}
-		waitFor(t, "one job failed and one done", func() bool {
+		testrig.Eventually(t, "one job failed and one done", func() bool {
 			counts, err := q.Counts(ctx)
 			return err == nil && counts[shop.JobDiscarded] == 1 && counts[shop.JobCompleted] == 1 && len(counts) == 2
 		})
@@ -209,15 +210,4 @@ func TestJobsLifeCycle(t *testing.T) {
 			t.Fatal("inserted a kind that is not in the table")
 		}
 	})
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -3,6 +3,7 @@ package payment_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -44,8 +45,20 @@ func TestCardReturnDeclineThenPayAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	paid := r.WaitStatus(o.No, shop.StatusPaid)
-	// The notifications of both attempts arrive too; nothing changes twice.
-	time.Sleep(300 * time.Millisecond)
+	// The notifications of both attempts arrive too, and are confirmed
+	// with the answer of the return before them; nothing changes twice.
+	for _, d := range r.Settled(o.No, 2) {
+		if d.State != "delivered" {
+			t.Fatalf("notification %+v", d)
+		}
+		var sources []shop.Source
+		for _, got := range r.Processed(d.PayToken, 2) {
+			sources = append(sources, got.Source)
+		}
+		if !slices.Contains(sources, shop.SourceNotify) || !slices.Contains(sources, shop.SourceReturn) {
+			t.Fatalf("deliveries of %s: %v", d.PayToken, sources)
+		}
+	}
 	evs, _ := r.DB.Events(context.Background(), paid.ID)
 	if len(evs) != 2 || evs[0].To != shop.StatusFailed || evs[1].To != shop.StatusPaid {
 		t.Fatalf("events: %+v", evs)
@@ -125,7 +138,9 @@ func TestSweepFindsLostPayment(t *testing.T) {
 	o := r.Checkout("k-lost", shop.PayCard)
 	r.Bank.Chaos(sandbox.ChaosInput{OrderNo: o.No, Notify: "drop"})
 	r.Bank.PayCard(o.No, sandbox.OutcomeSuccess)
-	time.Sleep(200 * time.Millisecond)
+	if ds := r.Settled(o.No, 1); ds[0].State != "dropped" {
+		t.Fatalf("the notification was not dropped: %+v", ds[0])
+	}
 	if got := r.Order(o.No); got.Status != shop.StatusWaiting {
 		t.Fatalf("status before sweep = %s", got.Status)
 	}

@@ -71,10 +71,13 @@ func TestCardPaidReturn(t *testing.T) {
 		t.Fatalf("return went to %q", p.Location)
 	}
 	res := b.follow(p)
-	for i := 0; strings.Contains(res.Body, `http-equiv="refresh"`) && i < 100; i++ {
-		time.Sleep(50 * time.Millisecond)
-		res = b.follow(b.get("/orders/" + o.No + "/result"))
-	}
+	r.eventually("the result page to stop waiting for the bank", func() bool {
+		if strings.Contains(res.Body, `http-equiv="refresh"`) {
+			res = b.follow(b.get("/orders/" + o.No + "/result"))
+			return false
+		}
+		return true
+	})
 	if res.Status != http.StatusOK {
 		t.Fatalf("result: %d", res.Status)
 	}

@@ -242,10 +242,16 @@ const Wait = 10 * time.Second
 // background (a job, a notification); it fails the test after Wait.
 func (r *Rig) Eventually(what string, cond func() bool) {
 	r.T.Helper()
+	Eventually(r.T, what, cond)
+}
+
+// Eventually polls cond until it holds, and fails t after Wait.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(Wait)
 	for !cond() {
 		if time.Now().After(deadline) {
-			r.T.Fatalf("timed out after %s waiting for %s", Wait, what)
+			t.Fatalf("timed out after %s waiting for %s", Wait, what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -1,0 +1,62 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// Confirmations take turns to ask the bank: a burst at once, then one
+// every 1/ConfirmRate. The return path takes a turn only when one is free;
+// the job waits for one, unless its deadline comes first, when it gets
+// ErrBusy at once. A negative rate takes no turns at all.
+func TestConfirmTurns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &Service{limit: confirmLimit(Config{ConfirmRate: 10, ConfirmBurst: 2})}
+		ctx := context.Background()
+		for i := range 2 {
+			if err := s.tryTurn(ctx); err != nil {
+				t.Fatalf("turn %d of the burst: %v", i, err)
+			}
+		}
+		if err := s.tryTurn(ctx); !errors.Is(err, ErrBusy) || !shop.IsCode(err, shop.Unavailable) {
+			t.Fatalf("a turn past the burst: %v", err)
+		}
+
+		start := time.Now()
+		if err := s.waitTurn(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(start); waited != 100*time.Millisecond {
+			t.Fatalf("waited %s for a turn at 10/s, want 100ms", waited)
+		}
+
+		dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		start = time.Now()
+		if err := s.waitTurn(dctx); !errors.Is(err, ErrBusy) || !shop.IsCode(err, shop.Unavailable) {
+			t.Fatalf("a turn after the deadline: %v", err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Fatalf("waited %s for a turn that comes after the deadline", waited)
+		}
+
+		time.Sleep(time.Second)
+		for i := range 2 {
+			if err := s.tryTurn(ctx); err != nil {
+				t.Fatalf("turn %d of a burst a second later: %v", i, err)
+			}
+		}
+
+		s.limit = confirmLimit(Config{ConfirmRate: -1})
+		for i := range 1000 {
+			if err := s.tryTurn(ctx); err != nil {
+				t.Fatalf("turn %d without a limit: %v", i, err)
+			}
+		}
+	})
+}
