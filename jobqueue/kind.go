@@ -9,9 +9,9 @@ import (
 	"github.com/riverqueue/river"
 )
 
-// Args is the arguments of a kind of job, stored as JSON with the job.
-// Kind names the kind; it is stored too, so it never changes once jobs of
-// it exist.
+// Args is the arguments of a kind of job, stored as JSON with the job: a
+// struct, whose zero value names the kind too. Kind names the kind; it is
+// stored, so it never changes once jobs of it exist.
 type Args interface{ Kind() string }
 
 // Kind describes one kind of job: what works it, how long an attempt may
