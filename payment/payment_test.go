@@ -45,23 +45,51 @@ func TestCardReturnDeclineThenPayAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	paid := r.WaitStatus(o.No, shop.StatusPaid)
-	// The notifications of both attempts arrive too, and are confirmed
-	// with the answer of the return before them; nothing changes twice.
-	for _, d := range r.Settled(o.No, 2) {
-		if d.State != "delivered" {
-			t.Fatalf("notification %+v", d)
-		}
-		var sources []shop.Source
-		for _, got := range r.Processed(d.PayToken, 2) {
-			sources = append(sources, got.Source)
-		}
-		if !slices.Contains(sources, shop.SourceNotify) || !slices.Contains(sources, shop.SourceReturn) {
-			t.Fatalf("deliveries of %s: %v", d.PayToken, sources)
-		}
+	// The bank notifies the payment, not the decline (PROTOCOL §9.1); the
+	// notification is confirmed with the answer of the return before it,
+	// and nothing changes twice.
+	ds := r.Settled(o.No, 1)
+	if ds[0].State != "delivered" || ds[0].PayToken != tok {
+		t.Fatalf("notification %+v, want the payment's", ds[0])
+	}
+	var sources []shop.Source
+	for _, got := range r.Processed(tok, 2) {
+		sources = append(sources, got.Source)
+	}
+	if !slices.Contains(sources, shop.SourceNotify) || !slices.Contains(sources, shop.SourceReturn) {
+		t.Fatalf("deliveries of %s: %v", tok, sources)
 	}
 	evs, _ := r.DB.Events(context.Background(), paid.ID)
 	if len(evs) != 2 || evs[0].To != shop.StatusFailed || evs[1].To != shop.StatusPaid {
 		t.Fatalf("events: %+v", evs)
+	}
+}
+
+// A declined card whose buyer closes the browser before the return is
+// never notified (the bank notifies payments only); the sweep ends the
+// order once the bank says its card page expired unpaid.
+func TestSilentDeclineEndsBySweep(t *testing.T) {
+	r := testrig.New(t, testrig.Options{})
+	o := r.Checkout("k-silent", shop.PayCard)
+	r.Bank.PayCard(o.No, sandbox.OutcomeDecline)
+	r.Bank.Advance(time.Minute)
+	if ds := r.Bank.Deliveries(o.No); len(ds) != 0 {
+		t.Fatalf("a decline was notified: %+v", ds)
+	}
+	// Within its card page's life the bank still waits (1C200): the
+	// sweep changes nothing.
+	r.Clock.Advance(11 * time.Minute)
+	if res, err := r.Pay.Sweep(context.Background()); err != nil || res.Changed != 0 || r.Order(o.No).Status != shop.StatusWaiting {
+		t.Fatalf("sweep while the card page lives: %+v %v, order %s", res, err, r.Order(o.No).Status)
+	}
+	r.Bank.Advance(31 * time.Minute)
+	r.Clock.Advance(31 * time.Minute)
+	res, err := r.Pay.Sweep(context.Background())
+	if err != nil || res.Changed != 1 {
+		t.Fatalf("sweep after the card page expired: %+v %v", res, err)
+	}
+	if got := r.Order(o.No); got.Status != shop.StatusExpired {
+		t.Fatalf("status %s, want expired", got.Status)
 	}
 }
 
