@@ -26,7 +26,7 @@ func (s *Service) Checkout(ctx context.Context, customerID int64, key string, li
 	if err != nil {
 		return nil, err
 	}
-	if err := shop.CheckPayable(payType, total); err != nil {
+	if err := s.Payable(payType, total); err != nil {
 		return nil, err
 	}
 	now := s.now()

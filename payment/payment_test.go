@@ -11,6 +11,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/testrig"
+	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -233,18 +234,19 @@ func TestATMExpiryAsksTheBank(t *testing.T) {
 }
 
 func TestCheckoutRefusesBadCarts(t *testing.T) {
-	r := testrig.New(t, testrig.Options{})
+	// The shop's own ATM limit (SINOPAY_ATM_MAX), set for this test.
+	r := testrig.New(t, testrig.Options{Pay: func(c *payment.Config) { c.ATMMax = 30000 }})
 	ctx := context.Background()
 	for name, c := range map[string]struct {
 		lines   []shop.CartLine
 		payType shop.PayType
 		key     string
 	}{
-		"empty":           {nil, shop.PayATM, "k1"},
-		"unknown product": {[]shop.CartLine{{ProductID: 999, Qty: 1}}, shop.PayATM, "k2"},
-		"over ATM limit":  {[]shop.CartLine{{ProductID: 2, Qty: 7}}, shop.PayATM, "k3"},
-		"bad pay type":    {[]shop.CartLine{{ProductID: 1, Qty: 1}}, "X", "k4"},
-		"no key":          {[]shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM, ""},
+		"empty":                   {nil, shop.PayATM, "k1"},
+		"unknown product":         {[]shop.CartLine{{ProductID: 999, Qty: 1}}, shop.PayATM, "k2"},
+		"over the shop's ATM max": {[]shop.CartLine{{ProductID: 2, Qty: 7}}, shop.PayATM, "k3"},
+		"bad pay type":            {[]shop.CartLine{{ProductID: 1, Qty: 1}}, "X", "k4"},
+		"no key":                  {[]shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM, ""},
 	} {
 		if _, err := r.Pay.Checkout(ctx, r.Customer(), c.key, c.lines, c.payType, "en"); !shop.IsCode(err, shop.Invalid) {
 			t.Errorf("%s: %v", name, err)

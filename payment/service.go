@@ -30,6 +30,9 @@ type Config struct {
 	BaseURL string
 	// ATMExpireDays is how many days an ATM account stays payable [7].
 	ATMExpireDays int
+	// ATMMax is the shop's own limit on an ATM order, a business rule
+	// (the bank has none that is known); 0 is none [0].
+	ATMMax shop.Money
 	// CardExpMinutes is how long the card page link lives, 1–30 [30].
 	CardExpMinutes int
 	// CheckAfter is how long an order may wait for its callback before the
@@ -149,3 +152,12 @@ func (s *Service) Queue() *jobqueue.Queue { return s.queue }
 func (s *Service) ShopNo() string { return s.bank.ShopNo() }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
+
+// Payable checks that an order of total can be paid with payType under
+// the shop's rules.
+func (s *Service) Payable(payType shop.PayType, total shop.Money) error {
+	return shop.CheckPayable(payType, total, s.cfg.ATMMax)
+}
+
+// ATMMax is the shop's own limit on an ATM order; 0 is none.
+func (s *Service) ATMMax() shop.Money { return s.cfg.ATMMax }

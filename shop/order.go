@@ -107,19 +107,24 @@ func PriceCart(catalogue []Product, lines []CartLine, lang string) ([]Item, Mone
 	return items, total, nil
 }
 
-// MaxATMAmount is the bank's limit for one ATM order.
-const MaxATMAmount Money = 30000
+// NonDesignatedLimit is what most Taiwanese banks let one ATM transfer
+// to a non-designated account (非約定帳戶) carry. It is not the bank's
+// limit on an ATM order (the bank has none that is known: its sandbox
+// took an order of NT$94,403); a buyer of a larger order pays it by online
+// banking or at a bank counter, and the pages say so.
+const NonDesignatedLimit Money = 30000
 
 // CheckPayable checks that an order of total can be paid with payType.
-func CheckPayable(payType PayType, total Money) error {
+// atmMax is the merchant's own limit on ATM orders; 0 is none.
+func CheckPayable(payType PayType, total, atmMax Money) error {
 	if !payType.Valid() {
 		return Errorf(Invalid, "checkout.bad_pay_type", "pay type %q", payType)
 	}
 	if total <= 0 {
 		return Errorf(Invalid, "cart.empty", "nothing to pay")
 	}
-	if payType == PayATM && total > MaxATMAmount {
-		return Errorf(Invalid, "checkout.atm_limit", "ATM orders are at most NT$%d", MaxATMAmount)
+	if payType == PayATM && atmMax > 0 && total > atmMax {
+		return Errorf(Invalid, "checkout.atm_over_max", "this shop takes ATM orders up to NT$%d", atmMax)
 	}
 	return nil
 }

@@ -8,11 +8,16 @@ import (
 
 // checkoutPage is the cart priced by the server, ready to pay.
 type checkoutPage struct {
-	Items    []shop.Item
-	Total    shop.Money
-	Key      string // one checkout form, one order, however often it is sent
-	ATMLimit shop.Money
-	ATMOK    bool // the total is within the bank's ATM limit
+	Items []shop.Item
+	Total shop.Money
+	Key   string // one checkout form, one order, however often it is sent
+	// ATMMax is the shop's own limit on ATM orders (0: none); ATMOK says
+	// the total is within it.
+	ATMMax shop.Money
+	ATMOK  bool
+	// ATMLarge: the total is more than most banks let an ATM transfer to a
+	// non-designated account carry, so the page says how else to pay.
+	ATMLarge bool
 	BackURL  string
 }
 
@@ -43,7 +48,7 @@ func (s *Server) checkoutForm(w http.ResponseWriter, r *http.Request) {
 	}
 	v := s.newView(r, c, "checkout.title", checkoutPage{
 		Items: items, Total: total, Key: randomHex(16),
-		ATMLimit: shop.MaxATMAmount, ATMOK: shop.CheckPayable(shop.PayATM, total) == nil,
+		ATMMax: s.pay.ATMMax(), ATMOK: s.pay.Payable(shop.PayATM, total) == nil, ATMLarge: total > shop.NonDesignatedLimit,
 		BackURL: "/?" + cartQuery(items),
 	})
 	s.render(w, http.StatusOK, "checkout", v)

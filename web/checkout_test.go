@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -111,28 +113,58 @@ func TestCheckoutRefusals(t *testing.T) {
 	}
 }
 
-// Over NT$30,000 the bank takes no ATM order: the page says so and offers
-// only the card, and a forged ATM choice is refused with the same words.
-func TestCheckoutATMLimit(t *testing.T) {
+// The bank has no known ATM ceiling (its sandbox took NT$94,403): a large
+// ATM order is made and paid through the shop and the sandbox, and the
+// pages tell the buyer that most banks' ATMs cap a transfer to a
+// non-designated account at NT$30,000, and how else to pay.
+func TestLargeATMOrder(t *testing.T) {
 	r := newRig(t)
 	b := r.signup("big@example.com")
+	// 47 blankets, 5 bones, a suit and a bowl: NT$94,403.
+	cart := map[string]int{"blanket-allseason": 47, "bone-matcha": 5, "suit-dachshund": 1, "bowl-hiphop": 1}
+	q := url.Values{}
+	for sku, n := range cart {
+		q.Set(r.q(sku), strconv.Itoa(n))
+	}
+	p := b.get("/checkout?" + q.Encode())
+	mustContain(t, p.Body, "NT$94,403", `value="A" checked`, `id="atm-large"`, "非約定轉帳")
+	mustNotContain(t, p.Body, `value="A" disabled`)
+
+	o := b.order(cart, shop.PayATM)
+	if o.Amount != 94403 || o.Bank.State != shop.BankCreated {
+		t.Fatalf("order %+v", o)
+	}
+	p = b.get("/orders/" + o.No)
+	mustContain(t, p.Body, `id="atm-large"`, "網路銀行")
+	r.bank.Transfer(o.Bank.AtmPayNo, 94403)
+	r.shop.WaitStatus(o.No, shop.StatusPaid)
+}
+
+// A merchant may set a limit of their own (SINOPAY_ATM_MAX): above it the
+// page offers only the card, and a forged ATM choice is refused.
+func TestCheckoutATMMax(t *testing.T) {
+	r := newRig(t, func(pc *payment.Config, _ *Config) { pc.ATMMax = 30000 })
+	b := r.signup("max@example.com")
 	cart := map[string]int{"suit-dachshund": 7} // NT$34,300
 	form := b.checkoutForm(cart)
 	p := b.get("/checkout?" + url.Values{r.q("suit-dachshund"): {"7"}}.Encode())
-	mustContain(t, p.Body, "NT$34,300", "ATM 轉帳單筆最多 NT$30,000", `value="A" disabled`)
+	mustContain(t, p.Body, "NT$34,300", "本店 ATM 轉帳單筆最多 NT$30,000", `value="A" disabled`)
 
 	form.Set("pay_type", "A")
 	p = b.post("/checkout", form)
 	if p.Status != http.StatusBadRequest {
-		t.Fatalf("ATM over the limit: %d", p.Status)
+		t.Fatalf("ATM over the shop's limit: %d", p.Status)
 	}
-	mustContain(t, p.Body, "ATM 轉帳單筆最多 NT$30,000")
+	mustContain(t, p.Body, "本店不接受這個金額的 ATM 轉帳")
 
 	// The same form still works with a card.
 	form.Set("pay_type", "C")
 	if p = b.post("/checkout", form); p.Status != http.StatusSeeOther {
 		t.Fatalf("card: %d %s", p.Status, p.Body)
 	}
+	// Below the limit nothing is said about it.
+	p = b.get("/checkout?" + url.Values{r.q("suit-dachshund"): {"1"}}.Encode())
+	mustNotContain(t, p.Body, `id="atm-max"`, `id="atm-large"`)
 }
 
 // One checkout form gives one order, however often and however fast it is

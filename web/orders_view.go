@@ -19,6 +19,9 @@ type orderView struct {
 	Refused bool
 	// PayATM: show the virtual account to transfer to.
 	PayATM bool
+	// ATMLarge: the amount is more than most banks let an ATM transfer to
+	// a non-designated account carry; the page says how else to pay.
+	ATMLarge bool
 	// PayCard: the card page link still works and the order is unpaid.
 	PayCard bool
 	// CardLinkExpired: an unpaid card order whose link no longer works.
@@ -42,6 +45,7 @@ func newOrderView(o *shop.Order, now time.Time) orderView {
 	switch o.PayType {
 	case shop.PayATM:
 		v.PayATM = created && o.Status == shop.StatusWaiting && o.Bank.AtmPayNo != ""
+		v.ATMLarge = o.Amount > shop.NonDesignatedLimit
 		v.Account = groupDigits(o.Bank.AtmPayNo, 4)
 		v.ExpireDate = dashedDate(o.Bank.ExpireDate)
 	case shop.PayCard:

@@ -139,6 +139,9 @@ type serveConfig struct {
 	ConfirmRate  float64
 	ConfirmBurst int
 
+	// ATMMax is the shop's own limit on an ATM order; 0 is none.
+	ATMMax shop.Money
+
 	// CardCapture is how card orders are charged (payment.Config).
 	CardCapture shop.CaptureMode
 	// MetricsAddr is where GET /metrics is served: "" on the shop's own
@@ -212,4 +215,18 @@ func defaultSandboxDB(db string) string {
 		return filepath.Join("data", "sandbox.db")
 	}
 	return filepath.Join(filepath.Dir(strings.TrimPrefix(db, "file:")), "sandbox.db")
+}
+
+// parseATMMax reads SINOPAY_ATM_MAX: the shop's own limit on an ATM
+// order in whole NT$, or empty or "none" for no limit (the default: the
+// bank has none that is known).
+func parseATMMax(v string) (shop.Money, error) {
+	if v == "" || v == "none" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > 99_999_999 {
+		return 0, fmt.Errorf("SINOPAY_ATM_MAX: want a whole NT$ amount from 1 to 99999999, or none; got %q", v)
+	}
+	return shop.Money(n), nil
 }

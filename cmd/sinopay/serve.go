@@ -149,6 +149,9 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 		}
 		c.KeyID = funbiz.Secret(get("", "SINOPAY_KEY_ID", ""))
 	}
+	if c.ATMMax, err = parseATMMax(get("", "SINOPAY_ATM_MAX", "")); err != nil {
+		errs = append(errs, err)
+	}
 	c.CardCapture = shop.CaptureMode(get("card-capture", "SINOPAY_CARD_CAPTURE", "auto"))
 	if !c.CardCapture.Valid() {
 		errs = append(errs, fmt.Errorf("--card-capture (SINOPAY_CARD_CAPTURE): want auto or manual, got %q", c.CardCapture))
@@ -274,7 +277,8 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	rec := reconcile.New(db, bank, reconcile.Config{}, log.With("component", "reconcile"))
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
 		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture,
-		Hooks: hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
+		ATMMax: c.ATMMax,
+		Hooks:  hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
 	if err != nil {
 		return err
 	}

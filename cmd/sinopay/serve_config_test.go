@@ -47,3 +47,21 @@ func TestServeConfigTimingsAndRate(t *testing.T) {
 		}
 	}
 }
+
+// SINOPAY_ATM_MAX is the shop's own limit on ATM orders: none by default.
+func TestServeConfigATMMax(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env
+	for v, want := range map[string]int64{"": 0, "none": 0, "30000": 30000, "94403": 94403} {
+		t.Setenv("SINOPAY_ATM_MAX", v)
+		c, err := readServeConfig(nil, io.Discard)
+		if err != nil || int64(c.ATMMax) != want {
+			t.Errorf("SINOPAY_ATM_MAX=%q: %v %v, want %d", v, c.ATMMax, err, want)
+		}
+	}
+	for _, v := range []string{"0", "-1", "30,000", "NT$30000", "1e9", "100000000"} {
+		t.Setenv("SINOPAY_ATM_MAX", v)
+		if _, err := readServeConfig(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "SINOPAY_ATM_MAX") {
+			t.Errorf("SINOPAY_ATM_MAX=%q: %v", v, err)
+		}
+	}
+}
