@@ -21,30 +21,29 @@ type AllotResult struct {
 	Allots      []Allot
 }
 
-// Allot is one settlement. The manual calls its amounts decimals; this
-// package reads them in the API's unit (NT$0.01) and reports whole NT$ and
-// the exact cents, since fees need not be whole NT$.
+// Allot is one settlement. Its amounts are SettlementAmounts: their form
+// on the wire is not public, so each is read exactly and kept as sent.
 type Allot struct {
-	AllotNo             string
-	AllotDate           string
-	PayType             PayType
-	PayAmount           int64
-	RefundAmount        int64
-	FeeAmountCents      int64
-	ExtAllotAmountCents int64
-	AllotAmountCents    int64
-	Account             string
-	Items               []AllotItem
+	AllotNo        string
+	AllotDate      string
+	PayType        PayType
+	PayAmount      SettlementAmount
+	RefundAmount   SettlementAmount
+	FeeAmount      SettlementAmount
+	ExtAllotAmount SettlementAmount
+	AllotAmount    SettlementAmount
+	Account        string
+	Items          []AllotItem
 }
 
 // AllotItem is one order in a settlement.
 type AllotItem struct {
-	TSNo     string
-	OrderNo  string
-	PayDate  string
-	Amount   int64
-	FeeCents int64
-	TSType   TSType
+	TSNo    string
+	OrderNo string
+	PayDate string
+	Amount  SettlementAmount
+	Fee     SettlementAmount
+	TSType  TSType
 }
 
 type allotMsg struct {
@@ -69,8 +68,8 @@ type allotWire struct {
 	// AllotDate is a number in the bank's answers; its text is kept.
 	AllotDate                              string
 	PayType                                PayType
-	PayAmount, RefundAmount                cents
-	FeeAmount, ExtAllotAmount, AllotAmount cents
+	PayAmount, RefundAmount                SettlementAmount
+	FeeAmount, ExtAllotAmount, AllotAmount SettlementAmount
 	Account                                string
 	List                                   []allotItemWire
 }
@@ -84,15 +83,15 @@ func (a *allotWire) decodeMember(d *decoder, m member) {
 	case m.is("PayType"):
 		a.PayType = PayType(d.str(m))
 	case m.is("PayAmount"):
-		a.PayAmount = d.amount(m)
+		a.PayAmount = readSettlementAmount(m)
 	case m.is("RefundAmount"):
-		a.RefundAmount = d.amount(m)
+		a.RefundAmount = readSettlementAmount(m)
 	case m.is("FeeAmount"):
-		a.FeeAmount = d.amount(m)
+		a.FeeAmount = readSettlementAmount(m)
 	case m.is("ExtAllotAmount"):
-		a.ExtAllotAmount = d.amount(m)
+		a.ExtAllotAmount = readSettlementAmount(m)
 	case m.is("AllotAmount"):
-		a.AllotAmount = d.amount(m)
+		a.AllotAmount = readSettlementAmount(m)
 	case m.is("Account"):
 		a.Account = d.str(m)
 	case m.is("List"):
@@ -108,7 +107,7 @@ func (a *allotWire) decodeMember(d *decoder, m member) {
 // OrderNO so.
 type allotItemWire struct {
 	TSNO, OrderNO, PayDate string
-	Amount, Fee            cents
+	Amount, Fee            SettlementAmount
 	TSType                 TSType
 }
 
@@ -121,9 +120,9 @@ func (it *allotItemWire) decodeMember(d *decoder, m member) {
 	case m.is("PayDate"):
 		it.PayDate = d.str(m)
 	case m.is("Amount"):
-		it.Amount = d.amount(m)
+		it.Amount = readSettlementAmount(m)
 	case m.is("Fee"):
-		it.Fee = d.amount(m)
+		it.Fee = readSettlementAmount(m)
 	case m.is("TSType"):
 		it.TSType = TSType(d.str(m))
 	}
@@ -178,22 +177,11 @@ func (c *Client) AllotQuery(ctx context.Context, p *AllotParams) (*AllotResult, 
 	}
 	r := &AllotResult{ShopNo: w.ShopNo, Date: w.Date, Status: w.Status, Description: w.Description}
 	for _, a := range w.Allot {
-		pay, err := a.PayAmount.ntd("PayAmount")
-		if err != nil {
-			return nil, malformed(ServiceAllotQuery, err)
-		}
-		ref, err := a.RefundAmount.ntd("RefundAmount")
-		if err != nil {
-			return nil, malformed(ServiceAllotQuery, err)
-		}
-		al := Allot{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: a.PayType, PayAmount: pay, RefundAmount: ref,
-			FeeAmountCents: int64(a.FeeAmount), ExtAllotAmountCents: int64(a.ExtAllotAmount), AllotAmountCents: int64(a.AllotAmount), Account: a.Account}
+		al := Allot{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: a.PayType, PayAmount: a.PayAmount,
+			RefundAmount: a.RefundAmount, FeeAmount: a.FeeAmount, ExtAllotAmount: a.ExtAllotAmount,
+			AllotAmount: a.AllotAmount, Account: a.Account}
 		for _, it := range a.List {
-			amt, err := it.Amount.ntd("Amount")
-			if err != nil {
-				return nil, malformed(ServiceAllotQuery, err)
-			}
-			al.Items = append(al.Items, AllotItem{TSNo: it.TSNO, OrderNo: it.OrderNO, PayDate: it.PayDate, Amount: amt, FeeCents: int64(it.Fee), TSType: it.TSType})
+			al.Items = append(al.Items, AllotItem{TSNo: it.TSNO, OrderNo: it.OrderNO, PayDate: it.PayDate, Amount: it.Amount, Fee: it.Fee, TSType: it.TSType})
 		}
 		r.Allots = append(r.Allots, al)
 	}

@@ -365,8 +365,8 @@ func TestBillAndAllotQuery(t *testing.T) {
 	}
 	a := allot.Allots[0]
 	// 2.75% of NT$1234 is NT$33.935: the fee keeps its cents.
-	if a.AllotDate != "20240116" || a.PayAmount != 1234 || a.FeeAmountCents != 3393 || a.AllotAmountCents != 123400-3393 ||
-		len(a.Items) != 1 || a.Items[0].OrderNo != "A1" || a.Items[0].Amount != 1234 || a.Items[0].FeeCents != 3393 {
+	if a.AllotDate != "20240116" || a.PayAmount.Cents != 123400 || a.FeeAmount.Cents != 3393 || a.AllotAmount.Cents != 123400-3393 ||
+		a.PayAmount.Doubtful() || len(a.Items) != 1 || a.Items[0].OrderNo != "A1" || a.Items[0].Amount.Cents != 123400 || a.Items[0].Fee.Cents != 3393 {
 		t.Errorf("settlement %+v", a)
 	}
 	if allot, err = c.AllotQuery(ctx, &AllotParams{AllotDateS: "20240101", AllotDateE: "20240116"}); err != nil || len(allot.Allots[0].Items) != 2 {

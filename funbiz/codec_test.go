@@ -33,6 +33,15 @@ func fill(p reflect.Value, path, text string, n int64) {
 	counter := n
 	var walk func(v reflect.Value, path string)
 	walk = func(v reflect.Value, path string) {
+		if v.Type() == reflect.TypeFor[SettlementAmount]() {
+			// Amounts of unknown form: every form the bank might send.
+			forms := []string{"%d", "%d.5", "%d.00", "-%d"}
+			raw := fmt.Sprintf(forms[int(counter/n)%len(forms)], counter)
+			c, form := parseSettlementAmount(raw)
+			v.Set(reflect.ValueOf(SettlementAmount{Raw: raw, Cents: c, Form: form}))
+			counter += n
+			return
+		}
 		switch v.Kind() {
 		case reflect.String:
 			v.SetString(text + path)
@@ -187,7 +196,9 @@ func TestDecodeMemberKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := r.Allot[0]
-	if r.Date != "202401021200" || r.Description != "" || a.AllotDate != "20240102" || a.PayAmount != 150000 || a.RefundAmount != 100 || a.FeeAmount != 1500 || a.AllotAmount != 0 || a.List != nil {
+	// Amounts of AllotQuery keep their text; a decimal point means NT$.
+	if r.Date != "202401021200" || r.Description != "" || a.AllotDate != "20240102" || a.PayAmount.Cents != 150000 || a.RefundAmount.Cents != 10000 || a.FeeAmount.Cents != 150000 || a.AllotAmount.Cents != 0 || a.List != nil ||
+		a.RefundAmount.Raw != "100.00" || a.FeeAmount.Raw != "1500.0" || a.FeeAmount.Form != AmountInNTD || a.PayAmount.Form != AmountInCents {
 		t.Fatalf("decoded %+v", r)
 	}
 	var q orderQueryResp

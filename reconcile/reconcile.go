@@ -250,13 +250,28 @@ func (s *Service) settlements(ctx context.Context, day string, now time.Time, ro
 			if r := rows[it.OrderNo]; r != nil {
 				ours = true
 				r.AllotNo = a.AllotNo
-				r.FeeCents += it.FeeCents
+				r.FeeCents += it.Fee.Cents
+				if it.Fee.Doubtful() {
+					r.FeeRaw = it.Fee.Raw
+				}
 			}
 		}
 		if ours {
-			out = append(out, shop.Settlement{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: shop.PayType(a.PayType),
-				PayAmount: shop.Money(a.PayAmount), RefundAmount: shop.Money(a.RefundAmount),
-				FeeCents: a.FeeAmountCents, AllotAmountCents: a.AllotAmountCents})
+			st := shop.Settlement{AllotNo: a.AllotNo, AllotDate: a.AllotDate, PayType: shop.PayType(a.PayType),
+				PayAmount: shop.Money(a.PayAmount.Cents / 100), RefundAmount: shop.Money(a.RefundAmount.Cents / 100),
+				FeeCents: a.FeeAmount.Cents, AllotAmountCents: a.AllotAmount.Cents}
+			for _, f := range []struct {
+				name string
+				v    funbiz.SettlementAmount
+			}{{"PayAmount", a.PayAmount}, {"RefundAmount", a.RefundAmount}, {"FeeAmount", a.FeeAmount}, {"ExtAllotAmount", a.ExtAllotAmount}, {"AllotAmount", a.AllotAmount}} {
+				if f.v.Doubtful() {
+					st.Doubts = append(st.Doubts, f.name+" "+f.v.Raw)
+				}
+			}
+			if _, whole := a.PayAmount.NTD(); !whole && !a.PayAmount.Doubtful() {
+				st.Doubts = append(st.Doubts, "PayAmount "+a.PayAmount.Raw)
+			}
+			out = append(out, st)
 		}
 	}
 	return out, false, nil

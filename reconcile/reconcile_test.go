@@ -1,12 +1,19 @@
 package reconcile_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/testrig"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
@@ -91,6 +98,12 @@ func TestReconcileVerdicts(t *testing.T) {
 		if rep.Unsettled || len(rep.Settlements) != 2 {
 			t.Fatalf("settlements: %+v", rep.Settlements)
 		}
+		// Settled, the bank says 1C900 of the matched order: still matched.
+		for _, row := range rep.Rows {
+			if row.OrderNo == matched.No && (row.BankStatus != shop.PayStatus(funbiz.PayStatusCardSettled) || row.Verdict != shop.VerdictMatched) {
+				t.Errorf("settled order: %s %s, want 1C900 and matched", row.BankStatus, row.Verdict)
+			}
+		}
 		for _, row := range rep.Rows {
 			if (row.OrderNo == matched.No || row.OrderNo == stranger.OrderNo) && (row.AllotNo == "" || row.FeeCents == 0) {
 				t.Errorf("%s: settlement %q fee %d", row.OrderNo, row.AllotNo, row.FeeCents)
@@ -130,4 +143,106 @@ func TestDailyReportJobOncePerDay(t *testing.T) {
 		}
 		return len(list) == 1 && list[0].Day == "20261127" && list[0].Source == shop.ReportBySchedule
 	})
+}
+
+// decimalAllots makes the bank's AllotQuery answers look like those of a
+// bank whose amounts are C# decimals in NT$ (PROTOCOL §8.7 leaves the
+// form open): 490000 becomes 4900.00, the fees "122.5".
+type decimalAllots struct {
+	next http.RoundTripper
+	keys *funbiz.Keys
+}
+
+func (d decimalAllots) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := d.next.RoundTrip(req)
+	if err != nil || !strings.HasSuffix(req.URL.Path, "/Order") {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var env funbiz.Envelope
+	if json.Unmarshal(body, &env) != nil || env.APIService != funbiz.ServiceAllotQuery {
+		return resp, nil
+	}
+	plain, err := d.keys.Open(&env)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.UseNumber()
+	var msg map[string]any
+	if err := dec.Decode(&msg); err != nil {
+		return nil, err
+	}
+	asNTD := func(v any, quoted bool) any {
+		n, _ := strconv.ParseInt(string(v.(json.Number)), 10, 64)
+		s := fmt.Sprintf("%d.%02d", n/100, n%100)
+		if quoted {
+			return s
+		}
+		return json.Number(s)
+	}
+	for _, a := range msg["Allot"].([]any) {
+		row := a.(map[string]any)
+		for _, k := range []string{"PayAmount", "RefundAmount", "AllotAmount"} {
+			row[k] = asNTD(row[k], false)
+		}
+		row["FeeAmount"] = asNTD(row["FeeAmount"], true)
+		for _, it := range row["List"].([]any) {
+			item := it.(map[string]any)
+			item["Fee"] = asNTD(item["Fee"], true)
+		}
+	}
+	sealed, err := d.keys.Seal(env.ShopNo, env.APIService, env.Nonce, msg)
+	if err != nil {
+		return nil, err
+	}
+	out, _ := json.Marshal(sealed)
+	resp.Body = io.NopCloser(bytes.NewReader(out))
+	resp.ContentLength = int64(len(out))
+	resp.Header.Del("Content-Length")
+	return resp, nil
+}
+
+// A bank whose settlement amounts come as decimals (NT$) is read right,
+// and the report shows the bank's own text beside each amount whose unit
+// is a reading.
+func TestReconcileDecimalSettlements(t *testing.T) {
+	keys, err := funbiz.NewKeys(sandbox.DemoHash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := testrig.New(t, testrig.Options{BankTransport: func(next http.RoundTripper) http.RoundTripper {
+		return decimalAllots{next: next, keys: keys}
+	}})
+	ctx := context.Background()
+	now := time.Now()
+	paid := paidCard(r)
+	r.Bank.Advance(24 * time.Hour)
+	r.Clock.Advance(24 * time.Hour)
+	rep, err := r.Recon.Reconcile(ctx, funbiz.FormatDate(now), shop.ReportBySchedule, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Settlements) != 1 {
+		t.Fatalf("settlements: %+v", rep.Settlements)
+	}
+	st := rep.Settlements[0]
+	// NT$4,900 at 2.5%: a fee of NT$122.50.
+	if st.PayAmount != 4900 || st.FeeCents != 12250 || st.AllotAmountCents != 490000-12250 {
+		t.Errorf("settlement read as %+v", st)
+	}
+	want := []string{"PayAmount 4900.00", "RefundAmount 0.00", "FeeAmount 122.50", "AllotAmount 4777.50"}
+	if fmt.Sprint(st.Doubts) != fmt.Sprint(want) {
+		t.Errorf("doubts %q, want %q", st.Doubts, want)
+	}
+	for _, row := range rep.Rows {
+		if row.OrderNo == paid.No && (row.FeeCents != 12250 || row.FeeRaw != "122.50") {
+			t.Errorf("row fee %d %q", row.FeeCents, row.FeeRaw)
+		}
+	}
 }

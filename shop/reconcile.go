@@ -51,8 +51,12 @@ type ReportRow struct {
 	BankStatus    PayStatus `json:",omitempty"` // empty: the bank was not asked, or has no such order
 	AllotNo       string    `json:",omitempty"`
 	FeeCents      int64     `json:",omitempty"`
-	Verdict       Verdict
-	Reason        string `json:",omitempty"` // a Reason… key
+	// FeeRaw is the bank's own text of the fee when its form leaves the
+	// unit in doubt (see funbiz.SettlementAmount); FeeCents is then a
+	// reading, or 0 when it could not be read.
+	FeeRaw  string `json:",omitempty"`
+	Verdict Verdict
+	Reason  string `json:",omitempty"` // a Reason… key
 }
 
 // Settlement is one of the bank's settlements (撥款) that pays out money
@@ -65,6 +69,11 @@ type Settlement struct {
 	RefundAmount     Money
 	FeeCents         int64
 	AllotAmountCents int64
+	// Doubts lists, as "PayAmount 1700.0", the amounts whose form on the
+	// wire leaves their unit in doubt or that could not be read, with the
+	// bank's own text: the figures above are then readings, shown beside
+	// what the bank sent.
+	Doubts []string `json:",omitempty"`
 }
 
 // ReportSource says who made a report.

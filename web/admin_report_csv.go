@@ -63,7 +63,11 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 			reason = locale.T(lang, row.Reason)
 		}
 		fee := ""
-		if row.FeeCents != 0 {
+		switch {
+		case row.FeeRaw != "":
+			// The unit is in doubt: the bank's own text, as sent.
+			fee = csvText(locale.T(lang, "admin.report.bank_sent", row.FeeRaw))
+		case row.FeeCents != 0:
 			fee = fmt.Sprintf("%d.%02d", row.FeeCents/100, row.FeeCents%100)
 		}
 		cw.Write([]string{

@@ -261,6 +261,25 @@ func TestAdminReport(t *testing.T) {
 	mustContain(t, admin.get("/admin/reports").Body, `href="/admin/reports/`, "/csv")
 }
 
+// A settlement whose amounts came in an undocumented form shows the
+// bank's own text beside the reading, on the page and in the CSV.
+func TestAdminReportDoubtfulAmounts(t *testing.T) {
+	r := newRig(t)
+	admin := r.adminBrowser("boss@example.com")
+	rep := &shop.Report{Day: "20260301", Source: shop.ReportBySchedule, Counts: map[shop.Verdict]int{shop.VerdictMatched: 1},
+		Rows: []shop.ReportRow{{OrderNo: "K1", PayType: shop.PayCard, OurCollected: 4900, OurStatus: shop.StatusPaid,
+			BankCollected: 4900, BankStatus: "1C900", Verdict: shop.VerdictMatched, AllotNo: "AL1", FeeCents: 12250, FeeRaw: "122.5"}},
+		Settlements: []shop.Settlement{{AllotNo: "AL1", AllotDate: "20260302", PayType: shop.PayCard, PayAmount: 4900,
+			FeeCents: 12250, AllotAmountCents: 477750, Doubts: []string{"PayAmount 4900.00", "FeeAmount 122.5"}}}}
+	if err := r.db.SaveReport(context.Background(), rep, 10, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	page := admin.get(fmt.Sprintf("/admin/reports/%d", rep.ID))
+	mustContain(t, page.Body, `class="doubt"`, "<code>PayAmount 4900.00</code>", "<code>FeeAmount 122.5</code>", "銀行原文 122.5", "已請款、已撥款")
+	csvPage := admin.get(fmt.Sprintf("/admin/reports/%d/csv", rep.ID))
+	mustContain(t, csvPage.Body, "銀行原文 122.5")
+}
+
 // A failing job shows on the jobs page with its error; the retry button
 // runs it again.
 func TestAdminJobRetry(t *testing.T) {

@@ -147,10 +147,11 @@ func TestClientEveryService(t *testing.T) {
 		t.Fatalf("AllotQuery tomorrow: %+v %v", al, err)
 	}
 	a, cd := al.Allots[0], al.Allots[1]
-	if a.PayType != "A" || a.AllotDate != "20260303" || a.PayAmount != 500 || a.FeeAmountCents != 1500 || a.AllotAmountCents != 50000-1500 {
+	// The sandbox sends whole numbers in NT$0.01, the documented form.
+	if a.PayType != "A" || a.AllotDate != "20260303" || a.PayAmount.Cents != 50000 || a.PayAmount.Doubtful() || a.FeeAmount.Cents != 1500 || a.AllotAmount.Cents != 50000-1500 {
 		t.Fatalf("ATM settlement %+v", a)
 	}
-	if cd.PayAmount != 1000 || cd.RefundAmount != 1000 || cd.FeeAmountCents != 2500 || len(cd.Items) != 3 || cd.Items[0].TSNo == "" {
+	if cd.PayAmount.Cents != 100000 || cd.RefundAmount.Cents != 100000 || cd.FeeAmount.Cents != 2500 || len(cd.Items) != 3 || cd.Items[0].TSNo == "" {
 		t.Fatalf("card settlement %+v", cd)
 	}
 }

@@ -193,7 +193,7 @@ func runAllot(ctx context.Context, args []string, o Process) int {
 	from := fs.String("from", "", "first day, `yyyyMMdd` (required)")
 	to := fs.String("to", "", "last day, `yyyyMMdd` (required)")
 	payType := fs.String("pay-type", "", "A (ATM) or C (card); default both")
-	if code, ok := parseFlags(fs, args, "Lists the settlements (撥款) the bank paid out in a date range. Fees are\nreported in cents (NT$0.01), since they need not be whole NT$.", o); !ok {
+	if code, ok := parseFlags(fs, args, "Lists the settlements (撥款) the bank paid out in a date range. The\namounts are printed as the bank sent them: their form is not documented\n(a whole number is read as NT$0.01, one with a decimal point as NT$).", o); !ok {
 		return code
 	}
 	p := &funbiz.AllotParams{AllotDateS: *from, AllotDateE: *to, PayType: funbiz.PayType(strings.ToUpper(*payType))}
