@@ -11,6 +11,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // One checkout form submitted 100 times at once (a customer hammering the
@@ -153,18 +154,7 @@ func returnNotifyPairs(t *testing.T, kind string, pairs int) {
 	sent := time.Since(start)
 	// Every delivery confirmed, then the audit: one transition each.
 	settle := time.Now()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var open int
-		mustT(t, w.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens WHERE processed_at = 0`).Scan(&open))
-		if open == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d deliveries still unconfirmed after 60s", open)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitfor.Event(t, 60*time.Second, "every delivery confirmed", w.allProcessed)
 	settled := time.Since(settle)
 	r := w.converge(30 * time.Second)
 	if r.Paid != pairs {

@@ -11,6 +11,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/audit"
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
@@ -195,45 +196,91 @@ func (w *world) audit(ctx context.Context) (audit.Result, error) {
 // nothing from before reaches the next shop.
 func (w *world) quiet(limit time.Duration) {
 	w.t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ds, err := w.bank.Deliveries(context.Background(), sandbox.Filter{})
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		pending := 0
-		for _, d := range ds {
-			if d.State == "pending" {
-				pending++
-			}
-		}
-		if pending == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("the bank still has %d notifications to send after %s", pending, limit)
-		}
-		time.Sleep(50 * time.Millisecond)
+	waitfor.Event(w.t, limit, "the bank's last notification", w.noDeliveryPending)
+}
+
+// noDeliveryPending is nil when the bank has no notification left to
+// send, and otherwise says how many it has.
+func (w *world) noDeliveryPending(ctx context.Context) error {
+	ds, err := w.bank.Deliveries(ctx, sandbox.Filter{})
+	if err != nil {
+		return err
 	}
+	pending := 0
+	for _, d := range ds {
+		if d.State == "pending" {
+			pending++
+		}
+	}
+	if pending > 0 {
+		return fmt.Errorf("the bank still has %d notifications to send", pending)
+	}
+	return nil
+}
+
+// allProcessed is nil when every PayToken the shop recorded has been
+// processed, and otherwise says how many have not.
+func (w *world) allProcessed(ctx context.Context) error {
+	var open int
+	if err := w.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens WHERE processed_at = 0`).Scan(&open); err != nil {
+		return err
+	}
+	if open > 0 {
+		return fmt.Errorf("%d deliveries not confirmed yet", open)
+	}
+	return nil
+}
+
+// idle waits until nothing is left to happen: the bank has no
+// notification to send, and the shop's job queue has no job waiting,
+// scheduled, retrying or running. The periodic sweep is one of those
+// jobs: idle finds the moment between two sweeps.
+func (w *world) idle(limit time.Duration) {
+	w.t.Helper()
+	waitfor.Event(w.t, limit, "the bank and the shop's job queue idle", func(ctx context.Context) error {
+		if err := w.noDeliveryPending(ctx); err != nil {
+			return err
+		}
+		rows, err := w.db.SQL.QueryContext(ctx, `SELECT kind, state, COUNT(*) FROM river_job
+			WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
+			GROUP BY kind, state ORDER BY kind, state`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var left []string
+		for rows.Next() {
+			var kind, state string
+			var n int
+			if err := rows.Scan(&kind, &state, &n); err != nil {
+				return err
+			}
+			left = append(left, fmt.Sprintf("%d %s %s", n, kind, state))
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(left) > 0 {
+			return fmt.Errorf("jobs left: %s", strings.Join(left, ", "))
+		}
+		return nil
+	})
 }
 
 // converge waits until the audit passes, and fails the test with the
 // differences when it does not within limit.
 func (w *world) converge(limit time.Duration) audit.Result {
 	w.t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(limit)
-	for {
-		r, err := w.audit(ctx)
-		if err == nil && r.OK() {
-			return r
+	var r audit.Result
+	waitfor.Event(w.t, limit, "the shop and the bank to agree", func(ctx context.Context) error {
+		var err error
+		if r, err = w.audit(ctx); err != nil {
+			return fmt.Errorf("audit: %w", err)
 		}
-		if time.Now().After(deadline) {
-			if err != nil {
-				w.t.Fatalf("audit: %v", err)
-			}
-			w.t.Fatalf("not converged after %s: %d orders, %d differences:\n  %s", limit, r.Orders, len(r.Problems), strings.Join(r.Problems, "\n  "))
+		if !r.OK() {
+			return fmt.Errorf("%d orders, %d differences:\n  %s", r.Orders, len(r.Problems), strings.Join(r.Problems, "\n  "))
 		}
-		time.Sleep(150 * time.Millisecond)
-	}
+		return nil
+	})
+	return r
 }
