@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/audit"
 	"github.com/sinopay/sinopay/internal/crash"
 )
 
@@ -59,6 +60,7 @@ func crashRunsAt(t *testing.T, kind, point string, maxHits, runs int) {
 	c := w.newCustomer("crash")
 	start := time.Now()
 	atStart := 0
+	var r audit.Result
 	for run := 1; run <= runs; run++ {
 		hit := 1 + rand.IntN(maxHits)
 		w.quiet(10 * time.Second)
@@ -85,12 +87,23 @@ func crashRunsAt(t *testing.T, kind, point string, maxHits, runs int) {
 		}
 		w.expireLeader()
 		w.start(nil)
-		r := w.converge(30 * time.Second)
+		r = w.converge(30 * time.Second)
 		t.Logf("run %d: killed at %s:%d after %d orders; %d orders, %d paid, all agree", run, point, hit, n, r.Orders, r.Paid)
 	}
-	// Nothing changes after the last convergence either.
-	time.Sleep(2 * time.Second)
-	r := w.converge(time.Second)
+	// Nothing changes after the last convergence either: once the bank
+	// has nothing left to send and the shop no job left to run, the orders
+	// still agree, with the same orders paid and the same transitions.
+	ctx := context.Background()
+	events := w.eventCount(ctx)
+	w.idle(30 * time.Second)
+	last, err := w.audit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !last.OK() || last.Orders != r.Orders || last.Paid != r.Paid || w.eventCount(ctx) != events {
+		t.Fatalf("changed after the last convergence: %d orders, %d paid, %d payment events then; %d orders, %d paid, %d payment events now, %d differences:\n  %s",
+			r.Orders, r.Paid, events, last.Orders, last.Paid, w.eventCount(ctx), len(last.Problems), strings.Join(last.Problems, "\n  "))
+	}
 	t.Logf("%d crash runs at %s on %s (%d of them while starting, on the last run's leftovers) in %s: %d orders, %d paid, nothing lost, nothing doubled",
 		runs, point, kind, atStart, time.Since(start).Round(time.Millisecond), r.Orders, r.Paid)
 }
