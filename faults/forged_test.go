@@ -20,6 +20,7 @@ import (
 
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // bankCounter is a proxy between the shop and the bank that counts the
@@ -114,7 +115,10 @@ func TestForgedTokens(t *testing.T) {
 	waiting, err := w.order(ctx, cs[1], "A")
 	mustT(t, err)
 	before := w.converge(10 * time.Second)
-	time.Sleep(2 * time.Second) // the limiter's bucket fills up again
+	// The limiter needs no time to fill up again before the flood: its
+	// bucket never holds more than the burst, so the bound below holds
+	// whatever the setup left in it (a turn or two, back within
+	// 2/confirmRate anyway).
 	events := w.eventCount(ctx)
 
 	n := *forgedTokens
@@ -149,9 +153,22 @@ func TestForgedTokens(t *testing.T) {
 	}
 	wg.Wait()
 	sent := time.Since(start)
-	// The queue keeps confirming at the limited rate after the flood; look
-	// a while longer.
-	time.Sleep(3 * time.Second)
+	// The queue goes on confirming what the flood left after it, still at
+	// the limited rate: count the bank's calls until it has confirmed two
+	// seconds' worth more (each forged PayToken is one OrderPayQuery).
+	done, recorded, err := w.processed(ctx)
+	mustT(t, err)
+	want := min(done+2*confirmRate, recorded)
+	waitfor.Event(t, time.Minute, "the queue confirming after the flood", func(ctx context.Context) error {
+		n, _, err := w.processed(ctx)
+		if err != nil {
+			return err
+		}
+		if n < want {
+			return fmt.Errorf("%d PayTokens of %d confirmed, waiting for %d (%d when the flood ended)", n, recorded, want, done)
+		}
+		return nil
+	})
 	end := time.Now()
 	elapsed := end.Sub(start)
 	calls := counter.payQueries(start, end)
@@ -200,6 +217,13 @@ func TestForgedTokens(t *testing.T) {
 	if len(outcomes) > 0 {
 		t.Errorf("forged tokens confirmed as %q", outcomes)
 	}
+}
+
+// processed counts the PayTokens the shop has recorded, and those of
+// them it has confirmed.
+func (w *world) processed(ctx context.Context) (done, recorded int, err error) {
+	err = w.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE processed_at <> 0), COUNT(*) FROM pay_tokens`).Scan(&done, &recorded)
+	return done, recorded, err
 }
 
 func forgedToken() string {
