@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // The bank's published sandbox credentials, which every sandbox knows as
@@ -178,16 +179,36 @@ func (p *Proc) Output() string { return p.out.String() }
 
 // WaitOutput waits until the output holds text: what the process wrote
 // reaches Output through a pipe and a copying goroutine, a little after
-// the process wrote it.
+// the process wrote it. It gives up at once when the process exits
+// without having written it.
 func (p *Proc) WaitOutput(text string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for !strings.Contains(p.Output(), text) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: no %q in its output after %s", p.Name, text, limit)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	err := waitfor.Until(ctx, 10*time.Millisecond, func(context.Context) error {
+		// Exited first: once it has, the output is complete.
+		exited := p.exited()
+		if strings.Contains(p.Output(), text) {
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
+		if exited {
+			return waitfor.Stop(fmt.Errorf("exited (%v) without writing it", p.err))
+		}
+		return errors.New("not written yet")
+	})
+	if err != nil {
+		return fmt.Errorf("%s: waiting for %q in its output: %w", p.Name, text, err)
 	}
 	return nil
+}
+
+// exited reports whether the process has exited.
+func (p *Proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Pid is the process id.
@@ -245,24 +266,25 @@ func (p *Proc) waitHTTP(url string, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	err := waitfor.Until(ctx, 25*time.Millisecond, func(ctx context.Context) error {
+		if p.exited() {
+			return waitfor.Stop(fmt.Errorf("%s exited before %s answered: %v", p.Name, url, p.err))
+		}
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited before %s answered: %v", p.Name, url, p.err)
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %s not answering 200 after %s", p.Name, url, limit)
-		case <-tick.C:
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
+		return nil
+	})
+	if err != nil && !p.exited() {
+		return fmt.Errorf("%s: %s not answering 200: %w", p.Name, url, err)
 	}
+	return err
 }
 
 // FreeAddrs finds n distinct free loopback addresses. The ports are free

@@ -1,12 +1,15 @@
 package proctest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // Sandbox is a running `sinopay sandbox` process.
@@ -52,22 +55,23 @@ func TryStartSandbox(t testing.TB, o SandboxOptions) (*Sandbox, error) {
 	}
 	// The banner names the address it listens on, which is the only way
 	// to learn a port the sandbox picked.
-	deadline := time.Now().Add(30 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var root string
-	for root == "" {
+	err = waitfor.Until(ctx, 10*time.Millisecond, func(context.Context) error {
+		exited := p.exited()
 		if m := reListening.FindStringSubmatch(p.Output()); m != nil {
 			root = m[1]
-			break
+			return nil
 		}
-		select {
-		case <-p.done:
-			return nil, fmt.Errorf("sandbox exited at start: %v\n%s", p.err, p.Output())
-		case <-time.After(10 * time.Millisecond):
+		if exited {
+			return waitfor.Stop(fmt.Errorf("exited at start: %v", p.err))
 		}
-		if time.Now().After(deadline) {
-			p.Stop()
-			return nil, fmt.Errorf("sandbox printed no address in 30s:\n%s", p.Output())
-		}
+		return errors.New("no address printed yet")
+	})
+	if err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("sandbox's address: %w\n%s", err, p.Output())
 	}
 	sb := &Sandbox{Proc: p, ControlClient: sandbox.NewControlClient(root, nil), Addr: root[len("http://"):]}
 	if err := p.waitHTTP(root+"/_sandbox/clock", 30*time.Second); err != nil {
