@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
@@ -31,6 +33,19 @@ func TestDatabaseOutage(t *testing.T) {
 		mustT(t, err)
 		orders = append(orders, no)
 	}
+
+	// The shop leads its job queue before the outage, so that the
+	// periodic sweep is its to enqueue during it.
+	waitfor.Event(t, 30*time.Second, "the shop leading its job queue", func(ctx context.Context) error {
+		var n int
+		if err := w.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_leader`).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("no leader yet")
+		}
+		return nil
+	})
 
 	down := pgOutage(t, w.opts.DB)
 	outageStart := time.Now()
@@ -54,9 +69,14 @@ func TestDatabaseOutage(t *testing.T) {
 		_, err := w.bank.Advance(ctx, 10*time.Minute)
 		mustT(t, err)
 	}
-	// The outage also lasts a while in real time, so the shop's sweeps and
-	// jobs meet it too.
-	time.Sleep(max(0, 3*time.Second-time.Since(outageStart)))
+	// The outage also lasts until the shop's background work has met it:
+	// its job queue failing to fetch jobs, and failing to enqueue the
+	// periodic sweep.
+	for _, line := range riverMetOutage {
+		if err := w.shop.WaitOutput(line, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ds, err := w.bank.Deliveries(ctx, sandbox.Filter{})
 	mustT(t, err)
 	if len(ds) != len(orders) {
@@ -94,6 +114,14 @@ func TestDatabaseOutage(t *testing.T) {
 	if len(sources) != len(orders) || strings.Count(strings.Join(sources, ","), "reconcile") != len(orders) {
 		t.Errorf("payments found by %v, want the sweep (reconcile) for all %d", sources, len(orders))
 	}
+}
+
+// riverMetOutage are the words River, the shop's job queue, logs when its
+// producer cannot fetch jobs and when its leader cannot enqueue a
+// periodic job (the sweep).
+var riverMetOutage = []string{
+	"producer: Error fetching jobs",
+	"PeriodicJobEnqueuer: Error",
 }
 
 // pgOutage makes the PostgreSQL database at target refuse connections and
