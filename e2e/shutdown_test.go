@@ -6,18 +6,21 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
@@ -96,6 +99,10 @@ func refused(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF)
 }
 
+// streamBeforeStop is how many of the stream's notifications the shop
+// acknowledges before it is sent SIGTERM.
+const streamBeforeStop = 50
+
 func shutdownMidStream(t *testing.T, dsn string) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
@@ -108,6 +115,7 @@ func shutdownMidStream(t *testing.T, dsn string) {
 	// to stop.
 	const slowN = 4
 	slow := make(chan sent, slowN)
+	wrote := make(chan error, slowN)
 	var writers []*io.PipeWriter
 	var rests []string
 	for range slowN {
@@ -117,18 +125,38 @@ func shutdownMidStream(t *testing.T, dsn string) {
 		writers = append(writers, pw)
 		rests = append(rests, body[10:])
 		go func() { slow <- notify(ctx, shopProc.URL, token, pr, int64(len(body))) }()
-		go pw.Write([]byte(body[:10]))
+		go func() {
+			_, err := pw.Write([]byte(body[:10]))
+			wrote <- err
+		}()
+	}
+	// The client has read the beginning of a body once its headers are on
+	// the wire (it sends them first when the body is not at hand): their
+	// connections are in the shop's queue before any of the stream's.
+	for range slowN {
+		select {
+		case err := <-wrote:
+			if err != nil {
+				t.Fatalf("slow notification: %v", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("the slow notifications never started")
+		}
 	}
 
 	// A stream of notifications from 4 senders until the shop is gone.
 	results := make(chan sent, 100000)
 	var wg sync.WaitGroup
+	var streamAcked atomic.Int64
 	for range 4 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				token := randomToken()
 				body := notification(token)
 				r := notify(ctx, shopProc.URL, token, strings.NewReader(body), int64(len(body)))
+				if r.acked {
+					streamAcked.Add(1)
+				}
 				results <- r
 				if r.err != nil && refused(r.err) {
 					// Once nothing answers, the shop has closed its door.
@@ -140,23 +168,31 @@ func shutdownMidStream(t *testing.T, dsn string) {
 		})
 	}
 
-	// Let the stream run, then SIGTERM.
-	time.Sleep(time.Second)
+	// Let the stream run until the shop has acknowledged a good part of
+	// it (and so accepted the slow notifications' connections, which came
+	// first), then SIGTERM.
+	waitfor.Event(t, time.Minute, "the stream under way", func(context.Context) error {
+		if n := streamAcked.Load(); n < streamBeforeStop {
+			return fmt.Errorf("%d notifications acknowledged, waiting for %d", n, streamBeforeStop)
+		}
+		return nil
+	})
 	stopped := make(chan error, 1)
 	go func() { stopped <- shopProc.Stop() }()
 	// The listener closes as the shutdown starts; only then do the slow
 	// notifications send the rest of their bodies.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	closing, cancelClosing := context.WithTimeout(ctx, 10*time.Second)
+	err := waitfor.Until(closing, 10*time.Millisecond, func(context.Context) error {
 		c, err := net.DialTimeout("tcp", shopProc.Addr, time.Second)
 		if err != nil {
-			break
+			return nil
 		}
 		c.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("the shop still accepts connections 10 s after SIGTERM")
-		}
-		time.Sleep(10 * time.Millisecond)
+		return errors.New("a connection accepted")
+	})
+	cancelClosing()
+	if err != nil {
+		t.Fatalf("the shop still accepts connections after SIGTERM: %v", err)
 	}
 	for i, pw := range writers {
 		if _, err := pw.Write([]byte(rests[i])); err != nil {
@@ -248,18 +284,18 @@ func shutdownMidStream(t *testing.T, dsn string) {
 	// left in the queue (the bank refuses the forged tokens, which is a
 	// confirmation too).
 	proctest.StartShop(t, proctest.ShopOptions{DB: dsn, Env: []string{"SINOPAY_CONFIRM_RATE=off"}})
-	for {
+	err = waitfor.Until(ctx, waitfor.Poll, func(ctx context.Context) error {
 		var left int
 		if err := sdb.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens WHERE processed_at = 0`).Scan(&left); err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if left == 0 {
-			break
+		if left > 0 {
+			return fmt.Errorf("%d PayTokens unconfirmed", left)
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("%d PayTokens still unconfirmed after the restart", left)
-		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("after the restart: %v", err)
 	}
 }
 
