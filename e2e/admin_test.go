@@ -20,6 +20,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // adminEnv is the shop the back-office scenarios run against: card orders
@@ -311,17 +312,21 @@ func adminReconciliation(t *testing.T, e *adminEnv, s *shots) {
 	}))
 	a.click("download the CSV", "#csv")
 	var file string
-	deadline := time.Now().Add(waitTimeout)
-	for file == "" {
-		matches, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
-		if len(matches) == 1 {
-			file = matches[0]
-			break
+	dctx, dcancel := context.WithTimeout(a.ctx, waitTimeout)
+	defer dcancel()
+	err = waitfor.Until(dctx, pollEvery, func(context.Context) error {
+		matches, err := filepath.Glob(filepath.Join(dir, "*.csv"))
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			a.fatalf("no CSV downloaded into %s", dir)
+		if len(matches) != 1 {
+			return fmt.Errorf("%d CSV files: %q", len(matches), matches)
 		}
-		time.Sleep(pollEvery)
+		file = matches[0]
+		return nil
+	})
+	if err != nil {
+		a.fatalf("no CSV downloaded into %s: %v", dir, err)
 	}
 	raw, err := os.ReadFile(file)
 	if err != nil {
@@ -359,17 +364,20 @@ func paidATMOrder(t *testing.T, ctx context.Context, e *adminEnv) string {
 	if _, err := e.shop.Sandbox.Transfer(ctx, order.ATMAccount, order.Amount); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		order, err = buyer.Order(ctx, e.app.URL, no)
-		if err == nil && order.Status == "S" {
-			return no
+	err = waitfor.Until(ctx, pollEvery, func(ctx context.Context) error {
+		order, err := buyer.Order(ctx, e.app.URL, no)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("order %s never shown paid: %+v %v", no, order, err)
-		case <-time.After(pollEvery):
+		if order.Status != "S" {
+			return fmt.Errorf("shown as %+v", order)
 		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("order %s never shown paid: %v", no, err)
 	}
+	return no
 }
 
 // adminJobs: while the bank fails, a confirmation job fails and waits to

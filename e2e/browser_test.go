@@ -14,6 +14,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -260,23 +262,21 @@ func (b *tab) waitFor(what, cond string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, waitTimeout)
 	defer cancel()
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
 	expr := fmt.Sprintf(`document.readyState !== "loading" && !!(%s)`, cond)
-	var lastErr error
-	for {
+	err := waitfor.Until(ctx, pollEvery, func(ctx context.Context) error {
 		ectx, ecancel := context.WithTimeout(ctx, 2*time.Second)
+		defer ecancel()
 		ok, err := chromedp.Run(ectx, chromedp.Evaluate[bool](expr))
-		ecancel()
-		if err == nil && ok {
-			return
+		if err != nil {
+			return err
 		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			b.fatalf("waiting %s for %s (%s); last error: %v", waitTimeout, what, cond, lastErr)
-		case <-tick.C:
+		if !ok {
+			return errors.New("not true")
 		}
+		return nil
+	})
+	if err != nil {
+		b.fatalf("waiting for %s (%s): %v", what, cond, err)
 	}
 }
 
@@ -285,21 +285,21 @@ func (b *tab) waitFor(what, cond string) {
 // do their work.
 func (b *tab) reloadUntil(what, url, cond string) {
 	b.t.Helper()
-	deadline := time.Now().Add(bankTimeout)
-	for {
+	ctx, cancel := context.WithTimeout(b.ctx, bankTimeout)
+	defer cancel()
+	err := waitfor.Until(ctx, 300*time.Millisecond, func(context.Context) error {
 		b.open(url, 200)
 		ok, err := eval[bool](b, fmt.Sprintf(`!!(%s)`, cond))
-		if err == nil && ok {
-			return
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			b.fatalf("%s: %s not true on %s after %s (err %v)", what, cond, url, bankTimeout, err)
+		if !ok {
+			return errors.New("not true")
 		}
-		select {
-		case <-b.ctx.Done():
-			b.fatalf("%s: %v", what, b.ctx.Err())
-		case <-time.After(300 * time.Millisecond): // between reloads
-		}
+		return nil
+	})
+	if err != nil {
+		b.fatalf("%s: %s on %s: %v", what, cond, url, err)
 	}
 }
 
@@ -325,22 +325,17 @@ func (b *tab) trySave(name string) error {
 	// to photograph a page of width 0: wait for a laid-out page, and take
 	// the picture again if a navigation slipped in between.
 	var png []byte
-	var err error
-	for {
+	err := waitfor.Until(ctx, pollEvery, func(ctx context.Context) error {
 		ready, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && document.documentElement.scrollWidth > 0 && document.documentElement.scrollHeight > 0`))
-		if ready {
-			if png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil { // 100: PNG
-				break
-			}
+		if !ready {
+			return errors.New("the page has not finished loading")
 		}
-		select {
-		case <-ctx.Done():
-			if err == nil {
-				err = fmt.Errorf("the page never finished loading: %w", ctx.Err())
-			}
-			return err
-		case <-time.After(pollEvery):
-		}
+		var err error
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return os.WriteFile(b.shots.next(name), png, 0o644)
 }
