@@ -2,6 +2,7 @@ package multi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
@@ -212,17 +214,17 @@ func declineFirst(t *testing.T, ctx context.Context, sb *proctest.Sandbox, urls 
 	for err := range errs {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, 30*time.Second, "the declined orders failed", func() (bool, string) {
+	waitfor.Event(t, 30*time.Second, "the declined orders failed", func(ctx context.Context) error {
 		for _, o := range retried {
 			so, err := db.OrderByNo(ctx, o.no)
 			if err != nil {
-				return false, err.Error()
+				return err
 			}
 			if so.Status != shop.StatusFailed {
-				return false, fmt.Sprintf("%s is %s", o.no, so.Status)
+				return fmt.Errorf("%s is %s", o.no, so.Status)
 			}
 		}
-		return true, ""
+		return nil
 	})
 }
 
@@ -337,33 +339,33 @@ func storm(t *testing.T, ctx context.Context, urls []string, orders []*order, go
 // confirmed every delivery and paid every order.
 func settle(t *testing.T, ctx context.Context, sb *proctest.Sandbox, db *storage.DB, orders []*order) {
 	t.Helper()
-	waitFor(t, ctx, 45*time.Second, "every order paid and every delivery confirmed", func() (bool, string) {
+	waitfor.Event(t, 45*time.Second, "every order paid and every delivery confirmed", func(ctx context.Context) error {
 		ds, err := sb.Deliveries(ctx, sandbox.Filter{})
 		if err != nil {
-			return false, err.Error()
+			return err
 		}
 		for _, d := range ds {
 			if d.State == "pending" {
-				return false, "the bank still has a notification of " + d.OrderNo + " to send"
+				return errors.New("the bank still has a notification of " + d.OrderNo + " to send")
 			}
 		}
 		var waiting int
 		if err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens WHERE processed_at = 0`).Scan(&waiting); err != nil {
-			return false, err.Error()
+			return err
 		}
 		if waiting > 0 {
-			return false, fmt.Sprintf("%d deliveries not confirmed", waiting)
+			return fmt.Errorf("%d deliveries not confirmed", waiting)
 		}
 		for _, o := range orders {
 			so, err := db.OrderByNo(ctx, o.no)
 			if err != nil {
-				return false, err.Error()
+				return err
 			}
 			if so.Status != shop.StatusPaid {
-				return false, fmt.Sprintf("%s is %s", o.no, so.Status)
+				return fmt.Errorf("%s is %s", o.no, so.Status)
 			}
 		}
-		return true, ""
+		return nil
 	})
 }
 
@@ -507,12 +509,15 @@ func checkSweeps(t *testing.T, ctx context.Context, db *storage.DB, shops []*pro
 			after, by).Scan(&n)
 		return n, err
 	}
-	waitFor(t, ctx, 20*time.Second, "three sweeps done", func() (bool, string) {
+	waitfor.Event(t, 20*time.Second, "three sweeps done", func(ctx context.Context) error {
 		n, err := completed(time.Time{}, "")
 		if err != nil {
-			return false, err.Error()
+			return err
 		}
-		return n >= 3, fmt.Sprintf("%d sweeps done", n)
+		if n < 3 {
+			return fmt.Errorf("%d sweeps done", n)
+		}
+		return nil
 	})
 	leader := func() (string, error) {
 		var id string
@@ -533,16 +538,19 @@ func checkSweeps(t *testing.T, ctx context.Context, db *storage.DB, shops []*pro
 	// elected at its next try and goes on with the sweeps.
 	stopped := time.Now()
 	ids[first].Stop()
-	waitFor(t, ctx, 30*time.Second, ids[next].Name+" leading and sweeping", func() (bool, string) {
+	waitfor.Event(t, 30*time.Second, ids[next].Name+" leading and sweeping", func(ctx context.Context) error {
 		id, err := leader()
 		if err != nil || id != next {
-			return false, fmt.Sprintf("leader %q (%v)", id, err)
+			return fmt.Errorf("leader %q (%v)", id, err)
 		}
 		n, err := completed(stopped, next)
 		if err != nil {
-			return false, err.Error()
+			return err
 		}
-		return n > 0, "no sweep by the new leader yet"
+		if n == 0 {
+			return errors.New("no sweep by the new leader yet")
+		}
+		return nil
 	})
 
 	var sweeps, periods, keys int
@@ -556,21 +564,4 @@ func checkSweeps(t *testing.T, ctx context.Context, db *storage.DB, shops []*pro
 	}
 	t.Logf("%d sweeps, at most one a second; %s led, then %s, %s after the stop",
 		sweeps, ids[first].Name, ids[next].Name, time.Since(stopped).Round(time.Millisecond))
-}
-
-// waitFor polls cond until it holds, failing the test with cond's last
-// word after limit.
-func waitFor(t *testing.T, ctx context.Context, limit time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			t.Fatalf("waiting for %s: %s", what, why)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

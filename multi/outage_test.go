@@ -2,6 +2,7 @@ package multi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
@@ -70,13 +72,13 @@ func TestDatabaseGoesAway(t *testing.T) {
 	px.Restore(t)
 	var acked time.Duration
 	restored := time.Now()
-	waitFor(t, ctx, 30*time.Second, "the notification acknowledged again", func() (bool, string) {
+	waitfor.Event(t, 30*time.Second, "the notification acknowledged again", func(ctx context.Context) error {
 		code, body, err := callbacks.Notify(ctx, s.URL, p.PayToken)
 		if err != nil || code != http.StatusOK || body != shopclient.Ack {
-			return false, body
+			return fmt.Errorf("HTTP %d %q %v", code, body, err)
 		}
 		acked = time.Since(restored)
-		return true, ""
+		return nil
 	})
 	if code := healthz(ctx, s.URL); code != http.StatusOK {
 		t.Fatalf("/healthz with the database back: HTTP %d", code)
@@ -90,17 +92,19 @@ func TestDatabaseGoesAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	waitFor(t, ctx, 30*time.Second, "the payment confirmed", func() (bool, string) {
+	waitfor.Event(t, 30*time.Second, "the payment confirmed", func(ctx context.Context) error {
 		o, err := db.OrderByNo(ctx, no)
 		if err != nil {
-			return false, err.Error()
+			return err
 		}
 		tokens, err := db.PayTokens(ctx, no, 10)
 		if err != nil {
-			return false, err.Error()
+			return err
 		}
-		return o.Status == shop.StatusPaid && len(tokens) == 1 && tokens[0].Token == p.PayToken,
-			string(o.Status)
+		if o.Status != shop.StatusPaid || len(tokens) != 1 || tokens[0].Token != p.PayToken {
+			return fmt.Errorf("order %s, %d PayTokens", o.Status, len(tokens))
+		}
+		return nil
 	})
 	t.Logf("notifications refused while the database was away; acknowledged %s after it came back", acked.Round(time.Millisecond))
 }
