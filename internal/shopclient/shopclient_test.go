@@ -15,6 +15,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 func TestMain(m *testing.M) { os.Exit(proctest.Main(m)) }
@@ -129,20 +130,16 @@ func TestCustomerAndBank(t *testing.T) {
 // awaitPaid waits until the order page shows the order paid, once.
 func awaitPaid(t *testing.T, c *shopclient.Customer, shopURL, no string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		p, err := c.Order(context.Background(), shopURL, no)
+	waitfor.Event(t, 30*time.Second, "order "+no+" paid once", func(ctx context.Context) error {
+		p, err := c.Order(ctx, shopURL, no)
 		if err != nil {
-			t.Fatal(err)
+			return waitfor.Stop(err)
 		}
-		if p.Status == "S" && p.PaidEvents == 1 {
-			return
+		if p.Status != "S" || p.PaidEvents != 1 {
+			return fmt.Errorf("shown as %+v", p)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("order %s not paid after 30s: %+v", no, p)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestHiddenFields(t *testing.T) {
