@@ -24,6 +24,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/audit"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // Run runs the load test c, printing the results on stdout and progress
@@ -197,27 +198,26 @@ func (l *load) payCard(ctx context.Context, c *shopclient.Customer, no string, o
 // awaitStatus polls the order page until it shows status want; a page the
 // shop could not draw is tried again.
 func (l *load) awaitStatus(ctx context.Context, c *shopclient.Customer, no, want string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	last := ""
-	for time.Now().Before(deadline) {
-		p, err := c.Order(ctx, l.shop, no)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := waitfor.Until(wctx, 25*time.Millisecond, func(wctx context.Context) error {
+		p, err := c.Order(wctx, l.shop, no)
 		var refused *shopclient.StatusError
-		if err != nil && !errors.As(err, &refused) {
+		if err != nil && !errors.As(err, &refused) && wctx.Err() == nil {
+			return waitfor.Stop(err)
+		}
+		if err != nil {
 			return err
 		}
-		if p.Status != "" {
-			last = p.Status
-			if last == want {
-				return nil
-			}
+		if p.Status != want {
+			return fmt.Errorf("order %s, want %s", p.Status, want)
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(25 * time.Millisecond):
-		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
-	return fmt.Errorf("order still %q after 30s, want %s", last, want)
+	return err
 }
 
 func (l *load) flows(ctx context.Context, stdout io.Writer) int {
@@ -315,19 +315,24 @@ func (l *load) showProgress(start time.Time) func() {
 func (l *load) audit(ctx context.Context, w io.Writer) bool {
 	fmt.Fprintf(w, "\naudit of %d orders against the sandbox:\n", len(l.orders))
 	start := time.Now()
-	deadline := start.Add(l.c.Settle)
+	settle, cancel := context.WithTimeout(ctx, l.c.Settle)
+	defer cancel()
 	pending := l.orders
-	for len(pending) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	err := waitfor.Until(settle, 500*time.Millisecond, func(context.Context) error {
+		// The run's context, not the wait's: a pass once begun is finished.
 		res, differ, err := l.auditOnce(ctx, pending)
 		if err != nil {
-			fmt.Fprintf(w, "  %v\n", err)
-			return false
-		}
-		if res.OK() {
-			break
+			return waitfor.Stop(err)
 		}
 		pending = differ
-		time.Sleep(500 * time.Millisecond)
+		if !res.OK() {
+			return fmt.Errorf("%d orders differ", len(differ))
+		}
+		return nil
+	})
+	if err != nil && settle.Err() == nil {
+		fmt.Fprintf(w, "  %v\n", err)
+		return false
 	}
 	res, _, err := l.auditOnce(ctx, l.orders)
 	if err != nil {
