@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
@@ -123,23 +125,27 @@ func TestServeRefusesUnmigratedDatabase(t *testing.T) {
 			done := make(chan int, 1)
 			go func() { done <- run(ctx, args, nil, stdout, stderr) }()
 			health := "http://" + args[2] + "/healthz"
-			deadline := time.Now().Add(30 * time.Second)
-			for {
-				resp, err := http.Get(health)
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode == http.StatusOK {
-						break
-					}
-				}
+			wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+			defer wcancel()
+			err := waitfor.Until(wctx, 50*time.Millisecond, func(wctx context.Context) error {
 				select {
 				case code := <-done:
-					t.Fatalf("serve exited with %d after migrate:\n%s%s", code, stdout.String(), stderr.String())
-				case <-time.After(50 * time.Millisecond):
+					return waitfor.Stop(fmt.Errorf("serve exited with %d", code))
+				default:
 				}
-				if time.Now().After(deadline) {
-					t.Fatalf("serve not healthy after migrate:\n%s%s", stdout.String(), stderr.String())
+				req, _ := http.NewRequestWithContext(wctx, http.MethodGet, health, nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return err
 				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					return fmt.Errorf("/healthz: HTTP %d", resp.StatusCode)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("serve not healthy after migrate: %v\n%s%s", err, stdout.String(), stderr.String())
 			}
 			cancel()
 			select {
