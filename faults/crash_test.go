@@ -90,11 +90,13 @@ func crashRunsAt(t *testing.T, kind, point string, maxHits, runs int) {
 		r = w.converge(30 * time.Second)
 		t.Logf("run %d: killed at %s:%d after %d orders; %d orders, %d paid, all agree", run, point, hit, n, r.Orders, r.Paid)
 	}
-	// Nothing changes after the last convergence either: once the bank
-	// has nothing left to send and the shop no job left to run, the orders
-	// still agree, with the same orders paid and the same transitions.
+	// Nothing changes after the last convergence either: once a sweep
+	// has looked at every order again, the bank has nothing left to send
+	// and the shop no job left to run, the orders still agree, with the
+	// same orders paid and the same transitions.
 	ctx := context.Background()
 	events := w.eventCount(ctx)
+	w.swept(30*time.Second, w.lastJob(ctx))
 	w.idle(30 * time.Second)
 	last, err := w.audit(ctx)
 	if err != nil {

@@ -2,8 +2,10 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -241,27 +243,57 @@ func (w *world) idle(limit time.Duration) {
 		if err := w.noDeliveryPending(ctx); err != nil {
 			return err
 		}
-		rows, err := w.db.SQL.QueryContext(ctx, `SELECT kind, state, COUNT(*) FROM river_job
-			WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
-			GROUP BY kind, state ORDER BY kind, state`)
+		rows, err := w.db.SQL.QueryContext(ctx, `SELECT id, kind, state, attempt, queue, scheduled_at FROM river_job
+			WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled') ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		var left []string
 		for rows.Next() {
-			var kind, state string
-			var n int
-			if err := rows.Scan(&kind, &state, &n); err != nil {
+			var id int64
+			var kind, state, queue string
+			var attempt int
+			var at any // a time on PostgreSQL, text on SQLite
+			if err := rows.Scan(&id, &kind, &state, &attempt, &queue, &at); err != nil {
 				return err
 			}
-			left = append(left, fmt.Sprintf("%d %s %s", n, kind, state))
+			left = append(left, fmt.Sprintf("%s %d %s (attempt %d, queue %s, scheduled %v)", kind, id, state, attempt, queue, at))
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(left) > 0 {
-			return fmt.Errorf("jobs left: %s", strings.Join(left, ", "))
+			return fmt.Errorf("jobs left at %s: %s", time.Now().UTC().Format(time.RFC3339Nano), strings.Join(left, "; "))
+		}
+		return nil
+	})
+}
+
+// lastJob is the id of the newest job in the shop's queue (0 for none):
+// job ids only grow.
+func (w *world) lastJob(ctx context.Context) int64 {
+	w.t.Helper()
+	var id int64
+	if err := w.db.SQL.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM river_job`).Scan(&id); err != nil {
+		w.t.Fatal(err)
+	}
+	return id
+}
+
+// swept waits until a reconciliation sweep enqueued after job after has
+// run: one that began after whatever the test saw then.
+func (w *world) swept(limit time.Duration, after int64) {
+	w.t.Helper()
+	waitfor.Event(w.t, limit, "a sweep after job "+strconv.FormatInt(after, 10), func(ctx context.Context) error {
+		var n int
+		err := w.db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job
+			WHERE kind = 'reconcile_sweep' AND state = 'completed' AND id > $1`, after).Scan(&n)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("no sweep done yet")
 		}
 		return nil
 	})
