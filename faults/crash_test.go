@@ -97,7 +97,9 @@ func crashRunsAt(t *testing.T, kind, point string, maxHits, runs int) {
 	ctx := context.Background()
 	events := w.eventCount(ctx)
 	w.swept(30*time.Second, w.lastJob(ctx))
-	w.idle(30 * time.Second)
+	// A job the killed shop was running waits for River's rescuer, which
+	// looks for stuck jobs every 30 s, then for its retry.
+	w.idle(90 * time.Second)
 	last, err := w.audit(ctx)
 	if err != nil {
 		t.Fatal(err)
