@@ -129,14 +129,15 @@ func drive(t *testing.T, w *world, c *customer, point string) int {
 		}
 	}
 	// A request the dying shop could not answer fails a moment before the
-	// process is reaped; only a failure of a shop that lives on counts.
+	// process is reaped (on a busy machine, several seconds); only a
+	// failure of a shop that lives on counts.
 	fail := func(err error) {
 		if err == nil {
 			return
 		}
 		select {
 		case <-dead:
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Errorf("while the shop was alive: %v", err)
 		}
 	}

@@ -69,12 +69,21 @@ type TB interface {
 
 // Event waits up to limit for cond, asking it every Poll, and fails t
 // with what it waited for and what it last saw when the event does not
-// come. It must be called from the test's goroutine.
+// come. The limit ends the asking, not an answer under way: cond gets the
+// test's context, and a call begun before the limit is heard out, so a
+// machine too busy to answer one call within the limit still gets its
+// answer counted. It must be called from the test's goroutine.
 func Event(t TB, limit time.Duration, what string, cond Cond) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), limit)
-	defer cancel()
-	if err := Until(ctx, Poll, cond); err != nil {
+	deadline := time.Now().Add(limit)
+	err := Until(t.Context(), Poll, func(ctx context.Context) error {
+		err := cond(ctx)
+		if err != nil && !time.Now().Before(deadline) {
+			return Stop(fmt.Errorf("not after %s: %w", limit, err))
+		}
+		return err
+	})
+	if err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }

@@ -114,13 +114,33 @@ func TestEventFails(t *testing.T) {
 		waitfor.Event(r, 5*time.Second, "the order paid", func(context.Context) error {
 			return errors.New("order A1 is W")
 		})
-		if time.Since(start) != 5*time.Second || !strings.HasPrefix(r.failed, "waiting for the order paid: ") || !strings.HasSuffix(r.failed, ": order A1 is W") {
+		if time.Since(start) != 5*time.Second || r.failed != "waiting for the order paid: not after 5s: order A1 is W" {
 			t.Fatalf("after %s: %q", time.Since(start), r.failed)
 		}
 		r = &recorder{ctx: t.Context()}
 		waitfor.Event(r, 5*time.Second, "nothing", func(context.Context) error { return nil })
 		if r.failed != "" {
 			t.Fatalf("an event that came failed the test: %s", r.failed)
+		}
+	})
+}
+
+// An answer under way when the limit passes is heard out: a call that
+// takes longer than the whole limit still counts.
+func TestEventSlowAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{ctx: t.Context()}
+		calls := 0
+		waitfor.Event(r, 5*time.Second, "a slow answer", func(ctx context.Context) error {
+			calls++
+			time.Sleep(8 * time.Second)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return nil
+		})
+		if r.failed != "" || calls != 1 {
+			t.Fatalf("%d calls: %q", calls, r.failed)
 		}
 	})
 }
