@@ -269,9 +269,15 @@ type ChaosInput struct {
 	NextOutcome string
 	Notify      string
 	Delay       string
-	API         string
-	Count       num
-	Clear       flag
+	// Mismatch makes the bank's answers about the order's next payment
+	// disagree with the order: amount, shop or order.
+	Mismatch string
+	// Other is the ShopNo (Mismatch shop) or OrderNo (Mismatch order)
+	// those answers name instead; empty lets the sandbox pick one.
+	Other string
+	API   string
+	Count num
+	Clear flag
 }
 
 // ChaosView shows the armed rules.
@@ -279,6 +285,7 @@ type ChaosView struct {
 	API         *apiChaos
 	NextOutcome []ChaosRule
 	Notify      []ChaosRule
+	Mismatch    []ChaosRule
 }
 
 // ChaosRule is one armed per-order rule; an empty OrderNo means any order
@@ -288,12 +295,13 @@ type ChaosRule struct {
 	OrderNo string
 	Mode    string
 	Delay   string `json:",omitempty"`
+	Other   string `json:",omitempty"`
 }
 
 func (s *Sandbox) chaosView() ChaosView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := ChaosView{NextOutcome: []ChaosRule{}, Notify: []ChaosRule{}}
+	v := ChaosView{NextOutcome: []ChaosRule{}, Notify: []ChaosRule{}, Mismatch: []ChaosRule{}}
 	if s.chaos.API.Count > 0 {
 		a := s.chaos.API
 		v.API = &a
@@ -307,6 +315,9 @@ func (s *Sandbox) chaosView() ChaosView {
 			r.Delay = n.Delay.String()
 		}
 		v.Notify = append(v.Notify, r)
+	}
+	for k, m := range s.chaos.Mismatch {
+		v.Mismatch = append(v.Mismatch, ChaosRule{ShopNo: k.shopNo, OrderNo: k.orderNo, Mode: string(m.Mode), Other: m.Other})
 	}
 	return v
 }
@@ -325,6 +336,7 @@ func (s *Sandbox) ArmChaos(c ChaosInput) error {
 	var out Outcome
 	var nc notifyChaos
 	var ac apiChaos
+	var mc mismatchChaos
 	if c.NextOutcome != "" {
 		o, err := ParseOutcome(c.NextOutcome)
 		if err != nil {
@@ -349,6 +361,14 @@ func (s *Sandbox) ArmChaos(c ChaosInput) error {
 			nc.Delay = 30 * time.Second
 		}
 	}
+	if c.Mismatch != "" {
+		mc = mismatchChaos{Mode: mismatchMode(c.Mismatch), Other: c.Other}
+		if err := mc.check(shop, c.OrderNo); err != nil {
+			return err
+		}
+	} else if c.Other != "" {
+		return errInvalid("Other goes with Mismatch shop or order")
+	}
 	if c.API != "" {
 		ac = apiChaos{Mode: apiChaosMode(c.API), Count: int(c.Count), ShopNo: c.ShopNo}
 		switch ac.Mode {
@@ -363,8 +383,8 @@ func (s *Sandbox) ArmChaos(c ChaosInput) error {
 			return errInvalid("Count must be 1 to 1000")
 		}
 	}
-	if c.NextOutcome == "" && c.Notify == "" && c.API == "" && !c.Clear {
-		return errInvalid("give NextOutcome, Notify, API or Clear")
+	if c.NextOutcome == "" && c.Notify == "" && c.Mismatch == "" && c.API == "" && !c.Clear {
+		return errInvalid("give NextOutcome, Notify, Mismatch, API or Clear")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -376,6 +396,9 @@ func (s *Sandbox) ArmChaos(c ChaosInput) error {
 	}
 	if nc.Mode != "" {
 		s.chaos.Notify[k] = nc
+	}
+	if mc.Mode != "" {
+		s.chaos.Mismatch[k] = mc
 	}
 	if ac.Mode != "" {
 		s.chaos.API = ac

@@ -20,6 +20,7 @@ type dashboardData struct {
 	Chaos       ChaosView
 	APIModes    []apiChaosMode
 	NotifyModes []notifyChaosMode
+	Mismatches  []mismatchMode
 	Outcomes    []Outcome
 	Codes       []Code
 }
@@ -49,6 +50,7 @@ func (p *pages) dashboard(w http.ResponseWriter, r *http.Request) {
 		Chaos:       s.chaosView(),
 		APIModes:    []apiChaosMode{chaosAPI500, chaosAPIHang, chaosAPIGarbage, chaosAPINonceExpired},
 		NotifyModes: []notifyChaosMode{chaosNotifyDelay, chaosNotifyDuplicate, chaosNotifyDrop, chaosNotifyReorder},
+		Mismatches:  mismatchModes,
 		Outcomes:    []Outcome{OutcomeSuccess, OutcomeDecline, OutcomeInsufficient, OutcomeExpiredCard, OutcomeTimeout},
 		Codes:       append(Codes(), PaymentCodes()...),
 	}

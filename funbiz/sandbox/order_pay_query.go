@@ -57,6 +57,9 @@ func (s *Sandbox) orderPayQuery(req *request) (any, *refusal) {
 			Param1: o.Param1, Param2: o.Param2, Param3: o.Param3, PayDate: dt(p.PayDate),
 			LeftCCNo: p.LeftCCNo, RightCCNo: p.RightCCNo, CCExpDate: p.CCExpDate,
 		}
+		if p.Misreport != nil {
+			p.Misreport.payQuery(w, p.Amount)
+		}
 	}
 	s.mu.Unlock()
 	if w == nil {

@@ -105,6 +105,10 @@ func (s *Sandbox) orderQuery(req *request) (any, *refusal) {
 	now := s.Now()
 	base := s.baseURL(req.r)
 	rows := []orderRow{}
+	// The answer's ShopNo, in the signed message: another shop's when it
+	// lists an order a shop-mismatch rule struck. The envelope's stays
+	// the asking shop's, so the Sign verifies.
+	shopNo := req.m.shopNo
 	s.mu.Lock()
 	for _, o := range s.orderSeq {
 		if len(rows) == funbiz.MaxOrderQueryRows {
@@ -126,8 +130,15 @@ func (s *Sandbox) orderQuery(req *request) (any, *refusal) {
 				continue
 			}
 		}
-		rows = append(rows, s.row(o, now, base))
+		r := s.row(o, now, base)
+		if m := o.Misreport; m != nil {
+			m.orderRow(&r)
+			if m.Mode == mismatchShop {
+				shopNo = m.Other
+			}
+		}
+		rows = append(rows, r)
 	}
 	s.mu.Unlock()
-	return &orderListAnswer{ShopNo: req.m.shopNo, Date: dt(now), Status: funbiz.StatusSuccess, Description: successDescription, OrderList: rows}, nil
+	return &orderListAnswer{ShopNo: shopNo, Date: dt(now), Status: funbiz.StatusSuccess, Description: successDescription, OrderList: rows}, nil
 }

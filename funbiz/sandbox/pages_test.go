@@ -81,6 +81,9 @@ func TestCatalogues(t *testing.T) {
 	for _, s := range []string{"short", "over", "expired", "paid"} {
 		used = append(used, "atm.refused."+s)
 	}
+	for _, s := range []string{"amount", "shop", "order"} {
+		used = append(used, "mismatch."+s)
+	}
 	used = append(used, "type.A", "type.C")
 	for _, k := range used {
 		if _, ok := zh[k]; !ok {

@@ -146,8 +146,14 @@ func (s *Sandbox) payCardLocked(o *order, want Outcome, c Card, source string) (
 // order paid, and a scheduled capture completed (PROTOCOL §9.1). A
 // declined card is not notified: the buyer's browser brings its PayToken
 // to ReturnURL, and a shop whose buyer closed the browser learns of the
-// decline only by asking (OrderQuery).
+// decline only by asking (OrderQuery). An armed mismatch rule of the
+// order strikes here, whatever the payment's outcome.
 func (s *Sandbox) recordPaymentLocked(o *order, p *payment) []*delivery {
+	if c, ok := s.chaos.takeMismatch(o.key()); ok {
+		m := s.misreportLocked(o, c)
+		p.Misreport = m
+		o.Misreport = &misreport{Mode: m.Mode, Other: m.Other}
+	}
 	o.PayTokens = append(o.PayTokens, p.PayToken)
 	s.payments[p.PayToken] = p
 	s.paymentSeq = append(s.paymentSeq, p)

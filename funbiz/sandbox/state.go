@@ -82,6 +82,9 @@ type order struct {
 	CCExpDate   string    `json:",omitempty"`
 	AuthCode    string    `json:",omitempty"`
 	PayTokens   []string  `json:",omitempty"`
+	// Misreport is what OrderQuery gets wrong about the order since a
+	// mismatch chaos rule struck one of its payments.
+	Misreport *misreport `json:",omitempty"`
 }
 
 type refund struct {
@@ -199,6 +202,9 @@ type payment struct {
 	// caused it (card page, control API, ATM transfer, auto-pay…).
 	Outcome string
 	Source  string
+	// Misreport is what OrderPayQuery gets wrong about the payment, by a
+	// mismatch chaos rule.
+	Misreport *misreport `json:",omitempty"`
 }
 
 type deliveryState string

@@ -10,8 +10,8 @@ import (
 // picks up exactly where the last run stopped: pending deliveries go out,
 // the clock offset holds. The sandbox works in memory and hands every
 // changed record to Save in the same critical section that changed it, so
-// the store always holds the latest state. Nonces, refusals and chaos rules
-// are left out on purpose: they are short-lived by nature.
+// the store always holds the latest state. Nonces, refusals and armed
+// chaos rules are left out on purpose: they are short-lived by nature.
 //
 // Records are the sandbox's own JSON documents, keyed by their identity;
 // a store never needs to read them. Package sqlitestore keeps them in a

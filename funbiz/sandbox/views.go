@@ -41,6 +41,20 @@ type OrderView struct {
 	Captured    int64  `json:",omitempty"`
 	Refunded    int64  `json:",omitempty"`
 	PayTokens   []string
+	// Misreport is what OrderQuery says wrongly about the order since a
+	// mismatch chaos rule struck one of its payments; nil when it tells
+	// the truth. The view itself always shows the truth.
+	Misreport *Misreport `json:",omitempty"`
+}
+
+// Misreport is what a mismatch chaos rule makes the bank's answers say
+// wrongly.
+type Misreport struct {
+	Mode string // amount, shop or order
+	// Amount is the amount reported instead (whole NT$), for amount.
+	Amount int64 `json:",omitempty"`
+	// Other is the ShopNo (shop) or OrderNo (order) named instead.
+	Other string `json:",omitempty"`
 }
 
 // PaymentView is one PayToken.
@@ -57,6 +71,9 @@ type PaymentView struct {
 	Card        string `json:",omitempty"`
 	Outcome     string
 	Source      string
+	// Misreport is what OrderPayQuery says wrongly about the payment, by
+	// a mismatch chaos rule; nil when it tells the truth.
+	Misreport *Misreport `json:",omitempty"`
 }
 
 // DeliveryView is one notification and its attempts.
@@ -111,6 +128,7 @@ func (s *Sandbox) orderView(o *order, now time.Time, base string) OrderView {
 		AutoPayAt: rfc(o.AutoPayAt), PageExpires: rfc(o.PageExpires), AutoBilling: o.AutoBilling,
 		CaptureDue: rfc(o.CaptureDue), PaidAt: rfc(o.PaidAt), CapturedAt: rfc(o.CapturedAt), CancelledAt: rfc(o.CancelledAt),
 		Captured: o.Captured / 100, Refunded: o.refunded() / 100, PayTokens: slices.Clone(o.PayTokens),
+		Misreport: o.Misreport.view(o.Amount),
 	}
 	if v.PayTokens == nil {
 		v.PayTokens = []string{}
@@ -127,7 +145,7 @@ func paymentView(p *payment) PaymentView {
 	v := PaymentView{
 		PayToken: p.PayToken, ShopNo: p.ShopNo, OrderNo: p.OrderNo, PayType: p.PayType, APType: p.APType,
 		Amount: p.Amount / 100, Status: p.Status, Description: p.Description, PayDate: rfc(p.PayDate),
-		Outcome: p.Outcome, Source: p.Source,
+		Outcome: p.Outcome, Source: p.Source, Misreport: p.Misreport.view(p.Amount),
 	}
 	if p.LeftCCNo != "" {
 		v.Card = p.LeftCCNo + "******" + p.RightCCNo
