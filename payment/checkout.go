@@ -113,7 +113,7 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 		// The bank keeps OrderNo unique, so a refusal may mean another
 		// request (a sweep on another instance, say) created this very order
 		// first. Only an order the bank does not have is refused.
-		if info, found, ferr := s.bank.FindOrder(ctx, o.No); ferr == nil && found {
+		if info, found, ferr := s.findOrder(ctx, o.No); ferr == nil && found {
 			b = s.bankOrderFrom(o, info)
 			if b.ExpireDate == "" {
 				b.ExpireDate = expireDate

@@ -140,7 +140,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	if err != nil {
 		return nil, err
 	}
-	c := funbiz.Judge(s.bank.ShopNo(), res, funbiz.Expected{OrderNo: o.No, Amount: int64(o.Amount)})
+	c := s.judge(o, res)
 	var ev shop.Event
 	var outcome shop.Outcome
 	switch c.Outcome {
@@ -163,6 +163,27 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	outcome.Unchanged = !changed
 	s.log.Info("PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged, "source", delivery.Source)
 	return s.mark(ctx, delivery, o.No, outcome)
+}
+
+// judge checks the bank's answer about a PayToken against the order it
+// names: funbiz.Judge's shop, OrderNo and amount, and the bank's own
+// number of the order. Looking the order up by the OrderNo the bank
+// names makes the OrderNo agree by construction; the TSNo is what tells
+// a payment of this order from a payment of another order filed under
+// its number, however right the amount. The bank gives an order its TSNo
+// at OrderCreate (or OrderQuery, for an order adopted), and its payments
+// carry that TSNo, as the sandbox models it; an answer or an order
+// without one is not checked on it.
+func (s *Service) judge(o *shop.Order, res *funbiz.PayResult) *funbiz.Confirmation {
+	c := funbiz.Judge(s.bank.ShopNo(), res, funbiz.Expected{OrderNo: o.No, Amount: int64(o.Amount)})
+	if ts := res.Payment.TSNo; ts != "" && o.Bank.TSNo != "" && ts != o.Bank.TSNo {
+		why := fmt.Sprintf("TSNo %q, expected %q", ts, o.Bank.TSNo)
+		if c.Outcome == funbiz.OutcomeMismatch {
+			why = c.Reason + "; " + why
+		}
+		c = &funbiz.Confirmation{Outcome: funbiz.OutcomeMismatch, Reason: why, Result: res}
+	}
+	return c
 }
 
 func (s *Service) mark(ctx context.Context, delivery *shop.Delivery, orderNo string, outcome shop.Outcome) (*shop.Delivery, error) {

@@ -153,7 +153,7 @@ func (s *Service) ResolveOp(ctx context.Context, id int64) (*shop.Operation, err
 	if err != nil {
 		return nil, err
 	}
-	info, found, err := s.bank.FindOrder(ctx, o.No)
+	info, found, err := s.findOrder(ctx, o.No)
 	if err != nil {
 		return op, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "asking the bank about operation %d", id)
 	}
