@@ -224,8 +224,11 @@ func TestMismatchBySweep(t *testing.T) {
 		}
 		r.Clock.Advance(11 * time.Minute)
 		res, err := r.Pay.Sweep(context.Background())
-		if err != nil || res.Checked != 2*len(mismatches) || res.Changed != 1 || res.Failed != 3 {
-			t.Fatalf("sweep: %+v %v, want %d checked, 1 changed (the amount), 3 failed", res, err, 2*len(mismatches))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Checked != 2*len(mismatches) || res.Changed != 1 || res.Failed != 3 {
+			t.Errorf("sweep: %+v %v, want %d checked, 1 changed (the amount), 3 failed", res, err, 2*len(mismatches))
 		}
 		for i, c := range mismatches {
 			w := want[c.name]
