@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,6 +43,14 @@ type DB struct {
 	// Where names the database for messages: a file path, or a host and
 	// database name without the password.
 	Where string
+	// Created tells that Open made a new SQLite file: there was none at
+	// the path.
+	Created bool
+	// Log receives what the database notices by itself: its SQLite file
+	// gone or replaced (CheckFile). Set it before use; nil discards.
+	Log *slog.Logger
+
+	file *fileWatch // the SQLite file opened; nil for PostgreSQL and :memory:
 }
 
 // Open opens the database named by target: a file path (SQLite, created
@@ -59,7 +68,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("database: empty SQLite path")
 	}
+	created := false
 	if path != ":memory:" {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			created = true
+		}
 		if dir := filepath.Dir(path); dir != "." {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return nil, fmt.Errorf("database %s: %w", path, err)
@@ -75,6 +88,18 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
+	if created {
+		// One connection creates the file; the pool's connections only
+		// open it (mode=rw), so that a file removed under a running shop
+		// stays gone rather than coming back empty with the next
+		// connection the pool opens.
+		if err := createSQLite(ctx, "file:"+path+"?"+q.Encode()); err != nil {
+			return nil, fmt.Errorf("database %s: %w", path, err)
+		}
+	}
+	if path != ":memory:" {
+		q.Set("mode", "rw")
+	}
 	dsn := "file:" + path + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -86,7 +111,24 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	return &DB{SQL: db, Dialect: SQLite, Where: path}, nil
+	d := &DB{SQL: db, Dialect: SQLite, Where: path, Created: created}
+	if path != ":memory:" {
+		if d.file, err = watchFile(path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("database %s: %w", path, err)
+		}
+	}
+	return d, nil
+}
+
+// createSQLite makes a new SQLite file with one connection of dsn.
+func createSQLite(ctx context.Context, dsn string) error {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.PingContext(ctx)
 }
 
 // Close closes the database.
@@ -174,13 +216,20 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Tx runs fn in a transaction and commits it when fn returns nil.
+// Tx runs fn in a transaction and commits it when fn returns nil. On
+// SQLite it does not commit into a file that is no longer at its path
+// (CheckFile): it rolls back and fails with Unavailable, so that nothing
+// is acknowledged into a file that a restart would never open.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(err)
 	}
 	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := db.CheckFile(); err != nil {
 		tx.Rollback()
 		return err
 	}
