@@ -6,8 +6,13 @@ import (
 	"time"
 )
 
-// healthz answers 200 "ok" when the database answers, 503 otherwise (GET
-// /healthz), for load balancers and the service manager.
+// healthz is liveness (GET /healthz), for the process supervisor: 200
+// "ok" when the process answers and so does its database connection, 503
+// otherwise. It is cheap and checks no more: load balancers use /readyz,
+// which also checks that a payment can be recorded. In particular a
+// SQLite file removed under the shop fails readiness but not liveness,
+// since restarting would close the last copy of the removed file and
+// start on an empty database.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()

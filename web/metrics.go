@@ -34,6 +34,7 @@ import (
 //	sinopay_jobs{state}                                the job queue by state, counted at scrape time
 //	sinopay_orders{status}                             orders by status, counted at scrape time
 //	sinopay_orders_awaiting_capture                    paid manual-capture card orders not captured yet
+//	sinopay_database_file_ok                           SQLite only: 1 while the file at the configured path is the one open, else 0
 //
 // plus the Go runtime, the process and the database pool (go_sql_*).
 type Metrics struct {
@@ -91,6 +92,17 @@ func NewMetrics(db *storage.DB, jobs JobCounter, log *slog.Logger) *Metrics {
 		collectors.NewDBStatsCollector(db.SQL, string(db.Dialect)),
 		&countsCollector{db: db, jobs: jobs},
 	)
+	if db.Dialect == storage.SQLite {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "sinopay_database_file_ok",
+			Help: "1 while the SQLite file at the configured path is the one the shop has open; 0 when it is gone or replaced, and payments are refused.",
+		}, func() float64 {
+			if db.CheckFile() != nil {
+				return 0
+			}
+			return 1
+		}))
+	}
 	// Every known series exists from the start at zero, so rate() and
 	// alerts work before the first notification or bank call.
 	for _, s := range bankServices {

@@ -67,6 +67,7 @@ type Server struct {
 	metrics      *Metrics
 	serveMetrics bool
 	bankCheck    bankCheck // the readiness check's cached bank answer
+	dbCheck      dbCheck   // and its cached schema and write check
 
 	// passwords hashes at cost 12; tests lower it, since that takes a
 	// quarter of a second per hash.
