@@ -115,6 +115,18 @@ func flagOrEnv(fs *flag.FlagSet, flagName string, e *env, envName, def string) (
 	return def, nil
 }
 
+// given reports whether a setting was made on the command line or in the
+// environment, rather than left to its default.
+func given(fs *flag.FlagSet, flagName string, e *env, envName string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == flagName })
+	if set {
+		return true
+	}
+	v, err := e.get(envName)
+	return err == nil && v != ""
+}
+
 // serveConfig is everything `sinopay serve` needs, validated.
 type serveConfig struct {
 	Addr        string
@@ -124,6 +136,10 @@ type serveConfig struct {
 	BaseURL     string
 	Migrate     bool
 	LogLevel    string
+
+	// DBGiven tells that DB was set (--db or SINOPAY_DATABASE_URL), not
+	// left to the default.
+	DBGiven bool
 
 	// The bank: the embedded sandbox when BankURL is empty.
 	BankURL string

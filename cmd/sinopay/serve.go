@@ -93,6 +93,7 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 		errs = append(errs, err)
 	}
 	c.DB = get("db", "SINOPAY_DATABASE_URL", "./data/sinopay.db")
+	c.DBGiven = given(fs, "db", e, "SINOPAY_DATABASE_URL")
 	if c.SandboxAddr != "" {
 		// The embedded bank keeps its state beside the shop's, so that a
 		// restarted development shop and its bank still agree on orders.
@@ -244,6 +245,14 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer db.Close()
+	db.Log = log.With("component", "storage")
+	if db.Created && c.DBGiven {
+		// A database named on purpose that is not there is most likely a
+		// wrong path, or a file that was lost: say so before the shop
+		// takes payments into an empty one. The default path is created
+		// silently, for a first run.
+		fmt.Fprintf(stdout, "creating a new database at %s: there was no file there\n", db.Where)
+	}
 	if c.Migrate {
 		if err := db.Migrate(ctx, jobqueue.Schema); err != nil {
 			return err
