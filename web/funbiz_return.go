@@ -21,6 +21,12 @@ func (s *Server) funbizReturn(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "callback.bad_return")
 		return
 	}
+	// As for a notification: nothing is recorded into a SQLite file that
+	// is no longer at its path (the database logs that, once).
+	if s.db.CheckFile() != nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "error.unavailable")
+		return
+	}
 	delivery, err := s.pay.Return(r.Context(), n)
 	if err != nil {
 		status := http.StatusServiceUnavailable

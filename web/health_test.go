@@ -54,6 +54,7 @@ func (r *rig) waitReady(status int, body string) {
 // refused until a restart.
 func TestDatabaseFileNotInPlace(t *testing.T) {
 	r := newRig(t)
+	r.db.Log = r.web.log
 	b := r.signup("file@example.com")
 	form := b.checkoutForm(map[string]int{"bone-matcha": 1})
 	form.Set("pay_type", string(shop.PayATM))
@@ -113,6 +114,19 @@ func TestDatabaseFileNotInPlace(t *testing.T) {
 	move(path+".away", path)
 	refused("replaced, then the original put back", "file replaced")
 
+	// Loudly, once per change of state; the callbacks refused meanwhile
+	// add nothing at ERROR.
+	logs := r.logs.String()
+	for _, want := range []string{path + " is gone", path + " is back", path + " was replaced"} {
+		if n := strings.Count(logs, want); n != 1 {
+			t.Errorf("the log says %q %d times, want once", want, n)
+		}
+	}
+	for _, bad := range []string{"notification not recorded", "card return not recorded"} {
+		if strings.Contains(logs, bad) {
+			t.Errorf("the log says %q for a refused callback, which the database's line already said", bad)
+		}
+	}
 	var n int
 	if err := r.db.SQL.QueryRow(`SELECT COUNT(*) FROM pay_tokens`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("%d PayTokens recorded (%v), want the one sent while the file was in place", n, err)
