@@ -28,8 +28,12 @@ type Notification struct {
 
 // ParseNotification reads a BackendURL notification: a POST whose body is
 // the JSON object {"ShopNo":…,"PayToken":…}. It reads at most
-// MaxCallbackBody bytes and checks the form of both fields. Errors wrap
-// ErrInvalid and say what was wrong; answer them with HTTP 400.
+// MaxCallbackBody bytes and checks the form of both fields. A body that
+// names a member twice in one object, in any mix of upper and lower case,
+// is refused rather than read as "the last one wins": the bank's .NET
+// matches names without regard to case, so two readers of such a body
+// could take different PayTokens or shops from it. Errors wrap ErrInvalid
+// and say what was wrong; answer them with HTTP 400.
 func ParseNotification(r *http.Request) (Notification, error) {
 	if r.Method != http.MethodPost {
 		return Notification{}, invalid("method", "notification must be a POST, got %s", r.Method)
@@ -57,6 +61,9 @@ func ParseNotificationBody(body []byte) (Notification, error) {
 	if err := json.Unmarshal(body, &raw); err != nil {
 		return Notification{}, invalid("body", "is not a JSON object: %v", err)
 	}
+	if first, again, ok := repeatedName(body); ok {
+		return Notification{}, invalid("body", "names member %q twice (as %q; names are matched without regard to case)", first, again)
+	}
 	var n Notification
 	for _, f := range [...]struct {
 		name string
@@ -72,6 +79,59 @@ func ParseNotificationBody(body []byte) (Notification, error) {
 		}
 	}
 	return n, n.check()
+}
+
+// repeatedName finds a member name that comes twice in one object of
+// body, which must be valid JSON, comparing names as .NET's
+// OrdinalIgnoreCase does (each character upper-cased): the first
+// spelling, the second, and true; or false when every object's names are
+// distinct.
+func repeatedName(body []byte) (first, again string, ok bool) {
+	// names of each open object, nil for an array; the member's name is
+	// next when expectName is set at the top.
+	type level struct {
+		names      map[string]string
+		expectName bool
+	}
+	var stack []level
+	d := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return "", "", false // io.EOF: the caller has checked the syntax
+		}
+		top := len(stack) - 1
+		if delim, isDelim := tok.(json.Delim); isDelim {
+			switch delim {
+			case '{', '[':
+				if top >= 0 && stack[top].names != nil {
+					stack[top].expectName = true // after this value
+				}
+				var l level
+				if delim == '{' {
+					l = level{names: map[string]string{}, expectName: true}
+				}
+				stack = append(stack, l)
+			default:
+				stack = stack[:top]
+			}
+			continue
+		}
+		if top < 0 || stack[top].names == nil {
+			continue
+		}
+		if !stack[top].expectName {
+			stack[top].expectName = true
+			continue
+		}
+		name := tok.(string)
+		key := strings.ToUpper(name)
+		if prev, seen := stack[top].names[key]; seen {
+			return prev, name, true
+		}
+		stack[top].names[key] = name
+		stack[top].expectName = false
+	}
 }
 
 // ParseReturn reads a ReturnURL post: the browser's HTML form POST with

@@ -36,9 +36,11 @@ func TestParseNotification(t *testing.T) {
 	if _, err := ParseNotification(notifyRequest(http.MethodPost, padded)); err != nil {
 		t.Fatalf("%d-byte notification refused: %v", len(padded), err)
 	}
-	// Extra fields, surrounding blanks and a BOM are tolerated.
+	// Extra fields, surrounding blanks and a BOM are tolerated; a name may
+	// come again in another object.
 	for _, body := range []string{
 		`{"ShopNo":"NA0249_001","PayToken":"` + testToken + `","APType":"PayOut"}`,
+		`{"ShopNo":"NA0249_001","PayToken":"` + testToken + `","X":{"ShopNo":1,"a":[{"a":1},{"a":2}]},"a":{}}`,
 		"\r\n " + valid + "\n",
 		"\xEF\xBB\xBF" + valid,
 	} {
@@ -70,6 +72,14 @@ func TestParseNotification(t *testing.T) {
 		{"PayToken script", http.MethodPost, `{"ShopNo":"NA0249_001","PayToken":"<script>"}`, "PayToken"},
 		{"PayToken non-ASCII", http.MethodPost, `{"ShopNo":"NA0249_001","PayToken":"ａｂｃ"}`, "PayToken"},
 		{"PayToken 101", http.MethodPost, `{"ShopNo":"NA0249_001","PayToken":"` + strings.Repeat("a", 101) + `"}`, "PayToken"},
+		// A name given twice is read by the bank's .NET one way and by us
+		// another; .NET matches names without regard to case.
+		{"PayToken twice", http.MethodPost, `{"ShopNo":"NA0249_001","PayToken":"` + testToken + `","PayToken":"abc"}`, "body"},
+		{"ShopNo twice", http.MethodPost, `{"ShopNo":"XX0001_001","ShopNo":"NA0249_001","PayToken":"` + testToken + `"}`, "body"},
+		{"PayToken twice in two cases", http.MethodPost, `{"ShopNo":"NA0249_001","payTOKEN":"abc","PayToken":"` + testToken + `"}`, "body"},
+		{"an extra member twice", http.MethodPost, `{"ShopNo":"NA0249_001","PayToken":"` + testToken + `","X":1,"x":2}`, "body"},
+		{"a nested member twice", http.MethodPost, `{"ShopNo":"NA0249_001","PayToken":"` + testToken + `","X":[{"a":1,"A":{}}]}`, "body"},
+		{"escaped name twice", http.MethodPost, `{"ShopNo":"NA0249_001","PayToken":"` + testToken + `","\u0050ayToken":"abc"}`, "body"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
