@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -48,14 +49,39 @@ const (
 // account however it is typed.
 func NormEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// CheckCredentials checks a new account's email (already normalised by
-// NormEmail) and password. The error is Invalid with an auth.* key.
-func CheckCredentials(email, password string) error {
+// CheckEmail checks an email already normalised by NormEmail: one
+// address of at most 254 bytes, nothing else (no name, no angle
+// brackets), of characters that all show. Bidirectional overrides and
+// isolates (U+202A–U+202E, U+2066–U+2069) would make an address read
+// otherwise than it is in the back office and in the log; they, every
+// other control or format character (Unicode Cc and Cf: zero-width
+// spaces, soft hyphens, marks, tags) and every space or line separator
+// (Unicode Z) are refused, as is text that is not UTF-8. The error is
+// Invalid with key auth.bad_email.
+func CheckEmail(email string) error {
 	if len(email) > 254 {
 		return Errorf(Invalid, "auth.bad_email", "email too long")
 	}
+	if !utf8.ValidString(email) {
+		return Errorf(Invalid, "auth.bad_email", "email is not UTF-8")
+	}
+	for _, r := range email {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Z) {
+			return Errorf(Invalid, "auth.bad_email", "email holds character %U", r)
+		}
+	}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || a.Name != "" {
-		return Errorf(Invalid, "auth.bad_email", "email %q", email)
+		return Errorf(Invalid, "auth.bad_email", "email %+q", email)
+	}
+	return nil
+}
+
+// CheckCredentials checks a new account's email (already normalised by
+// NormEmail, see CheckEmail) and password. The error is Invalid with an
+// auth.* key.
+func CheckCredentials(email, password string) error {
+	if err := CheckEmail(email); err != nil {
+		return err
 	}
 	if utf8.RuneCountInString(password) < MinPassword {
 		return Errorf(Invalid, "auth.password_short", "password too short")
