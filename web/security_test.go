@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -259,4 +260,66 @@ func FuzzLangSwitchNext(f *testing.F) {
 			t.Fatalf("next %q: localPath %q is not a fixed point (%q)", next, got, localPath(got))
 		}
 	})
+}
+
+// Behind HTTPS every answer tells the browser to come back only over
+// HTTPS; over plain HTTP no answer says so, as browsers ignore it there
+// and a shop on http would otherwise lock itself out of a domain.
+func TestStrictTransportSecurity(t *testing.T) {
+	r := newRig(t)
+	s, err := New(Config{DB: r.db, Pay: r.pay, Jobs: r.pay.Queue(), Recon: r.recon, BaseURL: "https://shop.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.passwords = r.web.passwords
+	const want = "max-age=31536000; includeSubDomains"
+	for _, req := range []*http.Request{
+		httptest.NewRequest(http.MethodGet, "https://shop.example/", nil),
+		httptest.NewRequest(http.MethodGet, "https://shop.example/no-such-page", nil),
+		httptest.NewRequest(http.MethodGet, "https://shop.example/healthz", nil),
+		httptest.NewRequest(http.MethodGet, "https://shop.example/static/favicon.svg", nil),
+		httptest.NewRequest(http.MethodPost, "https://shop.example/login", strings.NewReader("email=x%40example.com&password=wrong+password")),
+		httptest.NewRequest(http.MethodPost, "https://shop.example/funbiz/notify", strings.NewReader("{}")),
+	} {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, req)
+		if got := w.Header().Get("Strict-Transport-Security"); got != want {
+			t.Errorf("%s %s (%d): Strict-Transport-Security %q", req.Method, req.URL.Path, w.Code, got)
+		}
+	}
+	for _, path := range []string{"/", "/login", "/no-such-page"} {
+		if p := r.browser().get(path); p.Header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("over http, %s has Strict-Transport-Security %q", path, p.Header.Get("Strict-Transport-Security"))
+		}
+	}
+}
+
+// A notification that names a member twice, in any case, is refused and
+// recorded nowhere: the bank's .NET would read one value and we another.
+func TestNotifyDuplicateMembers(t *testing.T) {
+	r := newRig(t)
+	a, b := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	for _, body := range []string{
+		`{"ShopNo":"NA0249_001","PayToken":"` + a + `","PayToken":"` + b + `"}`,
+		`{"ShopNo":"NA0249_001","PayToken":"` + a + `","paytoken":"` + b + `"}`,
+		`{"ShopNo":"NA0249_001","SHOPNO":"NA0249_001","PayToken":"` + a + `"}`,
+		`{"ShopNo":"NA0249_001","PayToken":"` + a + `","Extra":{"x":1,"X":2}}`,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/funbiz/notify", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := r.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "twice") {
+			t.Errorf("%s: %d %s", body, resp.StatusCode, msg)
+		}
+	}
+	var n int
+	if err := r.db.SQL.QueryRow(`SELECT COUNT(*) FROM pay_tokens`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d PayTokens recorded (%v)", n, err)
+	}
 }

@@ -191,19 +191,25 @@ func (s *Server) routes() http.Handler {
 		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.metrics.instrumentHTTP(s.logRequests(s.recoverPanics(securityHeaders(cop.Handler(mux)))))
+	return s.metrics.instrumentHTTP(s.logRequests(s.recoverPanics(securityHeaders(s.secure, cop.Handler(mux)))))
 }
 
 // securityHeaders sets the headers every answer carries. The policy allows
 // only our own origin: no inline scripts or styles, no frames, forms post
-// only to us.
-func securityHeaders(next http.Handler) http.Handler {
+// only to us. When the shop's base URL is https, Strict-Transport-Security
+// tells browsers to come back only over HTTPS for a year, to every
+// subdomain too (browsers ignore it over http, and a shop on plain http
+// must not send it: its own address would stop working).
+func securityHeaders(https bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'self'")
+		if https {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
