@@ -98,6 +98,13 @@ func TestSignupRefusals(t *testing.T) {
 		{"new@example.com", strings.Repeat("x", 73), http.StatusBadRequest, "密碼太長了"},
 		{"not an email", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
 		{"Kummy <k@example.com>", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
+		// Bidirectional overrides and isolates make an address read
+		// otherwise on screen; other control and format characters hide.
+		{"kummy\u202e@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
+		{"\u2066kummy@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
+		{"kum\u200bmy@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
+		{"kummy@exam\u00adple.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
+		{"kummy\x7f@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
 	}
 	for _, c := range cases {
 		p := r.browser().post("/signup", url.Values{"email": {c.email}, "password": {c.pw}})
@@ -132,6 +139,20 @@ func TestLoginRequired(t *testing.T) {
 	// The login page carries next on to its form.
 	p = b.get("/login?next=%2Fcheckout%3Fq_1%3D2")
 	mustContain(t, p.Body, `name="next" value="/checkout?q_1=2"`)
+}
+
+// Log-in refuses the emails sign-up refuses, with the same words, before
+// any password is checked.
+func TestLoginBadEmail(t *testing.T) {
+	r := newRig(t)
+	r.signup("kummy@example.com")
+	for _, email := range []string{"kummy\u202e@example.com", "kummy@example.com\u2069", "\u200ekummy@example.com", "kummy\x01@example.com"} {
+		p := r.browser().post("/login", url.Values{"email": {email}, "password": {"correct horse"}})
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("%q: %d", email, p.Status)
+		}
+		mustContain(t, p.Body, "Email 看起來怪怪的")
+	}
 }
 
 // Behind HTTPS the cookies are sent only over HTTPS.

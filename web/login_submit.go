@@ -18,6 +18,13 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	email, pw := shop.NormEmail(form.Get("email")), form.Get("password")
 	page := authPage{Email: email, Next: localPath(form.Get("next"))}
+	// An email no account can have is refused before any work, and says
+	// nothing of who has an account.
+	if err := shop.CheckEmail(email); err != nil {
+		page.Error = shop.ErrorKey(err)
+		s.render(w, http.StatusBadRequest, "login", s.newView(r, nil, "login.title", page))
+		return
+	}
 	lookup, cancel := s.timeout(r)
 	c, err := s.db.CustomerByEmail(lookup, email)
 	cancel()
