@@ -163,17 +163,26 @@ func TestSecureCookies(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.passwords = r.web.passwords
-	for _, req := range []*http.Request{
-		httptest.NewRequest(http.MethodPost, "https://shop.example/signup",
-			strings.NewReader(url.Values{"email": {"tls@example.com"}, "password": {"correct horse"}}.Encode())),
-		httptest.NewRequest(http.MethodGet, "https://shop.example/lang/en", nil),
+	form := url.Values{"email": {"tls@example.com"}, "password": {"correct horse"}}.Encode()
+	for _, c := range []struct {
+		req     *http.Request
+		cookies int // session and device, or lang
+	}{
+		{httptest.NewRequest(http.MethodPost, "https://shop.example/signup", strings.NewReader(form)), 2},
+		{httptest.NewRequest(http.MethodPost, "https://shop.example/login", strings.NewReader(form)), 2},
+		{httptest.NewRequest(http.MethodGet, "https://shop.example/lang/en", nil), 1},
 	} {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		c.req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		w := httptest.NewRecorder()
-		s.Handler().ServeHTTP(w, req)
+		s.Handler().ServeHTTP(w, c.req)
 		cookies := w.Result().Cookies()
-		if w.Code != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly {
-			t.Errorf("%s: %d %+v", req.URL.Path, w.Code, cookies)
+		if w.Code != http.StatusSeeOther || len(cookies) != c.cookies {
+			t.Errorf("%s: %d %+v", c.req.URL.Path, w.Code, cookies)
+		}
+		for _, ck := range cookies {
+			if !ck.Secure || !ck.HttpOnly {
+				t.Errorf("%s: cookie %+v", c.req.URL.Path, ck)
+			}
 		}
 	}
 	if _, err := New(Config{DB: r.db, Pay: r.pay, Jobs: r.pay.Queue(), Recon: r.recon, BaseURL: "shop.example"}); err == nil {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/sinopay/sinopay/shop"
 )
@@ -9,7 +10,10 @@ import (
 // loginSubmit logs a customer in (POST /login) with a new session, and
 // goes on to next. A wrong email and a wrong password get the same
 // message, and take the same time, so the form does not reveal who has an
-// account.
+// account. Before the password is checked, the attempt must pass the
+// limits on guessing (authThrottle): a 429 says when to try again. A
+// browser the account has logged in on before (its device cookie) is
+// never held by the account's limit, only by its address's.
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	form, err := parseForm(w, r)
 	if err != nil {
@@ -32,8 +36,14 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		hash = []byte(c.PasswordHash)
-	case !shop.IsCode(err, shop.NotFound):
+	case shop.IsCode(err, shop.NotFound):
+		c = nil
+	default:
 		s.fail(w, r, err)
+		return
+	}
+	known := knownDevice(r, c)
+	if s.held(w, r, "login", &page, email, known) {
 		return
 	}
 	// The check may wait for its turn on a busy machine, outside any
@@ -48,11 +58,31 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, http.StatusUnauthorized, "login", s.newView(r, nil, "login.title", page))
 		return
 	}
+	s.throttle.succeeded(email, known, s.now())
 	ctx, cancel := s.timeout(r)
 	defer cancel()
 	if err := s.startSession(ctx, w, r, c.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.rememberDevice(w, r, c)
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
+}
+
+// held takes a password check's attempt from the limits on guessing, for
+// account (a normalised email, "" for a sign-up) on a browser known to it
+// or not. When a limit holds it, held answers 429 with Retry-After and
+// page (form "login" or "signup") saying when to try again, and returns
+// true.
+func (s *Server) held(w http.ResponseWriter, r *http.Request, form string, page *authPage, account string, known bool) bool {
+	limit, wait := s.throttle.admit(clientAddr(r), account, known, s.now())
+	if limit == "" {
+		return false
+	}
+	s.metrics.AuthHeld(form, limit)
+	s.log.Info("password attempt held", "form", form, "limit", limit, "retry_after", wait.Round(time.Second))
+	page.Error = "auth.throttled"
+	page.WaitMinutes = setRetryAfter(w, wait)
+	s.render(w, http.StatusTooManyRequests, form, s.newView(r, nil, form+".title", *page))
+	return true
 }

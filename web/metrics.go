@@ -35,6 +35,7 @@ import (
 //	sinopay_orders{status}                             orders by status, counted at scrape time
 //	sinopay_orders_awaiting_capture                    paid manual-capture card orders not captured yet
 //	sinopay_database_file_ok                           SQLite only: 1 while the file at the configured path is the one open, else 0
+//	sinopay_auth_held_total{form,limit}                log-ins and sign-ups answered 429, by the limit that held them (address, account)
 //
 // plus the Go runtime, the process and the database pool (go_sql_*).
 type Metrics struct {
@@ -44,6 +45,7 @@ type Metrics struct {
 	notifyAcked    prometheus.Counter
 	bankDuration   *prometheus.HistogramVec
 	bankRequests   *prometheus.CounterVec
+	authHeld       *prometheus.CounterVec
 	log            *slog.Logger
 }
 
@@ -84,9 +86,13 @@ func NewMetrics(db *storage.DB, jobs JobCounter, log *slog.Logger) *Metrics {
 			Name: "sinopay_bank_requests_total",
 			Help: "HTTP requests to the bank's API by APIService and outcome (ok, http_error, transport_error). Refusals travel encrypted inside ok answers.",
 		}, []string{"service", "outcome"}),
+		authHeld: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sinopay_auth_held_total",
+			Help: "Log-ins and sign-ups answered 429 before their password was checked, by form and the limit that held them (address, account).",
+		}, []string{"form", "limit"}),
 		log: log,
 	}
-	m.reg.MustRegister(m.httpDuration, m.notifyReceived, m.notifyAcked, m.bankDuration, m.bankRequests,
+	m.reg.MustRegister(m.httpDuration, m.notifyReceived, m.notifyAcked, m.bankDuration, m.bankRequests, m.authHeld,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, string(db.Dialect)),
@@ -105,6 +111,10 @@ func NewMetrics(db *storage.DB, jobs JobCounter, log *slog.Logger) *Metrics {
 	}
 	// Every known series exists from the start at zero, so rate() and
 	// alerts work before the first notification or bank call.
+	for _, f := range []string{"login", "signup"} {
+		m.authHeld.WithLabelValues(f, heldByAddress)
+	}
+	m.authHeld.WithLabelValues("login", heldByAccount)
 	for _, s := range bankServices {
 		m.bankDuration.WithLabelValues(s)
 		for _, o := range []string{"ok", "http_error", "transport_error"} {
@@ -145,6 +155,9 @@ func (m *Metrics) NotificationReceived() { m.notifyReceived.Inc() }
 
 // NotificationAcknowledged counts a notification answered with Status S.
 func (m *Metrics) NotificationAcknowledged() { m.notifyAcked.Inc() }
+
+// AuthHeld counts a log-in or sign-up (form) that limit held.
+func (m *Metrics) AuthHeld(form, limit string) { m.authHeld.WithLabelValues(form, limit).Inc() }
 
 // instrumentHTTP observes every request's latency by its route pattern,
 // which the ServeMux sets on the request as it routes it.

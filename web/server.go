@@ -72,6 +72,8 @@ type Server struct {
 	// passwords hashes at cost 12; tests lower it, since that takes a
 	// quarter of a second per hash.
 	passwords *passwords
+	// throttle holds back password guessing before the hash runs.
+	throttle *authThrottle
 	// dbTimeout bounds the database work of one request.
 	dbTimeout time.Duration
 }
@@ -106,6 +108,7 @@ func New(cfg Config) (*Server, error) {
 		secure:    strings.HasPrefix(base, "https://"),
 		hooks:     cfg.Hooks,
 		passwords: newPasswords(shop.PasswordCost, 0),
+		throttle:  newAuthThrottle(),
 		dbTimeout: 10 * time.Second,
 
 		metrics:      cfg.Metrics,

@@ -12,6 +12,9 @@ type authPage struct {
 	Next  string
 	Error string // translation key of what went wrong
 	MinPW int
+	// WaitMinutes is how long to wait before trying again, for
+	// auth.throttled.
+	WaitMinutes int
 }
 
 // signupForm shows the sign-up form (GET /signup).
