@@ -97,3 +97,19 @@ func TestAdvance(t *testing.T) {
 		t.Fatalf("after 6 minutes: %+v %v", info, err)
 	}
 }
+
+// Outside a test, Start gives the same bank, and a helper that cannot do
+// its work panics instead of failing a test.
+func TestStart(t *testing.T) {
+	bank := funbiztest.Start()
+	defer bank.Close()
+	if _, _, err := bank.Client().FindOrder(context.Background(), "S1"); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("PostReturn of an unknown PayToken did not panic")
+		}
+	}()
+	bank.PostReturn("0123abcd")
+}
