@@ -3,6 +3,7 @@ package funbiz
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // OrderCreateParams creates an order (PROTOCOL §8.1). Amount is whole NT$.
@@ -18,7 +19,12 @@ type OrderCreateParams struct {
 	// ReturnURL receives the buyer's browser after the card page (required
 	// for card orders).
 	ReturnURL string
-	// BackendURL receives the bank's server-to-server notification.
+	// BackendURL receives the bank's server-to-server notification when
+	// the order is paid (NotificationHandler). The bank takes an order
+	// without one, and so does this package, but then the bank never
+	// notifies: an ATM transfer, which has no browser return, is learned
+	// only by asking (OrderQuery, FindOrder). Leave it empty only when you
+	// poll on purpose.
 	BackendURL string
 	// ATM is required for PayTypeATM.
 	ATM *ATMParams
@@ -238,11 +244,29 @@ type OrderCreateResult struct {
 	Card *CardPage `json:",omitempty"`
 }
 
-// ATMAccount is the virtual account of an ATM order.
+// ATMBankCode is the bank code (銀行代碼) a buyer enters with an ATM
+// order's AtmPayNo: Bank SinoPac (永豐銀行), 807.
+const ATMBankCode = "807"
+
+// ATMAccount is the virtual account of an ATM order: the buyer transfers
+// the order's exact Amount to AtmPayNo at bank ATMBankCode by the end of
+// ExpireDate, Taiwan time (see Deadline).
 type ATMAccount struct {
 	AtmPayNo  string
 	WebAtmURL string `json:",omitempty"`
 	OtpURL    string `json:",omitempty"`
+	// ExpireDate is the last day to pay, yyyyMMdd, as the order was created
+	// with: the bank's answer is not known to repeat it, so OrderCreate
+	// fills it from the request.
+	ExpireDate string `json:",omitempty"`
+}
+
+// Deadline is the last instant a transfer is taken: the end of ExpireDate
+// in Taiwan time (EndOfDay). It is the zero time when ExpireDate is not a
+// date.
+func (a *ATMAccount) Deadline() time.Time {
+	t, _ := EndOfDay(a.ExpireDate)
+	return t
 }
 
 func (a *ATMAccount) decodeMember(d *decoder, m member) {
@@ -253,6 +277,8 @@ func (a *ATMAccount) decodeMember(d *decoder, m member) {
 		a.WebAtmURL = d.str(m)
 	case m.is("OtpURL"):
 		a.OtpURL = d.str(m)
+	case m.is("ExpireDate"):
+		a.ExpireDate = d.str(m)
 	}
 }
 
@@ -318,8 +344,11 @@ func (r *orderCreateResp) decodeMember(d *decoder, m member) {
 
 // OrderCreate creates an order. It is sent exactly once: if it fails with
 // ErrTransport (a timeout, say), the bank may or may not have created the
-// order, and the caller must ask with OrderQuery by OrderNo before trying
-// again; see the example. Parameters are validated before any network call.
+// order, and the caller must ask with FindOrder by OrderNo before trying
+// again; see the example. ErrDuplicateOrder says the bank already has the
+// OrderNo. Parameters are validated before any network call; an order
+// without a BackendURL is valid but never notified (see
+// OrderCreateParams.BackendURL).
 func (c *Client) OrderCreate(ctx context.Context, p *OrderCreateParams) (*OrderCreateResult, error) {
 	msg, err := orderCreateMessage(c.shopNo, p)
 	if err != nil {
@@ -345,6 +374,9 @@ func (w *orderCreateResp) result(p *OrderCreateParams) (*OrderCreateResult, erro
 	}
 	if w.ATMParam != nil && w.ATMParam.AtmPayNo != "" {
 		r.ATM = w.ATMParam
+		if p.ATM != nil {
+			r.ATM.ExpireDate = p.ATM.ExpireDate
+		}
 	}
 	if w.CardParam != nil && w.CardParam.CardPayURL != "" {
 		r.Card = w.CardParam

@@ -42,8 +42,23 @@ func FormatDate(t time.Time) string { return t.In(Taipei).Format(dateLayout) }
 // FormatDateTime renders t as the bank's yyyyMMddHHmm in Taiwan time.
 func FormatDateTime(t time.Time) string { return t.In(Taipei).Format(dateTimeLayout) }
 
-// ParseDate reads a yyyyMMdd date as midnight Taiwan time.
+// ParseDate reads a yyyyMMdd date as midnight Taiwan time, the day's
+// first instant. For a last day to pay, such as an ATM ExpireDate, use
+// EndOfDay: the day's last instant.
 func ParseDate(s string) (time.Time, error) { return time.ParseInLocation(dateLayout, s, Taipei) }
+
+// EndOfDay reads a yyyyMMdd date as its last instant in Taiwan time
+// (23:59:59.999999999): the deadline of a last day to pay. An ATM order
+// whose ExpireDate is 20260131 takes a transfer until the end of 31
+// January in Taiwan, which is 15:59:59 UTC that day; a deadline taken
+// from ParseDate would be a day early. Compare it with now.After(deadline).
+func EndOfDay(date string) (time.Time, error) {
+	t, err := ParseDate(date)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.AddDate(0, 0, 1).Add(-time.Nanosecond), nil
+}
 
 // ParseDateTime reads a yyyyMMddHHmm time in Taiwan time.
 func ParseDateTime(s string) (time.Time, error) {

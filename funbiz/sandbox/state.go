@@ -98,11 +98,8 @@ func (o *order) key() orderKey { return orderKey{o.ShopNo, o.OrderNo} }
 
 // atmDeadline is the end of the ExpireDate day, Taiwan time.
 func (o *order) atmDeadline() time.Time {
-	t, err := time.ParseInLocation("20060102", o.ExpireDate, taipei)
-	if err != nil {
-		return time.Time{}
-	}
-	return t.AddDate(0, 0, 1).Add(-time.Nanosecond)
+	t, _ := funbiz.EndOfDay(o.ExpireDate)
+	return t
 }
 
 func (o *order) refunded() int64 {
