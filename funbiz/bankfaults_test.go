@@ -363,11 +363,11 @@ func TestAnswerAboutAnotherRequest(t *testing.T) {
 	asError(t, err, ErrMismatch)
 
 	b.nextOrder(1, b.resealed(func(m map[string]any) { m["OrderNo"] = "C9" }))
-	_, err = c.Refund(ctx, "C1", 100, "")
+	_, err = c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: 100})
 	asError(t, err, ErrMismatch)
 
 	b.nextOrder(1, b.resealed(func(m map[string]any) { m["Command"] = "C" }))
-	_, err = c.Refund(ctx, "C1", 100, "")
+	_, err = c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: 100})
 	asError(t, err, ErrMismatch)
 }
 

@@ -298,7 +298,7 @@ func TestOrderMaintain(t *testing.T) {
 	}
 	wantFields(t, b.lastOrderCall(), map[string]string{"ShopNo": testShopNo, "OrderNo": "C2", "Command": "C", "Remark": "客戶取消"})
 
-	if m, err = c.Refund(ctx, "C1", 300, "顧客退貨"); err != nil || m.Amount != 300 || m.Command != CommandRefund {
+	if m, err = c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: 300, Remark: "顧客退貨"}); err != nil || m.Amount != 300 || m.Command != CommandRefund {
 		t.Fatalf("refund = %+v, %v", m, err)
 	}
 	call = b.lastOrderCall()
@@ -317,7 +317,7 @@ func TestOrderMaintain(t *testing.T) {
 	}
 
 	// The bank refuses a refund of a cancelled authorisation.
-	_, err = c.Refund(ctx, "C2", 0, "")
+	_, err = c.Refund(ctx, &RefundParams{OrderNo: "C2", All: true})
 	var e *Error
 	if !errors.Is(err, ErrBankRefused) || !errors.As(err, &e) || e.Code != "E0402" || e.Service != ServiceOrderMaintain {
 		t.Fatalf("refund of a cancelled order: %v", err)
@@ -337,7 +337,7 @@ func TestBillAndAllotQuery(t *testing.T) {
 	}
 	b.pay("A1")
 	b.pay("C1")
-	if _, err := c.Refund(ctx, "C1", 250, ""); err != nil {
+	if _, err := c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: 250}); err != nil {
 		t.Fatal(err)
 	}
 

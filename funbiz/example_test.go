@@ -184,7 +184,7 @@ func ExampleClient_Refund() {
 	}
 	ctx := context.Background()
 
-	res, err := client.Refund(ctx, "C202401100007", 500, "退貨一件")
+	res, err := client.Refund(ctx, &funbiz.RefundParams{OrderNo: "C202401100007", Amount: 500, Remark: "退貨一件"})
 	if err != nil {
 		// After ErrTransport the refund may or may not have happened: look
 		// with OrderQuery before asking again. A refund is never retried.
@@ -193,7 +193,7 @@ func ExampleClient_Refund() {
 	}
 	fmt.Printf("Refunded NT$%d of %s (TSNo %s)\n", res.Amount, res.OrderNo, res.TSNo)
 
-	_, err = client.Refund(ctx, "C202401100007", 5000, "")
+	_, err = client.Refund(ctx, &funbiz.RefundParams{OrderNo: "C202401100007", Amount: 5000})
 	var e *funbiz.Error
 	if errors.Is(err, funbiz.ErrBankRefused) && errors.As(err, &e) {
 		fmt.Println("Refused:", e.Description)

@@ -146,8 +146,46 @@ func (c *Client) CancelAuthorization(ctx context.Context, orderNo, remark string
 	return c.OrderMaintain(ctx, &OrderMaintainParams{OrderNo: orderNo, Command: CommandCancel, Remark: remark})
 }
 
-// Refund refunds a captured card order: amount NT$, or the whole order
-// when amount is 0.
-func (c *Client) Refund(ctx context.Context, orderNo string, amount int64, remark string) (*MaintainResult, error) {
-	return c.OrderMaintain(ctx, &OrderMaintainParams{OrderNo: orderNo, Command: CommandRefund, Amount: amount, Remark: remark})
+// RefundParams asks for a refund of a captured card order. Say how much
+// with exactly one of Amount and All: an Amount of 0 is refused rather
+// than read as "everything", so that a forgotten amount never refunds a
+// whole order.
+type RefundParams struct {
+	OrderNo string
+	// Amount is whole NT$, at most what was captured less what was
+	// refunded before.
+	Amount int64
+	// All refunds everything not yet refunded (the bank's own reading of a
+	// refund without an Amount).
+	All bool
+	// Remark is the reason, kept by the bank; optional.
+	Remark string
+}
+
+// Validate checks the parameters.
+func (p *RefundParams) Validate() error {
+	switch {
+	case p.All && p.Amount != 0:
+		return invalid("Amount", "must be 0 with All (All refunds everything left)")
+	case !p.All && p.Amount == 0:
+		return invalid("Amount", "is required; set All to refund everything left")
+	}
+	return p.maintain().Validate()
+}
+
+func (p *RefundParams) maintain() *OrderMaintainParams {
+	return &OrderMaintainParams{OrderNo: p.OrderNo, Command: CommandRefund, Amount: p.Amount, Remark: p.Remark}
+}
+
+// Refund refunds a captured card order (OrderMaintain R), in part or in
+// full. Like every OrderMaintain it is sent once and never retried: after
+// ErrTransport the refund may or may not have happened, so look (BillQuery
+// lists refunds by day; OrderQuery's RefundFlag says whether there is any)
+// before asking again. The bank's API cannot refund an ATM transfer.
+func (c *Client) Refund(ctx context.Context, p *RefundParams) (*MaintainResult, error) {
+	if err := p.Validate(); err != nil {
+		setService(err, ServiceOrderMaintain)
+		return nil, err
+	}
+	return c.OrderMaintain(ctx, p.maintain())
 }

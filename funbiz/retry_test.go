@@ -53,7 +53,10 @@ var moneyCalls = []struct {
 		_, err := c.CancelAuthorization(ctx, "C1", "")
 		return err
 	}},
-	{"Refund", func(ctx context.Context, c *Client) error { _, err := c.Refund(ctx, "C1", 10, ""); return err }},
+	{"Refund", func(ctx context.Context, c *Client) error {
+		_, err := c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: 10})
+		return err
+	}},
 	{"OrderMaintain", func(ctx context.Context, c *Client) error {
 		_, err := c.OrderMaintain(ctx, &OrderMaintainParams{OrderNo: "C1", Command: CommandCapture})
 		return err

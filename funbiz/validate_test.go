@@ -171,8 +171,20 @@ func TestQueryValidation(t *testing.T) {
 		{"Maintain no Command", "Command", maintain(OrderMaintainParams{OrderNo: "C1"})},
 		{"Maintain bad Command", "Command", maintain(OrderMaintainParams{OrderNo: "C1", Command: "X"})},
 		{"Maintain cancel with amount", "Amount", maintain(OrderMaintainParams{OrderNo: "C1", Command: CommandCancel, Amount: 10})},
-		{"Refund negative", "Amount", func(ctx context.Context) error { _, err := c.Refund(ctx, "C1", -1, ""); return err }},
-		{"Refund remark percent", "Remark", func(ctx context.Context) error { _, err := c.Refund(ctx, "C1", 1, "退 100%"); return err }},
+		{"Refund negative", "Amount", func(ctx context.Context) error {
+			_, err := c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: -1})
+			return err
+		}},
+		{"Refund no amount", "Amount", func(ctx context.Context) error { _, err := c.Refund(ctx, &RefundParams{OrderNo: "C1"}); return err }},
+		{"Refund amount and All", "Amount", func(ctx context.Context) error {
+			_, err := c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: 5, All: true})
+			return err
+		}},
+		{"Refund no OrderNo", "OrderNo", func(ctx context.Context) error { _, err := c.Refund(ctx, &RefundParams{All: true}); return err }},
+		{"Refund remark percent", "Remark", func(ctx context.Context) error {
+			_, err := c.Refund(ctx, &RefundParams{OrderNo: "C1", Amount: 1, Remark: "退 100%"})
+			return err
+		}},
 		{"Capture too much", "Amount", func(ctx context.Context) error { _, err := c.Capture(ctx, "C1", MaxAmount+1); return err }},
 		{"Cancel remark too long", "Remark", func(ctx context.Context) error {
 			_, err := c.CancelAuthorization(ctx, "C1", strings.Repeat("r", MaxRemark+1))

@@ -105,7 +105,7 @@ func (s *Service) callMaintain(ctx context.Context, o *shop.Order, rec *shop.Ope
 	case shop.OpCancel:
 		res, err = s.bank.CancelAuthorization(ctx, o.No, "")
 	default:
-		res, err = s.bank.Refund(ctx, o.No, amount, "")
+		res, err = s.bank.Refund(ctx, &funbiz.RefundParams{OrderNo: o.No, Amount: amount})
 	}
 	switch {
 	case err == nil:

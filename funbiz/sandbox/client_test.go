@@ -108,15 +108,15 @@ func TestClientEveryService(t *testing.T) {
 	if err != nil || m.Amount != 1000 || m.Command != funbiz.CommandCapture {
 		t.Fatalf("Capture: %+v %v", m, err)
 	}
-	if _, err := c.Refund(ctx, "C1001", 300, "破損"); err != nil {
+	if _, err := c.Refund(ctx, &funbiz.RefundParams{OrderNo: "C1001", Amount: 300, Remark: "破損"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Refund(ctx, "C1001", 800, "")
+	_, err = c.Refund(ctx, &funbiz.RefundParams{OrderNo: "C1001", Amount: 800})
 	var fe *funbiz.Error
 	if !errors.As(err, &fe) || fe.Code != "E0303" {
 		t.Fatalf("refund over the captured amount: %v", err)
 	}
-	m, err = c.Refund(ctx, "C1001", 0, "") // the rest
+	m, err = c.Refund(ctx, &funbiz.RefundParams{OrderNo: "C1001", All: true}) // the rest
 	if err != nil || m.Amount != 700 {
 		t.Fatalf("refund the rest: %+v %v", m, err)
 	}
@@ -213,7 +213,7 @@ func TestClientCardRules(t *testing.T) {
 	if _, err := c.Capture(ctx, "N1", 0); code(err) != "E0303" {
 		t.Fatalf("capture after cancel: %v", err)
 	}
-	if _, err := c.Refund(ctx, "N1", 0, ""); code(err) != "E0303" {
+	if _, err := c.Refund(ctx, &funbiz.RefundParams{OrderNo: "N1", All: true}); code(err) != "E0303" {
 		t.Fatalf("refund of a cancelled order: %v", err)
 	}
 	info, _, _ = c.FindOrder(ctx, "N1")

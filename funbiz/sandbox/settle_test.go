@@ -58,7 +58,7 @@ func TestSettledOrdersShow900(t *testing.T) {
 	if n := allots(); n != 2 {
 		t.Fatalf("%d settlements on the settlement day, want one per pay type", n)
 	}
-	if _, err := c.Refund(ctx, "S2", 40, "after the settlement"); err != nil {
+	if _, err := c.Refund(ctx, &funbiz.RefundParams{OrderNo: "S2", Amount: 40, Remark: "after the settlement"}); err != nil {
 		t.Fatal(err)
 	}
 	if s2 := status("S2"); s2 != funbiz.PayStatusCardSettled {
