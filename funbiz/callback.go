@@ -192,7 +192,7 @@ func WriteAck(w http.ResponseWriter) {
 // otherwise), calls record, and acknowledges only when record returned nil.
 // When record fails the handler answers 503, so the bank sends again.
 // record should store the PayToken durably and return; confirm the payment
-// afterwards, outside the request (see Client.Confirm).
+// afterwards, outside the request (see Client.ConfirmToken).
 func NotificationHandler(shopNo string, record func(ctx context.Context, n Notification) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, err := ParseNotification(r)
@@ -247,6 +247,9 @@ type Expected struct {
 // Confirmation is the verdict on a PayToken.
 type Confirmation struct {
 	Outcome Outcome
+	// OrderNo is the order the bank names (Result.Payment.OrderNo): apply
+	// the verdict to it, never to an order named by the callback's URL.
+	OrderNo string
 	// Reason says why for OutcomeFailed and OutcomeMismatch.
 	Reason string
 	// Result is the bank's signed answer.
@@ -255,8 +258,11 @@ type Confirmation struct {
 
 // Confirm resolves a PayToken with OrderPayQuery (Sign verified) and checks
 // the answer against the client's ShopNo and the expected OrderNo and
-// Amount. An error means the verdict is unknown (the bank could not be
-// asked, or refused the query): keep the order waiting and try later.
+// Amount. It suits a caller that already knows which order the token
+// should pay; one that holds only the token (a notification, a card
+// return) uses ConfirmToken, which looks up the order the bank names.
+// Errors are ConfirmToken's: ErrUnknownToken is final, Temporary(err)
+// says whether asking again later may help.
 func (c *Client) Confirm(ctx context.Context, payToken string, want Expected) (*Confirmation, error) {
 	r, err := c.OrderPayQuery(ctx, payToken)
 	if err != nil {
@@ -286,14 +292,14 @@ func Judge(shopNo string, r *PayResult, want Expected) *Confirmation {
 		why = append(why, fmt.Sprintf("Amount NT$%d, expected NT$%d", p.Amount, want.Amount))
 	}
 	if len(why) > 0 {
-		return &Confirmation{Outcome: OutcomeMismatch, Reason: strings.Join(why, "; "), Result: r}
+		return &Confirmation{Outcome: OutcomeMismatch, OrderNo: p.OrderNo, Reason: strings.Join(why, "; "), Result: r}
 	}
 	if !p.Succeeded() {
 		reason := "payment Status " + string(p.Status)
 		if p.Description != "" {
 			reason += ": " + p.Description
 		}
-		return &Confirmation{Outcome: OutcomeFailed, Reason: reason, Result: r}
+		return &Confirmation{Outcome: OutcomeFailed, OrderNo: p.OrderNo, Reason: reason, Result: r}
 	}
-	return &Confirmation{Outcome: OutcomePaid, Result: r}
+	return &Confirmation{Outcome: OutcomePaid, OrderNo: p.OrderNo, Result: r}
 }

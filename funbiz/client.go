@@ -235,10 +235,8 @@ func bankError(service string, status Status, description string) *Error {
 	if status == "" {
 		status = StatusFailure
 	}
-	e := &Error{Service: service, Status: status, Description: description, Code: descriptionCode(description), Err: ErrBankRefused}
-	if isNonceExpired(e.Code, description) {
-		e.Err = ErrNonceExpired
-	}
+	e := &Error{Service: service, Status: status, Description: description, Code: descriptionCode(description)}
+	e.Err = refusalKind(service, e.Code, description)
 	return e
 }
 

@@ -3,6 +3,8 @@ package funbiz
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -31,7 +33,55 @@ var (
 	// ErrMismatch: a callback or a bank answer is about another shop, order
 	// or amount than expected.
 	ErrMismatch = errors.New("funbiz: answer does not match the order")
+	// ErrUnknownToken: OrderPayQuery was refused because the bank knows no
+	// such PayToken for this shop: a forged token, or another shop's. Asking
+	// again gives the same answer. It also matches ErrBankRefused. The
+	// bank's code for it is not public; see UnknownTokenCodes.
+	ErrUnknownToken = errors.New("funbiz: the bank knows no such PayToken")
+	// ErrDuplicateOrder: OrderCreate was refused because the shop already
+	// has an order of that OrderNo at the bank (perhaps from an earlier
+	// call whose answer was lost: FindOrder shows it). It also matches
+	// ErrBankRefused. The bank's code for it is not public; see
+	// DuplicateOrderCodes.
+	ErrDuplicateOrder = errors.New("funbiz: OrderNo already used at the bank")
+	// ErrUnknownOrder is what an OrderLookup returns (wrapped or not) when
+	// the caller has no order of the number asked for. ConfirmToken then
+	// fails with an error matching both it and ErrMismatch.
+	ErrUnknownOrder = errors.New("funbiz: no such order")
 )
+
+// Temporary reports whether err leaves an outcome unknown for a reason
+// that may pass, so that the same call later may succeed: no answer or an
+// HTTP 5xx or 429 (ErrTransport), an answer that could not be read or
+// verified (ErrMalformedResponse, ErrBadSignature), an expired nonce, or
+// an error that is not the bank's at all (a context that ended, an
+// OrderLookup that failed). Keep the work and try again later, with
+// backoff.
+//
+// It is false for an answer that will not change by asking again:
+// parameters that break a limit (ErrInvalid), the bank's refusal
+// (ErrBankRefused, including ErrUnknownToken and ErrDuplicateOrder), an
+// answer about another shop, order or amount (ErrMismatch), and an HTTP
+// status 4xx other than 429 (a wrong URL, a gateway's allow-list: a
+// setting to fix). A worker should stop retrying those; which ones to put
+// before a person is the caller's choice (ErrUnknownToken is usually a
+// forgery and needs no one). It is false for nil.
+func Temporary(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrNonceExpired) {
+		return true
+	}
+	if errors.Is(err, ErrInvalid) || errors.Is(err, ErrBankRefused) || errors.Is(err, ErrMismatch) {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) && errors.Is(err, ErrTransport) && e.HTTPStatus >= 400 && e.HTTPStatus < 500 && e.HTTPStatus != http.StatusTooManyRequests {
+		return false
+	}
+	return true
+}
 
 // maxBodyInError is how much of a raw response body an Error keeps.
 const maxBodyInError = 512
@@ -97,8 +147,8 @@ func (e *Error) Error() string {
 // Unwrap returns the sentinel or the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is lets a bank refusal for an expired nonce also match ErrNonceExpired and
-// ErrBankRefused.
+// Is lets every bank refusal match ErrBankRefused, whichever sentinel it
+// carries (ErrNonceExpired, ErrUnknownToken, ErrDuplicateOrder).
 func (e *Error) Is(target error) bool {
 	if target == ErrBankRefused && e.Status == StatusFailure {
 		return true
@@ -108,7 +158,8 @@ func (e *Error) Is(target error) bool {
 
 func isSentinel(err error) bool {
 	switch err {
-	case ErrInvalid, ErrBankRefused, ErrBadSignature, ErrMalformedResponse, ErrNonceExpired, ErrTransport, ErrMismatch:
+	case ErrInvalid, ErrBankRefused, ErrBadSignature, ErrMalformedResponse, ErrNonceExpired, ErrTransport, ErrMismatch,
+		ErrUnknownToken, ErrDuplicateOrder, ErrUnknownOrder:
 		return true
 	}
 	return false
@@ -155,12 +206,32 @@ func descriptionCode(d string) string {
 var NonceExpiredCodes = []string{"E0102"}
 
 func isNonceExpired(code, description string) bool {
-	for _, c := range NonceExpiredCodes {
-		if code == c {
-			return true
-		}
+	return slices.Contains(NonceExpiredCodes, code) || strings.Contains(strings.ToLower(description), "nonce")
+}
+
+// UnknownTokenCodes are the Description codes of an OrderPayQuery refusal
+// taken to mean "no such PayToken" (ErrUnknownToken). The bank's own code
+// is not in the public record; E0302 is our sandbox's. Only a listed code
+// counts: a refusal whose code is not listed stays a plain ErrBankRefused,
+// so that a token is never taken for a forgery on a guess.
+var UnknownTokenCodes = []string{"E0302"}
+
+// DuplicateOrderCodes are the Description codes of an OrderCreate refusal
+// taken to mean "this OrderNo is already used" (ErrDuplicateOrder). The
+// bank's own code is not in the public record; E0301 is our sandbox's.
+var DuplicateOrderCodes = []string{"E0301"}
+
+// refusalKind is the sentinel of a bank refusal of service with code.
+func refusalKind(service, code, description string) error {
+	switch {
+	case isNonceExpired(code, description):
+		return ErrNonceExpired
+	case service == ServiceOrderPayQuery && slices.Contains(UnknownTokenCodes, code):
+		return ErrUnknownToken
+	case service == ServiceOrderCreate && slices.Contains(DuplicateOrderCodes, code):
+		return ErrDuplicateOrder
 	}
-	return strings.Contains(strings.ToLower(description), "nonce")
+	return ErrBankRefused
 }
 
 // Secret is a string that never prints: fmt, slog and JSON show
