@@ -7,14 +7,22 @@
 //
 // A payment goes like this:
 //
-//  1. OrderCreate makes an order and returns an ATM virtual account or the
-//     URL of the bank's card page.
+//  1. OrderCreate makes an order and returns an ATM virtual account (at
+//     bank ATMBankCode, payable until ATMAccount.Deadline) or the URL of
+//     the bank's card page.
 //  2. The buyer pays. The bank posts a notification to your BackendURL
-//     (ParseNotification, WriteAck) and, for cards, sends the browser back
-//     to your ReturnURL (ParseReturn).
+//     (NotificationHandler: record the PayToken, then acknowledge) and,
+//     for cards, sends the browser back to your ReturnURL (ReturnHandler).
 //  3. Neither callback is signed, so a PayToken proves nothing by itself:
-//     Confirm asks the bank with OrderPayQuery and checks that the answer
-//     is for your shop, your order and your amount.
+//     ConfirmToken asks the bank with OrderPayQuery, looks up the order
+//     the bank names in your own records, and checks shop, order and
+//     amount. ErrUnknownToken says the bank knows no such token (drop
+//     it); Temporary says whether asking again later may help.
+//
+// The runnable examples (example_test.go, shown on pkg.go.dev; go doc
+// does not print examples) do each step against our sandbox of the bank,
+// and examples/shop in this repository is a whole shop built on them.
+// Package funbiztest starts that sandbox for your tests.
 //
 // Amounts are whole NT$ (int64) everywhere in this package; the ×100 of
 // the wire format happens only inside it.
@@ -27,5 +35,7 @@
 // Where the public record of the protocol is unsure, this package chooses
 // and says so next to the code: the Sign treats disputed values the way
 // the bank's C# sample does; lengths are counted in UTF-8 bytes; the
-// nonce-expired code is listed in NonceExpiredCodes.
+// refusal codes read as an expired nonce, an unknown PayToken and a
+// repeated OrderNo are our sandbox's, listed in NonceExpiredCodes,
+// UnknownTokenCodes and DuplicateOrderCodes.
 package funbiz

@@ -94,18 +94,33 @@ type OrderQueryResult struct {
 	Orders      []OrderInfo
 }
 
-// OrderInfo is one order as the bank sees it. Amounts are whole NT$.
+// OrderInfo is one order as the bank sees it (an OrderList row, PROTOCOL
+// §8.2). Amounts are whole NT$; times are yyyyMMddHHmm, Taiwan time.
 type OrderInfo struct {
-	OrderNo      string
-	TSNo         string
-	TSDate       string
+	OrderNo string
+	TSNo    string
+	// TSDate is when the order was created.
+	TSDate string
+	// ApprovedDate is when a card was authorised.
 	ApprovedDate string `json:",omitempty"`
-	PayDate      string `json:",omitempty"`
-	Amount       int64
-	PayType      PayType
-	PayStatus    PayStatus
-	ExpireDate   string      `json:",omitempty"`
-	RefundFlag   Flag        `json:",omitempty"`
+	// PayDate is when the money was collected: the transfer, or the
+	// capture.
+	PayDate   string `json:",omitempty"`
+	Amount    int64
+	PayType   PayType
+	PayStatus PayStatus
+	// ExpireDate is when the order stops taking a payment: the end of an
+	// ATM order's last day, or when a card page expires.
+	ExpireDate string `json:",omitempty"`
+	// RefundFlag is FlagYes once the order has any refund, partial or
+	// full. It does not say how much: BillQuery lists each refund (TSType
+	// R) on its day, and OrderMaintain's answer gives the amount of each.
+	RefundFlag Flag `json:",omitempty"`
+	// RefundAmount and RefundDate are read when an answer carries them, but
+	// they are not in the public record of OrderQuery, which lists only
+	// RefundFlag; our sandbox leaves them empty, as it sends nothing the
+	// bank is not known to send. Do not rely on them: a 0 means "not
+	// said", not "nothing refunded".
 	RefundAmount int64       `json:",omitempty"`
 	RefundDate   string      `json:",omitempty"`
 	PrdtName     string      `json:",omitempty"`
