@@ -3,7 +3,6 @@ package sandbox_test
 import (
 	"context"
 	"html"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -146,15 +145,15 @@ func TestMismatchStrikesOnce(t *testing.T) {
 // same database the PayToken is answered as wrongly as before.
 func TestMismatchSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "sandbox.db")
-	r1 := newRig(t, sandbox.Options{Store: openStore(t, db)})
+	store := newKeptStore()
+	r1 := newRig(t, sandbox.Options{Store: store})
 	rc := newReceiver(t, ack)
 	r1.createCard("C1", rc.URL)
 	r1.sb.ArmChaos(sandbox.ChaosInput{OrderNo: "C1", Mismatch: "order", Other: "K2"})
 	tok := r1.pay("C1", sandbox.OutcomeSuccess)
 	r1.sb.Close()
 
-	r2 := newRig(t, sandbox.Options{Store: openStore(t, db)})
+	r2 := newRig(t, sandbox.Options{Store: store})
 	if p, err := r2.client().OrderPayQuery(ctx, tok); err != nil || p.Payment.OrderNo != "K2" {
 		t.Fatalf("after a restart: %+v %v", p, err)
 	}

@@ -2,11 +2,14 @@ package sandbox_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -233,3 +236,62 @@ func (rc *receiver) setAnswer(h http.HandlerFunc) { rc.answer.Store(&h) }
 func ack(w http.ResponseWriter, _ *http.Request) { funbiz.WriteAck(w) }
 
 func (rc *receiver) count() int { return len(rc.got) }
+
+// keptStore is a sandbox.Store that keeps what is saved in memory across
+// a sandbox's Close, so a test can restart a sandbox on the same state
+// without a database driver (sqlitestore's own tests cover the file).
+type keptStore struct {
+	mu         sync.Mutex
+	orders     map[[2]string][]byte
+	payments   map[string][]byte
+	deliveries map[int64][]byte
+	offset     time.Duration
+}
+
+func newKeptStore() *keptStore {
+	return &keptStore{orders: map[[2]string][]byte{}, payments: map[string][]byte{}, deliveries: map[int64][]byte{}}
+}
+
+func (s *keptStore) Load() (sandbox.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := sandbox.Snapshot{ClockOffset: s.offset}
+	for k, doc := range s.orders {
+		snap.Orders = append(snap.Orders, sandbox.OrderRecord{ShopNo: k[0], OrderNo: k[1], Doc: doc})
+	}
+	for tok, doc := range s.payments {
+		snap.Payments = append(snap.Payments, sandbox.PaymentRecord{PayToken: tok, Doc: doc})
+	}
+	for id, doc := range s.deliveries {
+		snap.Deliveries = append(snap.Deliveries, sandbox.DeliveryRecord{ID: id, Doc: doc})
+	}
+	slices.SortFunc(snap.Deliveries, func(a, b sandbox.DeliveryRecord) int { return cmp.Compare(a.ID, b.ID) })
+	return snap, nil
+}
+
+func (s *keptStore) Save(c sandbox.Changes) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, o := range c.Orders {
+		s.orders[[2]string{o.ShopNo, o.OrderNo}] = o.Doc
+	}
+	for _, p := range c.Payments {
+		s.payments[p.PayToken] = p.Doc
+	}
+	for _, d := range c.Deliveries {
+		s.deliveries[d.ID] = d.Doc
+	}
+	if c.ClockOffset != nil {
+		s.offset = *c.ClockOffset
+	}
+	return nil
+}
+
+func (s *keptStore) Reset() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.orders, s.payments, s.deliveries, s.offset = map[[2]string][]byte{}, map[string][]byte{}, map[int64][]byte{}, 0
+	return nil
+}
+
+func (s *keptStore) Close() error { return nil }
