@@ -161,7 +161,14 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 		return nil, err
 	}
 	outcome.Unchanged = !changed
-	s.log.Info("PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged, "source", delivery.Source)
+	s.log.Info("PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged,
+		"source", delivery.Source, "lane", delivery.Lane)
+	if delivery.Lane == shop.LaneOther {
+		s.laneHint.Do(func() {
+			s.log.Warn("a payment's notification came from an address not known as the bank's, and waited behind " +
+				"every other unknown sender's: list the bank's addresses in SINOPAY_NOTIFY_FROM")
+		})
+	}
 	return s.mark(ctx, delivery, o.No, outcome)
 }
 

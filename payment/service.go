@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -68,6 +69,10 @@ type Config struct {
 	// calls. A negative rate means no limit. The limit is per instance.
 	ConfirmRate  float64
 	ConfirmBurst int
+	// OtherBacklog is how many notifications from senders not known as
+	// the bank's may wait for their confirmation at once [1000]; past it
+	// they are answered 503 and a real bank sends again later (lanes.go).
+	OtherBacklog int
 	// Hooks arms crash points for fault tests (confirm-start, sweep-mid);
 	// nil arms none.
 	Hooks *crash.Points
@@ -101,6 +106,9 @@ func (c *Config) defaults() {
 	if c.ConfirmBurst == 0 {
 		c.ConfirmBurst = 100
 	}
+	if c.OtherBacklog == 0 {
+		c.OtherBacklog = 1000
+	}
 }
 
 // Service is the payment side of the shop. It is safe for concurrent use.
@@ -111,6 +119,9 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	limit *rate.Limiter // OrderPayQuery calls made by confirmations
+	other otherLane     // notifications from unknown senders (lanes.go)
+
+	laneHint sync.Once // the hint that a real payment came in LaneOther
 }
 
 // New builds the service and its job queue, with every kind of job in
@@ -129,6 +140,7 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: db, bank: bank, cfg: cfg, log: log, limit: confirmLimit(cfg)}
+	s.other.wake = make(chan struct{}, 1)
 	var err error
 	s.queue, err = jobqueue.New(db, jobqueue.Config{Workers: cfg.Workers, InsertOnly: cfg.InsertOnly,
 		PollInterval: cfg.PollInterval, RescueAfter: cfg.RescueAfter, Log: log}, append(s.jobs(), cfg.OtherJobs...))
@@ -139,10 +151,21 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 }
 
 // Start runs the workers and periodic jobs until Stop.
-func (s *Service) Start(ctx context.Context) error { return s.queue.Start(ctx) }
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	if !s.cfg.InsertOnly {
+		s.startOther()
+	}
+	return nil
+}
 
 // Stop lets running jobs finish (until ctx ends) and stops the workers.
-func (s *Service) Stop(ctx context.Context) error { return s.queue.Stop(ctx) }
+func (s *Service) Stop(ctx context.Context) error {
+	s.stopOther(ctx)
+	return s.queue.Stop(ctx)
+}
 
 // Queue is the service's job queue, for the back office's job pages and
 // the metrics.

@@ -15,6 +15,7 @@ type SweepArgs struct{}
 func (SweepArgs) Kind() string { return "reconcile_sweep" }
 
 func (s *Service) sweepJob(ctx context.Context, _ SweepArgs) error {
+	s.pruneOther(ctx)
 	_, err := s.Sweep(ctx)
 	return err
 }

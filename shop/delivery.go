@@ -1,6 +1,9 @@
 package shop
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Source is where something the shop learnt about a payment came from: a
 // callback of the bank, one of the shop's own queries, or an admin.
@@ -36,6 +39,33 @@ type Delivery struct {
 	OrderNo     string
 	Outcome     Outcome // what confirming it did; zero until processed
 	ProcessedAt time.Time
+	// Lane is where it waited for its confirmation.
+	Lane Lane
+}
+
+// Lane is the queue a callback waits in for its confirmation. Anyone can
+// post a notification, so the bank's must not wait behind a flood of
+// forged ones: notifications from the bank's known addresses, and the
+// browser's returns, are confirmed first, each by a job; notifications
+// from any other address wait behind them, in a queue of bounded length
+// where a PayToken already recorded costs nothing.
+type Lane int
+
+const (
+	// LaneKnown is the bank's known addresses and the browser's returns.
+	LaneKnown Lane = 0
+	// LaneOther is notifications from any other address.
+	LaneOther Lane = 1
+)
+
+func (l Lane) String() string {
+	switch l {
+	case LaneKnown:
+		return "known"
+	case LaneOther:
+		return "other"
+	}
+	return fmt.Sprintf("lane(%d)", int(l))
 }
 
 // Processed reports whether the delivery has been confirmed with the bank.

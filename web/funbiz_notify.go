@@ -1,17 +1,26 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"net/netip"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 )
 
 // funbizNotify is the BackendURL (POST /funbiz/notify): the bank's server
 // tells us a PayToken. It is acknowledged only after the PayToken and its
-// confirmation job are stored; when they cannot be, the answer is 503 and
-// the bank sends it again (every 10 minutes, 5 times). Input the bank
-// would never send is a 400 with the reason, for whoever is testing.
+// confirmation are stored; when they cannot be, the answer is 503 and the
+// bank sends it again (every 10 minutes, 5 times). Input the bank would
+// never send is a 400 with the reason, for whoever is testing.
+//
+// Anyone can post here. A notification from one of the bank's addresses
+// (Config.NotifyFrom) is recorded with its confirmation job and confirmed
+// first; any other sender's waits behind the bank's, in a queue of
+// bounded length that answers 503 when full, where a PayToken recorded
+// before costs nothing (payment.Service.RecordOther).
 //
 // On SQLite, stored means in the file at the configured path: the bank
 // never sends again what was acknowledged, so a notification is refused
@@ -29,7 +38,11 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, notRecorded, http.StatusServiceUnavailable)
 		return
 	}
-	_, err = s.pay.RecordCallback(r.Context(), n, shop.SourceNotify, 0)
+	if s.knownSender(r) {
+		_, err = s.pay.RecordCallback(r.Context(), n, shop.SourceNotify, 0)
+	} else {
+		err = s.pay.RecordOther(r.Context(), n)
+	}
 	if err == nil {
 		err = s.db.CheckFile()
 	}
@@ -41,6 +54,11 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 		s.metrics.NotificationAcknowledged()
 	case shop.IsCode(err, shop.Invalid):
 		http.Error(w, "notification refused: "+shop.ErrorKey(err), http.StatusBadRequest)
+	case errors.Is(err, payment.ErrBacklogFull):
+		// Not logged: a flood would fill the log. The metrics count it.
+		s.metrics.NotificationDeferred()
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "too many notifications from unknown senders are waiting; please send it again later", http.StatusServiceUnavailable)
 	default:
 		s.log.Error("notification not recorded; the bank will send it again", "error", err)
 		http.Error(w, notRecorded, http.StatusServiceUnavailable)
@@ -48,3 +66,25 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 }
 
 const notRecorded = "could not record the notification; please send it again"
+
+// knownSender reports whether the request comes from one of the bank's
+// addresses: its peer's address, since the bank calls the shop directly
+// (behind a reverse proxy, the proxy's own address would be the peer's
+// of every notification; list the bank's only when the proxy passes
+// the bank's connections through).
+func (s *Server) knownSender(r *http.Request) bool {
+	if len(s.notifyFrom) == 0 {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	for _, p := range s.notifyFrom {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

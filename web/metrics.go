@@ -43,6 +43,7 @@ type Metrics struct {
 	httpDuration   *prometheus.HistogramVec
 	notifyReceived prometheus.Counter
 	notifyAcked    prometheus.Counter
+	notifyDeferred prometheus.Counter
 	bankDuration   *prometheus.HistogramVec
 	bankRequests   *prometheus.CounterVec
 	authHeld       *prometheus.CounterVec
@@ -77,6 +78,10 @@ func NewMetrics(db *storage.DB, jobs JobCounter, log *slog.Logger) *Metrics {
 			Name: "sinopay_notifications_acknowledged_total",
 			Help: "Bank notifications recorded durably and acknowledged with Status S.",
 		}),
+		notifyDeferred: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sinopay_notifications_deferred_total",
+			Help: "Notifications from senders not known as the bank's answered 503 because too many of theirs were waiting.",
+		}),
 		bankDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sinopay_bank_request_duration_seconds",
 			Help:    "Time of one HTTP request to the bank's API, by APIService (Nonce for the nonce call).",
@@ -92,7 +97,7 @@ func NewMetrics(db *storage.DB, jobs JobCounter, log *slog.Logger) *Metrics {
 		}, []string{"form", "limit"}),
 		log: log,
 	}
-	m.reg.MustRegister(m.httpDuration, m.notifyReceived, m.notifyAcked, m.bankDuration, m.bankRequests, m.authHeld,
+	m.reg.MustRegister(m.httpDuration, m.notifyReceived, m.notifyAcked, m.notifyDeferred, m.bankDuration, m.bankRequests, m.authHeld,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL, string(db.Dialect)),
@@ -155,6 +160,10 @@ func (m *Metrics) NotificationReceived() { m.notifyReceived.Inc() }
 
 // NotificationAcknowledged counts a notification answered with Status S.
 func (m *Metrics) NotificationAcknowledged() { m.notifyAcked.Inc() }
+
+// NotificationDeferred counts a notification of an unknown sender
+// answered 503 because the queue of theirs was full.
+func (m *Metrics) NotificationDeferred() { m.notifyDeferred.Inc() }
 
 // AuthHeld counts a log-in or sign-up (form) that limit held.
 func (m *Metrics) AuthHeld(form, limit string) { m.authHeld.WithLabelValues(form, limit).Inc() }

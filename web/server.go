@@ -19,6 +19,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -49,6 +50,11 @@ type Config struct {
 	// Hooks arms crash points for fault tests (notify-recorded); nil arms
 	// none.
 	Hooks *crash.Points
+	// NotifyFrom are the addresses the bank's notifications come from:
+	// theirs are confirmed first; any other sender's wait behind them, in
+	// a queue of bounded length (payment.Service.RecordOther). Empty: no
+	// sender is known, all wait in that queue.
+	NotifyFrom []netip.Prefix
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -63,6 +69,8 @@ type Server struct {
 	pages   *pages
 	handler http.Handler
 	hooks   *crash.Points
+
+	notifyFrom []netip.Prefix
 
 	metrics      *Metrics
 	serveMetrics bool
@@ -99,17 +107,18 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: BaseURL must be an http or https URL")
 	}
 	s := &Server{
-		db:        cfg.DB,
-		pay:       cfg.Pay,
-		jobs:      cfg.Jobs,
-		recon:     cfg.Recon,
-		log:       cfg.Log,
-		now:       cfg.Now,
-		secure:    strings.HasPrefix(base, "https://"),
-		hooks:     cfg.Hooks,
-		passwords: newPasswords(shop.PasswordCost, 0),
-		throttle:  newAuthThrottle(),
-		dbTimeout: 10 * time.Second,
+		db:         cfg.DB,
+		pay:        cfg.Pay,
+		jobs:       cfg.Jobs,
+		recon:      cfg.Recon,
+		log:        cfg.Log,
+		now:        cfg.Now,
+		secure:     strings.HasPrefix(base, "https://"),
+		hooks:      cfg.Hooks,
+		notifyFrom: cfg.NotifyFrom,
+		passwords:  newPasswords(shop.PasswordCost, 0),
+		throttle:   newAuthThrottle(),
+		dbTimeout:  10 * time.Second,
 
 		metrics:      cfg.Metrics,
 		serveMetrics: cfg.ServeMetrics,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -154,6 +155,13 @@ type serveConfig struct {
 	// the default, negative: no limit); ConfirmBurst how many at once.
 	ConfirmRate  float64
 	ConfirmBurst int
+	// NotifyFrom are the bank's addresses (SINOPAY_NOTIFY_FROM), whose
+	// notifications are confirmed first; NotifyFromSet tells that it was
+	// set, so the embedded sandbox's address is not added to it.
+	NotifyFrom    []netip.Prefix
+	NotifyFromSet bool
+	// NotifyBacklog bounds how many notifications of other senders wait.
+	NotifyBacklog int
 
 	// ATMMax is the shop's own limit on an ATM order; 0 is none.
 	ATMMax shop.Money

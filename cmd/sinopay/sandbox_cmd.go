@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -78,6 +79,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	notifyAttempts := fs.Int("notify-attempts", sandbox.DefaultNotifyAttempts, "failed notification attempts before giving up")
 	atmAutoPay := fs.Duration("atm-autopay", 0, "pay ATM orders this long after creation, except OrderNo ending in 9 (0: off)")
 	baseURL := fs.String("base-url", "", "public `URL` of the sandbox for the links it hands out (default http://ADDR)")
+	notifyFrom := fs.String("notify-from", "", "send notifications to loopback shops from this local `address` (e.g. 127.0.0.2, for a shop's SINOPAY_NOTIFY_FROM)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -118,10 +120,20 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			return 1
 		}
 	}
-	sb, err := sandbox.New(sandbox.Options{
+	opts := sandbox.Options{
 		Merchants: merchants.list, KeyID: *keyID, NotifyInterval: *notifyInterval, NotifyAttempts: *notifyAttempts,
 		ATMAutoPay: *atmAutoPay, Store: store, BaseURL: public, Logger: log,
-	})
+	}
+	if *notifyFrom != "" {
+		from, err := netip.ParseAddr(*notifyFrom)
+		if err != nil || !canSendFrom(from) {
+			ln.Close()
+			fmt.Fprintf(stderr, "sinopay sandbox: --notify-from %s: not an address of this machine\n", *notifyFrom)
+			return 2
+		}
+		opts.HTTPClient = notifyClientFrom(from)
+	}
+	sb, err := sandbox.New(opts)
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(stderr, "sinopay sandbox: %v\n", err)

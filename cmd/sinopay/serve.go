@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,6 +131,15 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 	if c.ConfirmBurst, err = parseCount("SINOPAY_CONFIRM_BURST", get("", "SINOPAY_CONFIRM_BURST", "")); err != nil {
 		errs = append(errs, err)
 	}
+	if v := get("", "SINOPAY_NOTIFY_FROM", ""); v != "" {
+		c.NotifyFromSet = true
+		if c.NotifyFrom, err = parseNotifyFrom("SINOPAY_NOTIFY_FROM", v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.NotifyBacklog, err = parseCount("SINOPAY_NOTIFY_BACKLOG", get("", "SINOPAY_NOTIFY_BACKLOG", "")); err != nil {
+		errs = append(errs, err)
+	}
 
 	if c.BankURL == "" {
 		if c.SandboxAddr == "" {
@@ -230,7 +240,19 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 				return fmt.Errorf("sandbox: %w", err)
 			}
 		}
-		sb, err = sandbox.New(sandbox.Options{BaseURL: "http://" + c.SandboxAddr, Store: store, Logger: log.With("component", "sandbox")})
+		// The embedded bank notifies from an address of its own, which
+		// the shop knows as the bank's unless told the bank's addresses.
+		sbOpts := sandbox.Options{BaseURL: "http://" + c.SandboxAddr, Store: store, Logger: log.With("component", "sandbox")}
+		if canSendFrom(embeddedNotifyFrom) {
+			sbOpts.HTTPClient = notifyClientFrom(embeddedNotifyFrom)
+			if !c.NotifyFromSet {
+				c.NotifyFrom = []netip.Prefix{netip.PrefixFrom(embeddedNotifyFrom, 32)}
+			}
+		} else if !c.NotifyFromSet {
+			log.Info("the embedded sandbox cannot notify from an address of its own; its notifications wait with any other sender's",
+				"address", embeddedNotifyFrom)
+		}
+		sb, err = sandbox.New(sbOpts)
 		if err != nil {
 			sbLn.Close()
 			return fmt.Errorf("sandbox: %w", err)
@@ -286,13 +308,14 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	rec := reconcile.New(db, bank, reconcile.Config{}, log.With("component", "reconcile"))
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
 		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture,
-		ATMMax: c.ATMMax,
-		Hooks:  hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
+		OtherBacklog: c.NotifyBacklog,
+		ATMMax:       c.ATMMax,
+		Hooks:        hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
 	if err != nil {
 		return err
 	}
 	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Recon: rec, Log: log.With("component", "web"), BaseURL: c.BaseURL,
-		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks})
+		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks, NotifyFrom: c.NotifyFrom})
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,15 @@ type Sandbox struct {
 	*Proc
 	*sandbox.ControlClient        // its control API; URL() is http://127.0.0.1:PORT
 	Addr                   string // 127.0.0.1:PORT
+	// NotifyFrom is the address its notifications come from, which
+	// BankEnv names as the bank's to the shop.
+	NotifyFrom string
 }
+
+// NotifyFrom is the address sandboxes started here send their
+// notifications from, as the embedded sandbox of `sinopay serve` does:
+// the shop confirms them before anyone else's posts from 127.0.0.1.
+const NotifyFrom = "127.0.0.2"
 
 // SandboxOptions configure StartSandbox.
 type SandboxOptions struct {
@@ -27,6 +35,9 @@ type SandboxOptions struct {
 	Addr string
 	// Args are more flags for `sinopay sandbox` (--db, --notify-interval…).
 	Args []string
+	// NotifyFrom is --notify-from [NotifyFrom]; "off" leaves the choice to
+	// the system (127.0.0.1), as anyone else's posts.
+	NotifyFrom string
 }
 
 var reListening = regexp.MustCompile(`listening on (http://\S+)`)
@@ -49,7 +60,17 @@ func TryStartSandbox(t testing.TB, o SandboxOptions) (*Sandbox, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	p, err := start(t, "sandbox", "", Env(), append([]string{"sandbox", "--addr", addr}, o.Args...)...)
+	args := []string{"sandbox", "--addr", addr}
+	switch o.NotifyFrom {
+	case "":
+		o.NotifyFrom = NotifyFrom
+		fallthrough
+	default:
+		args = append(args, "--notify-from", o.NotifyFrom)
+	case "off":
+		o.NotifyFrom = ""
+	}
+	p, err := start(t, "sandbox", "", Env(), append(args, o.Args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +94,7 @@ func TryStartSandbox(t testing.TB, o SandboxOptions) (*Sandbox, error) {
 		p.Stop()
 		return nil, fmt.Errorf("sandbox's address: %w\n%s", err, p.Output())
 	}
-	sb := &Sandbox{Proc: p, ControlClient: sandbox.NewControlClient(root, nil), Addr: root[len("http://"):]}
+	sb := &Sandbox{Proc: p, ControlClient: sandbox.NewControlClient(root, nil), Addr: root[len("http://"):], NotifyFrom: o.NotifyFrom}
 	if err := p.waitHTTP(root+"/_sandbox/clock", 30*time.Second); err != nil {
 		p.Stop()
 		return nil, fmt.Errorf("%w\n%s", err, p.Output())
@@ -84,5 +105,9 @@ func TryStartSandbox(t testing.TB, o SandboxOptions) (*Sandbox, error) {
 // BankEnv is the environment that points `sinopay serve` at this sandbox
 // as the demo merchant.
 func (s *Sandbox) BankEnv() []string {
-	return []string{"SINOPAY_FUNBIZ_URL=" + s.APIURL(), "SINOPAY_SHOP_NO=" + DemoShopNo, "SINOPAY_HASH=" + DemoHash}
+	env := []string{"SINOPAY_FUNBIZ_URL=" + s.APIURL(), "SINOPAY_SHOP_NO=" + DemoShopNo, "SINOPAY_HASH=" + DemoHash}
+	if s.NotifyFrom != "" {
+		env = append(env, "SINOPAY_NOTIFY_FROM="+s.NotifyFrom)
+	}
+	return env
 }
