@@ -3,9 +3,13 @@ package web
 import (
 	"context"
 	"database/sql"
+	"github.com/sinopay/sinopay/payment"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +258,69 @@ func TestOtherCustomersOrder(t *testing.T) {
 	}
 	if p := bob.get("/orders"); strings.Contains(p.Body, o.No) {
 		t.Error("another customer's order in the list")
+	}
+}
+
+// A notification from the bank's address (Config.NotifyFrom) is recorded
+// with its job, in the known lane; anyone else's in the other lane, once
+// per PayToken, and answered 503 with Retry-After once the backlog is
+// full, which the bank reads as "send again".
+func TestNotifyLanes(t *testing.T) {
+	r := newRig(t, func(p *payment.Config, w *Config) {
+		p.OtherBacklog = 2
+		w.NotifyFrom = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
+	})
+	r.pay.Stop(context.Background()) // nothing confirms: the backlog stays
+	post := func(from, token string) *http.Response {
+		t.Helper()
+		hc := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+			LocalAddr: net.TCPAddrFromAddrPort(netip.MustParseAddrPort(from + ":0"))}).DialContext}}
+		resp, err := hc.Post(r.srv.URL+"/funbiz/notify", "application/json",
+			strings.NewReader(`{"ShopNo":"NA0249_001","PayToken":"`+token+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	lanes := func(token string) (lanes []int) {
+		rows, err := r.db.SQL.Query(`SELECT lane FROM pay_tokens WHERE pay_token = $1 ORDER BY id`, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l int
+			rows.Scan(&l)
+			lanes = append(lanes, l)
+		}
+		return lanes
+	}
+	bank, other := strings.Repeat("b", 64), strings.Repeat("o", 64)
+	for range 2 {
+		if resp := post("127.0.0.2", bank); resp.StatusCode != http.StatusOK {
+			t.Fatalf("the bank's notification: %d", resp.StatusCode)
+		}
+		if resp := post("127.0.0.1", other); resp.StatusCode != http.StatusOK {
+			t.Fatalf("another sender's notification: %d", resp.StatusCode)
+		}
+	}
+	if got := lanes(bank); !slices.Equal(got, []int{0, 0}) {
+		t.Errorf("the bank's deliveries in lanes %v, want each in the known lane", got)
+	}
+	if got := lanes(other); !slices.Equal(got, []int{1}) {
+		t.Errorf("another sender's deliveries in lanes %v, want one in the other lane", got)
+	}
+	if resp := post("127.0.0.1", strings.Repeat("p", 64)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("second in the backlog: %d", resp.StatusCode)
+	}
+	resp := post("127.0.0.1", strings.Repeat("q", 64))
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("past the backlog: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// The bank is never held back by the others' backlog.
+	if resp := post("127.0.0.2", strings.Repeat("r", 64)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the bank's notification with the others' backlog full: %d", resp.StatusCode)
 	}
 }

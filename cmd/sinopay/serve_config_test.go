@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,35 @@ func TestServeConfigATMMax(t *testing.T) {
 		t.Setenv("SINOPAY_ATM_MAX", v)
 		if _, err := readServeConfig(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "SINOPAY_ATM_MAX") {
 			t.Errorf("SINOPAY_ATM_MAX=%q: %v", v, err)
+		}
+	}
+}
+
+func TestParseNotifyFrom(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+		bad  bool
+	}{
+		{in: "203.0.113.7", want: []string{"203.0.113.7/32"}},
+		{in: "203.0.113.0/24, 198.51.100.9 2001:db8::/32", want: []string{"203.0.113.0/24", "198.51.100.9/32", "2001:db8::/32"}},
+		{in: "203.0.113.77/24", want: []string{"203.0.113.0/24"}},
+		{in: "::ffff:203.0.113.7", want: []string{"203.0.113.7/32"}},
+		{in: "none"},
+		{in: "bank.example", bad: true},
+		{in: "203.0.113.7/33", bad: true},
+	} {
+		got, err := parseNotifyFrom("SINOPAY_NOTIFY_FROM", c.in)
+		if (err != nil) != c.bad {
+			t.Errorf("%q: error %v", c.in, err)
+			continue
+		}
+		var s []string
+		for _, p := range got {
+			s = append(s, p.String())
+		}
+		if !slices.Equal(s, c.want) {
+			t.Errorf("%q: %v, want %v", c.in, s, c.want)
 		}
 	}
 }
