@@ -392,7 +392,7 @@ func adminJobs(t *testing.T, e *adminEnv, s *shots) {
 	}
 	defer bank.ArmChaos(context.WithoutCancel(ctx), sandbox.ChaosInput{Clear: true})
 	token := randomToken()
-	if status, body, err := shopclient.NewBank(proctest.DemoShopNo, nil).Notify(ctx, e.app.URL, token); err != nil || body != shopclient.Ack {
+	if status, body, err := shopclient.NewBank(proctest.DemoShopNo, proctest.BankHTTP()).Notify(ctx, e.app.URL, token); err != nil || body != shopclient.Ack {
 		t.Fatalf("notification: %d %q %v", status, body, err)
 	}
 

@@ -129,7 +129,7 @@ func returnNotifyPairs(t *testing.T, kind string, pairs int) {
 				var pair sync.WaitGroup
 				pair.Go(func() {
 					<-gate
-					code, body, err := callbacks.Notify(ctx, w.shop.URL, tokens[i])
+					code, body, err := bankCallbacks.Notify(ctx, w.shop.URL, tokens[i])
 					if err != nil || code != http.StatusOK || body != shopclient.Ack {
 						t.Errorf("notify %d: %d %q %v", i, code, body, err)
 						return

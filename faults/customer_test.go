@@ -20,6 +20,11 @@ type customer = shopclient.Customer
 // the demo merchant.
 var callbacks = shopclient.NewBank(demoShopNo, nil)
 
+// bankCallbacks posts notifications from the bank's address (the shop
+// under test knows proctest.NotifyFrom as the bank's): the bank's own,
+// confirmed before anyone else's.
+var bankCallbacks = shopclient.NewBank(demoShopNo, proctest.BankHTTP())
+
 // browserClient sends the requests an attack crafts by hand; redirects
 // are not followed.
 var browserClient = &http.Client{

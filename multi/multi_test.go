@@ -25,7 +25,9 @@ func TestMain(m *testing.M) { os.Exit(proctest.Main(m)) }
 
 // callbacks posts the bank's notification and the browser's return, as
 // the bank behind a load balancer would to either instance.
-var callbacks = shopclient.NewBank(sandbox.DemoShopNo, nil)
+// callbacks posts as the bank does, from the address the shops know as
+// the bank's (proctest.NotifyFrom).
+var callbacks = shopclient.NewBank(sandbox.DemoShopNo, proctest.BankHTTP())
 
 // How an order of the test is paid.
 type kind int

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
 	"regexp"
 	"testing"
 	"time"
@@ -110,4 +113,16 @@ func (s *Sandbox) BankEnv() []string {
 		env = append(env, "SINOPAY_NOTIFY_FROM="+s.NotifyFrom)
 	}
 	return env
+}
+
+// BankHTTP is an HTTP client whose connections come from NotifyFrom, the
+// address a shop started here knows as the bank's: a test that posts a
+// notification as the bank would uses it (shopclient.NewBank), since
+// anyone else's wait behind the bank's.
+func BankHTTP() *http.Client {
+	d := &net.Dialer{Timeout: 10 * time.Second,
+		LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(NotifyFrom), 0))}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = d.DialContext
+	return &http.Client{Timeout: 30 * time.Second, Transport: t}
 }
