@@ -24,9 +24,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(proctest.Main(m)) }
 
 // callbacks posts the bank's notification and the browser's return, as
-// the bank behind a load balancer would to either instance.
-// callbacks posts as the bank does, from the address the shops know as
-// the bank's (proctest.NotifyFrom).
+// the bank behind a load balancer would to either instance, from the
+// address the shops know as the bank's (proctest.NotifyFrom).
 var callbacks = shopclient.NewBank(sandbox.DemoShopNo, proctest.BankHTTP())
 
 // How an order of the test is paid.
