@@ -143,7 +143,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 // not positive): the job exists exactly when tx commits. The kind must be
 // in the queue's table.
 func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args Args, delay time.Duration) error {
-	opts, err := q.insertOpts(args, delay)
+	opts, err := q.insertOpts(ctx, args, delay)
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args Args, delay time.
 // Insert enqueues a job to run now. It reports false when the kind is
 // unique and an equal job exists already, which is then left alone.
 func (q *Queue) Insert(ctx context.Context, args Args) (bool, error) {
-	opts, err := q.insertOpts(args, 0)
+	opts, err := q.insertOpts(ctx, args, 0)
 	if err != nil {
 		return false, err
 	}
@@ -165,12 +165,15 @@ func (q *Queue) Insert(ctx context.Context, args Args) (bool, error) {
 	return !res.UniqueSkippedAsDuplicate, nil
 }
 
-func (q *Queue) insertOpts(args Args, delay time.Duration) (*river.InsertOpts, error) {
+// insertOpts are the options of a job of args's kind enqueued in ctx: the
+// kind's, its delay, and the request it comes from (see origin).
+func (q *Queue) insertOpts(ctx context.Context, args Args, delay time.Duration) (*river.InsertOpts, error) {
 	base, ok := q.kinds[args.Kind()]
 	if !ok {
 		return nil, fmt.Errorf("job queue: kind %s is not in the table", args.Kind())
 	}
 	opts := *base
+	opts.Metadata = originMetadata(ctx)
 	if delay > 0 {
 		opts.ScheduledAt = time.Now().Add(delay)
 	}

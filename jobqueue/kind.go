@@ -146,7 +146,9 @@ type worker[A Args] struct {
 }
 
 func (w *worker[A]) Work(ctx context.Context, job *river.Job[A]) error {
+	ctx, span := startJob(ctx, job.JobRow)
 	err := w.k.Work(ctx, job.Args)
+	endJob(span, err)
 	if s, ok := errors.AsType[*snooze](err); ok {
 		return river.JobSnooze(s.d)
 	}

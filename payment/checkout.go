@@ -118,17 +118,17 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 			if b.ExpireDate == "" {
 				b.ExpireDate = expireDate
 			}
-			s.log.Info("order already at the bank; adopting it", "order", o.No)
+			s.log.InfoContext(ctx, "order already at the bank; adopting it", "order", o.No)
 			break
 		}
 		b.State = shop.BankRefused
 		b.Error = bankErrorText(err)
-		s.log.Warn("bank refused an order", "order", o.No, "error", err)
+		s.log.WarnContext(ctx, "bank refused an order", "order", o.No, "error", err)
 	default:
 		// Timeout, garbage, a bad signature: the bank may or may not have the
 		// order. The sweep asks it by OrderNo before anything else happens.
 		b.State = shop.BankUnknown
-		s.log.Warn("order creation outcome unknown; the sweep will ask the bank", "order", o.No, "error", err)
+		s.log.WarnContext(ctx, "order creation outcome unknown; the sweep will ask the bank", "order", o.No, "error", err)
 	}
 	if serr := s.db.SetBank(ctx, o.ID, b, s.now()); serr != nil {
 		return serr

@@ -59,7 +59,7 @@ func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*shop.Deli
 	done, err := s.confirm(cctx, delivery.ID, s.tryTurn)
 	if err != nil {
 		// The job confirms it later; the page says so and refreshes.
-		s.log.Info("return not confirmed in time; left to the job", "ref", delivery.Ref, "error", err)
+		s.log.InfoContext(ctx, "return not confirmed in time; left to the job", "ref", delivery.Ref, "error", err)
 		return delivery, nil
 	}
 	return done, nil
@@ -161,11 +161,11 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 		return nil, err
 	}
 	outcome.Unchanged = !changed
-	s.log.Info("PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged,
+	s.log.InfoContext(ctx, "PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged,
 		"source", delivery.Source, "lane", delivery.Lane)
 	if delivery.Lane == shop.LaneOther {
 		s.laneHint.Do(func() {
-			s.log.Warn("a payment's notification came from an address not known as the bank's, and waited behind " +
+			s.log.WarnContext(ctx, "a payment's notification came from an address not known as the bank's, and waited behind "+
 				"every other unknown sender's: list the bank's addresses in SINOPAY_NOTIFY_FROM")
 		})
 	}

@@ -71,7 +71,7 @@ func (s *Service) Maintain(ctx context.Context, req OpRequest) (*shop.Operation,
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("back-office operation", "order", o.No, "op", rec.Op, "amount", rec.Amount, "state", rec.State,
+	s.log.InfoContext(ctx, "back-office operation", "order", o.No, "op", rec.Op, "amount", rec.Amount, "state", rec.State,
 		"admin", rec.AdminEmail, "bank_error", rec.BankError)
 	if rec.State == shop.OpUnknown {
 		if r, err := s.ResolveOp(bctx, rec.ID); err == nil {
@@ -121,7 +121,7 @@ func (s *Service) callMaintain(ctx context.Context, o *shop.Order, rec *shop.Ope
 	default:
 		// A timeout, garbage, a bad signature, an answer about another
 		// order: the bank may have acted.
-		s.log.Warn("OrderMaintain outcome unknown; asking the bank", "order", o.No, "op", rec.Op, "error", err)
+		s.log.WarnContext(ctx, "OrderMaintain outcome unknown; asking the bank", "order", o.No, "op", rec.Op, "error", err)
 		return storage.OpOutcome{State: shop.OpUnknown, BankError: clip(err.Error(), 300)}
 	}
 }
@@ -194,7 +194,7 @@ func (s *Service) ResolveOp(ctx context.Context, id int64) (*shop.Operation, err
 	}
 	op, _, err = s.db.FinishOp(ctx, op.ID, out, s.now())
 	if err == nil {
-		s.log.Info("back-office operation resolved with the bank", "order", o.No, "op", op.Op, "state", op.State)
+		s.log.InfoContext(ctx, "back-office operation resolved with the bank", "order", o.No, "op", op.Op, "state", op.State)
 	}
 	return op, err
 }
@@ -271,7 +271,7 @@ func (s *Service) SettleOp(ctx context.Context, id int64, done bool, admin *shop
 	}
 	op, _, err = s.db.FinishOp(ctx, id, out, s.now())
 	if err == nil {
-		s.log.Info("back-office operation settled by hand", "op_id", id, "state", op.State, "admin", admin.Email)
+		s.log.InfoContext(ctx, "back-office operation settled by hand", "op_id", id, "state", op.State, "admin", admin.Email)
 	}
 	return op, err
 }
@@ -288,7 +288,7 @@ func (s *Service) ResolveOps(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if _, err := s.ResolveOp(ctx, op.ID); err != nil {
-			s.log.Warn("could not resolve a back-office operation", "op_id", op.ID, "error", err)
+			s.log.WarnContext(ctx, "could not resolve a back-office operation", "op_id", op.ID, "error", err)
 		}
 	}
 	return nil

@@ -49,7 +49,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	r, err := s.checkAll(ctx, orders, shop.SourceReconcile)
 	if r.Checked > 0 {
-		s.log.Info("reconciliation sweep", "checked", r.Checked, "changed", r.Changed, "failed", r.Failed)
+		s.log.InfoContext(ctx, "reconciliation sweep", "checked", r.Checked, "changed", r.Changed, "failed", r.Failed)
 	}
 	return r, err
 }
@@ -70,7 +70,7 @@ func (s *Service) checkAll(ctx context.Context, orders []*shop.Order, source sho
 		changed, err := s.CheckOrder(ctx, o, source)
 		if err != nil {
 			r.Failed++
-			s.log.Warn("could not check an order with the bank", "order", o.No, "source", source, "error", err)
+			s.log.WarnContext(ctx, "could not check an order with the bank", "order", o.No, "source", source, "error", err)
 			continue
 		}
 		if changed {
@@ -106,7 +106,7 @@ func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source shop.Sou
 			if err != nil || !won {
 				return false, err
 			}
-			s.log.Info("order never reached the bank; creating it now", "order", o.No)
+			s.log.InfoContext(ctx, "order never reached the bank; creating it now", "order", o.No)
 			return false, s.createAtBank(ctx, o)
 		}
 		b := s.bankOrderFrom(o, info)

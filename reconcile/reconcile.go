@@ -169,7 +169,7 @@ func (s *Service) Reconcile(ctx context.Context, day string, source shop.ReportS
 	if err := s.db.SaveReport(ctx, rep, KeepReports, s.now()); err != nil {
 		return nil, err
 	}
-	s.log.Info("reconciliation report", "day", day, "id", rep.ID, "source", source,
+	s.log.InfoContext(ctx, "reconciliation report", "day", day, "id", rep.ID, "source", source,
 		"matched", rep.Counts[shop.VerdictMatched], "differs", rep.Counts[shop.VerdictDiffers],
 		"missing_bank", rep.Counts[shop.VerdictMissingBank], "missing_shop", rep.Counts[shop.VerdictMissingShop])
 	return rep, nil

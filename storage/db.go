@@ -19,9 +19,13 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/sinopay/sinopay/internal/telemetry"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -220,7 +224,20 @@ func (db *DB) Ping(ctx context.Context) error {
 // SQLite it does not commit into a file that is no longer at its path
 // (CheckFile): it rolls back and fails with Unavailable, so that nothing
 // is acknowledged into a file that a restart would never open.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+//
+// Each transaction is a span (db.transaction), a child of ctx's span; it
+// records the database system and whether the transaction committed,
+// never a statement or its arguments.
+func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	ctx, span := telemetry.Tracer().Start(ctx, "db.transaction", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attribute.String("db.system.name", db.systemName())))
+	defer func() {
+		if err != nil {
+			span.SetStatus(codes.Error, "rolled back")
+		}
+		span.SetAttributes(attribute.Bool("db.committed", err == nil))
+		span.End()
+	}()
 	tx, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		return unavailable(err)
@@ -237,6 +254,14 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return mapErr(err, "commit")
 	}
 	return nil
+}
+
+// systemName is the database's name in OpenTelemetry's terms.
+func (db *DB) systemName() string {
+	if db.Dialect == SQLite {
+		return "sqlite"
+	}
+	return "postgresql"
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.

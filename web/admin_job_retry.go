@@ -36,6 +36,6 @@ func (s *Server) adminJobRetry(w http.ResponseWriter, r *http.Request) {
 		s.adminFail(w, r, shop.Wrap(shop.Unavailable, "error.unavailable", err, "retry job %d", id), back)
 		return
 	}
-	s.log.Info("job retried from the back office", "job", id, "kind", job.Kind, "admin", a.Email)
+	s.log.InfoContext(r.Context(), "job retried from the back office", "job", id, "kind", job.Kind, "admin", a.Email)
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

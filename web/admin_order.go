@@ -97,7 +97,7 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 		p.BankInfo, p.BankFound, err = s.pay.BankOrder(bctx, o.No)
 		bcancel()
 		if err != nil {
-			s.log.Warn("the bank's view of an order", "order", o.No, "error", err)
+			s.log.WarnContext(r.Context(), "the bank's view of an order", "order", o.No, "error", err)
 			p.BankDown = true
 		}
 	}

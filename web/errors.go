@@ -48,7 +48,7 @@ func (s *Server) failBack(w http.ResponseWriter, r *http.Request, err error, bac
 	status := httpStatus(code)
 	var c *shop.Customer
 	if status >= 500 {
-		s.log.Error("request failed", "method", r.Method, "route", r.Pattern, "code", string(code), "error", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", r.Pattern, "code", string(code), "error", err)
 	} else {
 		// The navbar shows who is logged in; when the database is the
 		// trouble, the page does without.

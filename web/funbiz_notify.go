@@ -60,7 +60,7 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "60")
 		http.Error(w, "too many notifications from unknown senders are waiting; please send it again later", http.StatusServiceUnavailable)
 	default:
-		s.log.Error("notification not recorded; the bank will send it again", "error", err)
+		s.log.ErrorContext(r.Context(), "notification not recorded; the bank will send it again", "error", err)
 		http.Error(w, notRecorded, http.StatusServiceUnavailable)
 	}
 }

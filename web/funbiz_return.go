@@ -33,7 +33,7 @@ func (s *Server) funbizReturn(w http.ResponseWriter, r *http.Request) {
 		if shop.IsCode(err, shop.Invalid) {
 			status = http.StatusBadRequest
 		} else {
-			s.log.Error("card return not recorded", "error", err)
+			s.log.ErrorContext(r.Context(), "card return not recorded", "error", err)
 		}
 		s.renderError(w, r, status, shop.ErrorKey(err))
 		return

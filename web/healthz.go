@@ -19,7 +19,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := s.db.Ping(ctx); err != nil {
-		s.log.Warn("health check failed", "error", err)
+		s.log.WarnContext(r.Context(), "health check failed", "error", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		w.Write([]byte("unavailable"))
 		return

@@ -75,12 +75,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 // page (form "login" or "signup") saying when to try again, and returns
 // true.
 func (s *Server) held(w http.ResponseWriter, r *http.Request, form string, page *authPage, account string, known bool) bool {
-	limit, wait := s.throttle.admit(clientAddr(r), account, known, s.now())
+	limit, wait := s.throttle.admit(s.clientAddr(r), account, known, s.now())
 	if limit == "" {
 		return false
 	}
 	s.metrics.AuthHeld(form, limit)
-	s.log.Info("password attempt held", "form", form, "limit", limit, "retry_after", wait.Round(time.Second))
+	s.log.InfoContext(r.Context(), "password attempt held", "form", form, "limit", limit, "retry_after", wait.Round(time.Second))
 	page.Error = "auth.throttled"
 	page.WaitMinutes = setRetryAfter(w, wait)
 	s.render(w, http.StatusTooManyRequests, form, s.newView(r, nil, form+".title", *page))

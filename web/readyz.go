@@ -64,7 +64,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	body := "database: " + dbSay + "\nbank: " + bankSay + "\n"
 	if status != http.StatusOK {
-		s.log.Warn("not ready", "database", errString(dbErr), "bank", errString(bankErr))
+		s.log.WarnContext(r.Context(), "not ready", "database", errString(dbErr), "bank", errString(bankErr))
 	}
 	w.WriteHeader(status)
 	w.Write([]byte(body))

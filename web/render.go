@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/internal/telemetry"
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/shop"
 )
@@ -69,6 +70,9 @@ type view struct {
 	Here      string // this page's local URL, to come back to after login or a language switch
 	Refresh   bool   // reload every 2 s while waiting for the bank
 	Title     string // translation key of the page title
+	// RequestID is the request's id, which error pages show for a
+	// customer to quote.
+	RequestID string
 	Data      any
 }
 
@@ -79,7 +83,8 @@ func (s *Server) newView(r *http.Request, c *shop.Customer, title string, data a
 	if lang == locale.EN {
 		other = locale.ZH
 	}
-	return &view{Lang: lang, OtherLang: other, Customer: c, Here: r.URL.RequestURI(), Title: title, Data: data}
+	return &view{Lang: lang, OtherLang: other, Customer: c, Here: r.URL.RequestURI(), Title: title,
+		RequestID: telemetry.RequestID(r.Context()), Data: data}
 }
 
 // render writes page with status. The page is executed into a buffer

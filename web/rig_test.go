@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
+	"github.com/sinopay/sinopay/internal/telemetry"
 	"github.com/sinopay/sinopay/internal/testrig"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/reconcile"
@@ -69,7 +70,7 @@ type rigOption func(*payment.Config, *Config)
 func newRig(t *testing.T, opts ...rigOption) *rig {
 	t.Helper()
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(telemetry.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	var wcfg Config
 	tr := testrig.New(t, testrig.Options{Log: log, Pay: func(pcfg *payment.Config) {
 		pcfg.PollInterval = 50 * time.Millisecond

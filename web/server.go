@@ -55,6 +55,10 @@ type Config struct {
 	// a queue of bounded length (payment.Service.RecordOther). Empty: no
 	// sender is known, all wait in that queue.
 	NotifyFrom []netip.Prefix
+	// TrustedProxies are the peers whose X-Forwarded-For, X-Request-ID
+	// and traceparent are believed (ParseTrustedProxies); none by
+	// default, so the client is the connection's peer.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -84,6 +88,8 @@ type Server struct {
 	throttle *authThrottle
 	// dbTimeout bounds the database work of one request.
 	dbTimeout time.Duration
+	// trustedProxies: Config.TrustedProxies.
+	trustedProxies []netip.Prefix
 }
 
 // Session lifetime, and how long a language choice is remembered.
@@ -119,6 +125,8 @@ func New(cfg Config) (*Server, error) {
 		passwords:  newPasswords(shop.PasswordCost, 0),
 		throttle:   newAuthThrottle(),
 		dbTimeout:  10 * time.Second,
+
+		trustedProxies: cfg.TrustedProxies,
 
 		metrics:      cfg.Metrics,
 		serveMetrics: cfg.ServeMetrics,
@@ -203,7 +211,7 @@ func (s *Server) routes() http.Handler {
 		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.metrics.instrumentHTTP(s.logRequests(s.recoverPanics(securityHeaders(s.secure, cop.Handler(mux)))))
+	return s.observe(s.metrics.instrumentHTTP(s.recoverPanics(securityHeaders(s.secure, cop.Handler(mux)))))
 }
 
 // securityHeaders sets the headers every answer carries. The policy allows
@@ -248,33 +256,6 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests logs one line per request: method, route pattern (not the
-// path, which holds order numbers and payment references), status and
-// duration. Bodies, cookies and tokens are never logged.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		route := r.Pattern // set by the ServeMux on this same request
-		if route == "" {
-			route = "-"
-		}
-		level := slog.LevelInfo
-		if sw.status >= 500 {
-			level = slog.LevelWarn
-		}
-		s.log.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method),
-			slog.String("route", route),
-			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)))
-	})
-}
-
 // recoverPanics turns a panic in a handler into a 500 page and a log line,
 // instead of a dropped connection.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
@@ -287,7 +268,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("panic in handler", "method", r.Method, "route", r.Pattern, "panic", v)
+			s.log.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "route", r.Pattern, "panic", v)
 			s.renderError(w, r, http.StatusInternalServerError, "error.internal")
 		}()
 		next.ServeHTTP(w, r)

@@ -72,7 +72,7 @@ func (s *Server) who(ctx context.Context, r *http.Request) (*shop.Customer, erro
 func (s *Server) visitor(ctx context.Context, r *http.Request) *shop.Customer {
 	customer, err := s.who(ctx, r)
 	if err != nil && !shop.IsCode(err, shop.Unauthorized) {
-		s.log.Warn("session lookup failed", "error", err)
+		s.log.WarnContext(r.Context(), "session lookup failed", "error", err)
 	}
 	return customer
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -85,16 +84,14 @@ func (t *authThrottle) succeeded(account string, known bool, now time.Time) {
 	}
 }
 
-// clientAddr is the address a request is counted under: the peer's IP
-// (RemoteAddr; the shop has no trusted-proxy setting, so behind a proxy
-// that is the proxy's), its /64 for IPv6, where one subscriber commonly
-// holds a whole /64.
-func clientAddr(r *http.Request) string {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
+// clientAddr is the address a request is counted under: the client's IP
+// (clientIP: the peer's, or the one a trusted proxy names), its /64 for
+// IPv6, where one subscriber commonly holds a whole /64.
+func (s *Server) clientAddr(r *http.Request) string {
+	ip := s.clientIP(r)
+	if !ip.IsValid() {
 		return r.RemoteAddr
 	}
-	ip := ap.Addr().Unmap()
 	if ip.Is4() {
 		return ip.String()
 	}

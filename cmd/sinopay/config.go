@@ -137,6 +137,14 @@ type serveConfig struct {
 	BaseURL     string
 	Migrate     bool
 	LogLevel    string
+	// LogFormat is text, json, or "" for text on a terminal and JSON
+	// otherwise.
+	LogFormat string
+	// TrustedProxies are the peers whose X-Forwarded-For, X-Request-ID
+	// and traceparent are believed (SINOPAY_TRUSTED_PROXIES).
+	TrustedProxies []netip.Prefix
+	// OTLPEndpoint turns tracing on (OTEL_EXPORTER_OTLP_ENDPOINT).
+	OTLPEndpoint string
 
 	// DBGiven tells that DB was set (--db or SINOPAY_DATABASE_URL), not
 	// left to the default.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
@@ -80,6 +81,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	atmAutoPay := fs.Duration("atm-autopay", 0, "pay ATM orders this long after creation, except OrderNo ending in 9 (0: off)")
 	baseURL := fs.String("base-url", "", "public `URL` of the sandbox for the links it hands out (default http://ADDR)")
 	notifyFrom := fs.String("notify-from", "", "send notifications to loopback shops from this local `address` (e.g. 127.0.0.2, for a shop's SINOPAY_NOTIFY_FROM)")
+	logFormat := fs.String("log-format", "", "text or json (SINOPAY_LOG_FORMAT; default text on a terminal, json otherwise)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -92,6 +94,13 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sinopay sandbox: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if !isFlagSet(fs, "log-format") {
+		*logFormat = os.Getenv("SINOPAY_LOG_FORMAT")
+	}
+	if err := checkLogFormat(*logFormat); err != nil {
+		fmt.Fprintf(stderr, "sinopay sandbox: %v\n", err)
 		return 2
 	}
 	if *notifyInterval <= 0 || *notifyAttempts <= 0 || *atmAutoPay < 0 {
@@ -111,7 +120,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if public == "" {
 		public = root
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := newLogger(stderr, *logFormat, slog.LevelInfo)
 	var store sandbox.Store
 	if *db != "" {
 		if store, err = sqlitestore.Open(*db); err != nil {

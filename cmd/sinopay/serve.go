@@ -49,6 +49,7 @@ func serveFlags(stderr io.Writer) *flag.FlagSet {
 	fs.String("base-url", "", "public URL the bank calls back (SINOPAY_BASE_URL; default http://ADDR)")
 	fs.Bool("migrate", true, "apply migrations at start; with false, refuse to start when the schema is behind")
 	fs.String("log-level", "info", "debug, info, warn or error (SINOPAY_LOG_LEVEL)")
+	fs.String("log-format", "", "text or json (SINOPAY_LOG_FORMAT; default text on a terminal, json otherwise)")
 	fs.String("card-capture", "auto", `card orders: "auto" charges at once, "manual" authorises and waits for a capture in the back office (SINOPAY_CARD_CAPTURE)`)
 	fs.String("metrics-addr", "", `address of its own for GET /metrics, or "off"; empty serves it on the shop's address (SINOPAY_METRICS_ADDR)`)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
@@ -111,6 +112,19 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 	c.LogLevel = get("log-level", "SINOPAY_LOG_LEVEL", "info")
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
+	}
+	c.LogFormat = get("log-format", "SINOPAY_LOG_FORMAT", "")
+	if err := checkLogFormat(c.LogFormat); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TrustedProxies, err = web.ParseTrustedProxies(get("", "SINOPAY_TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, fmt.Errorf("SINOPAY_TRUSTED_PROXIES: want IP addresses or CIDR prefixes separated by commas: %w", err))
+	}
+	// OpenTelemetry's exporter reads its variables from the process's
+	// environment only, so they are not looked for in .env.
+	c.OTLPEndpoint, _ = e.lookup("OTEL_EXPORTER_OTLP_ENDPOINT")
+	if c.OTLPEndpoint == "" {
+		c.OTLPEndpoint, _ = e.lookup("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 	}
 	if c.SweepEvery, err = parseDuration("SINOPAY_SWEEP_EVERY", get("", "SINOPAY_SWEEP_EVERY", ""), 5*time.Minute); err != nil {
 		errs = append(errs, err)
@@ -199,7 +213,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	level, _ := parseLevel(c.LogLevel)
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, c.LogFormat, level)
+	stopTracing, err := startTracing(ctx, c.OTLPEndpoint)
+	if err != nil {
+		fmt.Fprintf(stderr, "sinopay serve: %v\n", err)
+		return 1
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(sctx); err != nil {
+			log.Warn("sending the last spans", "error", err)
+		}
+	}()
 	if err := serve(ctx, c, log, stdout); err != nil {
 		fmt.Fprintf(stderr, "sinopay serve: %v\n", err)
 		return 1
@@ -289,9 +315,10 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 
 	metrics := web.NewMetrics(db, jobqueue.Counter{DB: db}, log.With("component", "metrics"))
-	// Every request to the bank is timed and counted by its APIService.
+	// Every request to the bank is timed and counted by its APIService,
+	// and is a span when tracing is on.
 	bankHTTP := funbiz.DefaultHTTPClient()
-	bankHTTP.Transport = metrics.BankTransport(bankHTTP.Transport)
+	bankHTTP.Transport = web.BankTracing(metrics.BankTransport(bankHTTP.Transport))
 	bank, err := funbiz.NewClient(funbiz.Config{BaseURL: c.BankURL, ShopNo: c.ShopNo, Hash: c.Hash, KeyID: c.KeyID,
 		HTTPClient: bankHTTP, Logger: log.With("component", "funbiz")})
 	if err != nil {
@@ -315,7 +342,8 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Recon: rec, Log: log.With("component", "web"), BaseURL: c.BaseURL,
-		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks, NotifyFrom: c.NotifyFrom})
+		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks, NotifyFrom: c.NotifyFrom,
+		TrustedProxies: c.TrustedProxies})
 	if err != nil {
 		return err
 	}
@@ -332,6 +360,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	// The banner comes before the first request is answered, so whoever
 	// waits for /healthz finds it printed.
