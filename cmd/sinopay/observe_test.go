@@ -6,9 +6,14 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel"
 
 	"github.com/sinopay/sinopay/internal/telemetry"
 )
@@ -64,5 +69,52 @@ func TestServeConfigObservability(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("bad %s not named: %v", name, err)
 		}
+	}
+}
+
+// With OTEL_EXPORTER_OTLP_ENDPOINT set, spans are posted to the
+// collector's /v1/traces over OTLP/HTTP; without it nothing is set up.
+func TestStartTracing(t *testing.T) {
+	posts := make(chan string, 10)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		posts <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type") + " " + strconv.Itoa(len(body))
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	prev := otel.GetTracerProvider()
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+
+	stop, err := startTracing(context.Background(), "")
+	if err != nil || otel.GetTracerProvider() != prev || stop(context.Background()) != nil {
+		t.Fatalf("no endpoint: %v", err)
+	}
+
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	stop, err = startTracing(context.Background(), collector.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := telemetry.Tracer().Start(context.Background(), "GET /")
+	span.End()
+	if err := stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-posts:
+		if !strings.HasPrefix(p, "POST /v1/traces application/x-protobuf ") || strings.HasSuffix(p, " 0") {
+			t.Errorf("collector got %q", p)
+		}
+	default:
+		t.Fatal("no spans reached the collector")
+	}
+}
+
+// The sandbox refuses a log format it does not know.
+func TestSandboxLogFormat(t *testing.T) {
+	var stderr bytes.Buffer
+	if code := runSandbox(context.Background(), []string{"--addr", "127.0.0.1:0", "--log-format", "xml"}, io.Discard, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "--log-format") {
+		t.Errorf("exit %d: %s", code, stderr.String())
 	}
 }
