@@ -102,7 +102,11 @@ func (s *Server) renderIn(w http.ResponseWriter, status int, page, lang string, 
 	}
 	var buf bytes.Buffer
 	if err := set.Execute(&buf, data); err != nil {
-		s.log.Error("template failed", "page", page, "error", err)
+		args := []any{"page", page, "error", err}
+		if v, ok := data.(*view); ok && v.RequestID != "" {
+			args = append(args, "request_id", v.RequestID)
+		}
+		s.log.Error("template failed", args...)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 		return
 	}
