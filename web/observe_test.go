@@ -16,6 +16,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
@@ -158,10 +159,9 @@ func TestClientIP(t *testing.T) {
 func recordSpans(t *testing.T) *tracetest.InMemoryExporter {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	prev := otel.GetTracerProvider()
 	otel.SetTracerProvider(tp)
 	t.Cleanup(func() {
-		otel.SetTracerProvider(prev)
+		otel.SetTracerProvider(noop.NewTracerProvider())
 		tp.Shutdown(context.Background())
 	})
 	return exp
