@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/netip"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/payment"
@@ -68,19 +67,17 @@ func (s *Server) funbizNotify(w http.ResponseWriter, r *http.Request) {
 const notRecorded = "could not record the notification; please send it again"
 
 // knownSender reports whether the request comes from one of the bank's
-// addresses: its peer's address, since the bank calls the shop directly
-// (behind a reverse proxy, the proxy's own address would be the peer's
-// of every notification; list the bank's only when the proxy passes
-// the bank's connections through).
+// addresses: the client's address as clientIP tells it, the peer's
+// unless the peer is a trusted proxy (SINOPAY_TRUSTED_PROXIES), whose
+// X-Forwarded-For then names the bank's.
 func (s *Server) knownSender(r *http.Request) bool {
 	if len(s.notifyFrom) == 0 {
 		return false
 	}
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
+	ip := s.clientIP(r)
+	if !ip.IsValid() {
 		return false
 	}
-	ip := ap.Addr().Unmap()
 	for _, p := range s.notifyFrom {
 		if p.Contains(ip) {
 			return true

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"github.com/sinopay/sinopay/payment"
 	"io"
 	"net"
@@ -322,5 +323,34 @@ func TestNotifyLanes(t *testing.T) {
 	// The bank is never held back by the others' backlog.
 	if resp := post("127.0.0.2", strings.Repeat("r", 64)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("the bank's notification with the others' backlog full: %d", resp.StatusCode)
+	}
+}
+
+// Behind a trusted proxy, the bank is known by the address the proxy
+// names; an untrusted peer's X-Forwarded-For changes nothing.
+func TestNotifyLaneBehindProxy(t *testing.T) {
+	r := newRig(t, func(_ *payment.Config, w *Config) {
+		w.NotifyFrom = []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32")}
+		w.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	r.pay.Stop(context.Background())
+	for _, c := range []struct {
+		xff  string
+		lane int
+	}{{"203.0.113.7", 0}, {"198.51.100.1", 1}, {"203.0.113.7, 198.51.100.1", 1}} {
+		token := fmt.Sprintf("%064x", len(c.xff))
+		req, _ := http.NewRequest(http.MethodPost, r.srv.URL+"/funbiz/notify",
+			strings.NewReader(`{"ShopNo":"NA0249_001","PayToken":"`+token+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", c.xff)
+		resp, err := r.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var lane int
+		if err := r.db.SQL.QueryRow(`SELECT lane FROM pay_tokens WHERE pay_token = $1`, token).Scan(&lane); err != nil || lane != c.lane {
+			t.Errorf("X-Forwarded-For %q: lane %d %v, want %d", c.xff, lane, err, c.lane)
+		}
 	}
 }
