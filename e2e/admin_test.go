@@ -51,6 +51,8 @@ func TestAdminBrowser(t *testing.T) {
 		{"admin-reconciliation", adminReconciliation},
 		{"admin-jobs", adminJobs},
 		{"admin-language", adminLanguage},
+		{"admin-atm-order", adminATMOrder},
+		{"admin-form-kept", adminFormKept},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -465,4 +467,80 @@ func adminLanguage(t *testing.T, e *adminEnv, s *shots) {
 	if _, err := url.Parse(a.location()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// adminATMOrder: a paid ATM order offers no refund, which the bank's API
+// cannot do, and says what the merchant can do instead; the refund form's
+// address, opened anyway, answers in the back office's own layout. In
+// zh-TW, then in English.
+func adminATMOrder(t *testing.T, e *adminEnv, s *shots) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	no := paidATMOrder(t, ctx, e)
+
+	a := e.newTab(t, s, "")
+	a.logIn(e.app.URL, e.admin, "/admin/orders")
+	for _, lang := range []struct{ name, switchTo, note, refusal string }{
+		{"zh", "en", "由商店自己的帳戶匯款", "銀行的 API 無法退還 ATM 轉帳"},
+		{"en", "zh-TW", "transfer the money from the shop's own account", "the bank's API cannot refund an ATM transfer"},
+	} {
+		a.open(e.app.URL+"/admin/orders/"+no, 200)
+		a.waitFor("the paid ATM order", `document.querySelector("#status[data-status=S]") && document.querySelector("#atm-refund")`)
+		if n, _ := eval[int](a, `document.querySelectorAll("#do-refund, #do-capture, #do-cancel").length`); n != 0 {
+			a.fatalf("an ATM order offers %d operations", n)
+		}
+		if got := a.text("#atm-refund"); !strings.Contains(got, lang.note) {
+			a.fatalf("the ATM order's note %q lacks %q", got, lang.note)
+		}
+		a.shot("atm-order-" + lang.name)
+
+		a.open(e.app.URL+"/admin/orders/"+no+"/refund", 409)
+		a.waitFor("the refusal in the back office", `document.querySelector("#admin-nav") && document.querySelector("#admin-error") && document.querySelector("#hint")`)
+		if got := a.text("#message"); !strings.Contains(got, lang.refusal) {
+			a.fatalf("the refusal %q lacks %q", got, lang.refusal)
+		}
+		a.shot("atm-refund-refused-" + lang.name)
+		a.clickNav("back to the order", "#back", 200)
+		a.waitFor("the order page", fmt.Sprintf(`location.pathname === %s`, jsString("/admin/orders/"+no)))
+		a.clickNav("switch language", fmt.Sprintf(`#admin-nav a[href^="/lang/%s"]`, lang.switchTo), 200)
+	}
+}
+
+// adminFormKept: a capture over the authorisation, then a refund over
+// what is left, are refused with the form as it was typed: the amount and
+// the reason stay. In zh-TW, then in English.
+func adminFormKept(t *testing.T, e *adminEnv, s *shots) {
+	c := e.newTab(t, s, "customer")
+	c.signUp(e.app.URL, newEmail("kept"))
+	no, total := c.buyByCard(e.app.URL, 2) // two bones
+
+	a := e.newTab(t, s, "admin")
+	a.logIn(e.app.URL, e.admin, "/admin/orders")
+	over := strconv.FormatInt(total+1, 10)
+	submitOver := func(op, reason, wantError string) {
+		a.open(e.app.URL+"/admin/orders/"+no, 200)
+		a.clickNav("open the "+op+" form", "#do-"+op, 200)
+		a.fillInput("amount", over)
+		a.typeReason(reason)
+		a.clickNav("confirm an amount too large", "#confirm", 400)
+		a.waitFor("the refusal", `document.querySelector("#admin-nav") && document.querySelector("#op-error")`)
+		if got := a.text("#op-error"); !strings.Contains(got, wantError) {
+			a.fatalf("the error %q lacks %q", got, wantError)
+		}
+		if got, _ := eval[string](a, `document.getElementById("amount").value`); got != over {
+			a.fatalf("the amount field holds %q after the refusal, want %q as typed", got, over)
+		}
+		if got, _ := eval[string](a, `document.getElementById("reason").value`); got != reason {
+			a.fatalf("the reason holds %q after the refusal, want %q", got, reason)
+		}
+		a.shot(op + "-refused-kept")
+	}
+	submitOver("capture", "已出貨 shipped", "請款金額不能超過授權金額")
+	// The admin corrects the amount and captures.
+	a.fillInput("amount", strconv.FormatInt(total, 10))
+	a.clickNav("capture", "#confirm", 200)
+	a.waitFor("the capture done", `document.querySelector("#flash[data-state=done]")`)
+
+	a.clickNav("switch to English", `#admin-nav a[href^="/lang/en"]`, 200)
+	submitOver("refund", "returned 退貨", "A refund cannot be more than")
 }

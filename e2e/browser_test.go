@@ -116,8 +116,8 @@ type tab struct {
 	shots *shots
 	label string // prefixes screenshot names when a scenario has two customers
 
-	// want404 are the pages the test opened expecting 404: their "failed to
-	// load" console line is the point, not a fault.
+	// want404 are the pages the test opened expecting 404 (or another 4xx):
+	// their "failed to load" console line is the point, not a fault.
 	want404 []string
 }
 
@@ -125,8 +125,8 @@ type tab struct {
 func (b *tab) tolerated(m chromedp.ConsoleMessage) string {
 	if strings.HasPrefix(m.Text, "Failed to load resource") {
 		for _, u := range b.want404 {
-			if m.URL == u && strings.Contains(m.Text, "404") {
-				return "404 expected"
+			if m.URL == u && strings.Contains(m.Text, "status of 4") {
+				return "4xx expected"
 			}
 		}
 	}
@@ -190,7 +190,7 @@ func (b *tab) open(url string, wantStatus int64) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
-	if wantStatus == 404 {
+	if wantStatus >= 400 {
 		b.want404 = append(b.want404, url)
 	}
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
@@ -204,6 +204,9 @@ func (b *tab) clickNav(what, sel string, wantStatus int64) {
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
+	if wantStatus >= 400 && resp != nil {
+		b.want404 = append(b.want404, resp.URL)
+	}
 	b.checkResponse(what, resp, err, wantStatus)
 }
 

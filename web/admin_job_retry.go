@@ -23,17 +23,17 @@ func (s *Server) adminJobRetry(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := parseForm(w, r)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	back := "/admin/jobs?state=" + url.QueryEscape(form.Get("state"))
 	job, err := s.jobs.Retry(ctx, id)
 	if shop.IsCode(err, shop.NotFound) {
-		s.adminFail(w, r, shop.Wrap(shop.NotFound, "admin.jobs.gone", err, "job %d", id), back)
+		s.adminFail(w, r, a, shop.Wrap(shop.NotFound, "admin.jobs.gone", err, "job %d", id), back)
 		return
 	}
 	if err != nil {
-		s.adminFail(w, r, shop.Wrap(shop.Unavailable, "error.unavailable", err, "retry job %d", id), back)
+		s.adminFail(w, r, a, shop.Wrap(shop.Unavailable, "error.unavailable", err, "retry job %d", id), back)
 		return
 	}
 	s.log.InfoContext(r.Context(), "job retried from the back office", "job", id, "kind", job.Kind, "admin", a.Email)

@@ -75,7 +75,7 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	counts, err := s.jobs.Counts(ctx)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	for _, st := range adminJobStates {
@@ -83,7 +83,7 @@ func (s *Server) adminJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	jobs, err := s.jobs.List(ctx, p.State, adminJobsShown)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	for _, j := range jobs {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/sinopay/sinopay/shop"
 )
@@ -12,8 +13,12 @@ type adminOpPage struct {
 	Op         shop.Op
 	Collected  shop.Money
 	Refundable shop.Money
-	// Amount fills the amount field: all that the operation can take.
+	// Amount is all that the operation can take, what the amount field
+	// offers first.
 	Amount shop.Money
+	// Typed fills the amount field: Amount at first, and after a refused
+	// try exactly what was typed, so nothing has to be typed again.
+	Typed string
 	// Max bounds the amount field; 0 when the operation takes no amount
 	// (a cancellation voids the whole authorisation).
 	Max    shop.Money
@@ -40,14 +45,14 @@ func (s *Server) adminOpForm(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := s.db.OrderByNo(ctx, r.PathValue("no"))
 	if err != nil {
-		s.adminFail(w, r, err, "/admin/orders")
+		s.adminFail(w, r, a, err, "/admin/orders")
 		return
 	}
 	p := newOpPage(o, op, s)
 	p.Key = randomHex(16)
 	// A form for an operation the order cannot take says why at once.
 	if _, err := shop.PlanOp(o, op, 0, "-", false); err != nil {
-		s.adminFail(w, r, err, "/admin/orders/"+o.No)
+		s.adminFail(w, r, a, err, "/admin/orders/"+o.No)
 		return
 	}
 	s.renderAdmin(w, http.StatusOK, "admin_op", s.newAdminView(r, a, "orders", opTitle[op], p))
@@ -70,5 +75,6 @@ func newOpPage(o *shop.Order, op shop.Op, s *Server) adminOpPage {
 	case shop.OpCancel:
 		p.Amount = o.Amount
 	}
+	p.Typed = strconv.FormatInt(int64(p.Amount), 10)
 	return p
 }

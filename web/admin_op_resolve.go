@@ -22,7 +22,7 @@ func (s *Server) adminOpResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.pay.ResolveOp(ctx, id); err != nil {
-		s.adminFail(w, r, err, back)
+		s.adminFail(w, r, a, err, back)
 		return
 	}
 	http.Redirect(w, r, back+"?op="+strconv.FormatInt(id, 10), http.StatusSeeOther)

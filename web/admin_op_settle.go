@@ -24,11 +24,11 @@ func (s *Server) adminOpSettle(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := parseForm(w, r)
 	if err != nil {
-		s.adminFail(w, r, err, back)
+		s.adminFail(w, r, a, err, back)
 		return
 	}
 	if _, err := s.pay.SettleOp(ctx, id, form.Get("done") == "yes", a); err != nil {
-		s.adminFail(w, r, err, back)
+		s.adminFail(w, r, a, err, back)
 		return
 	}
 	http.Redirect(w, r, back+"?op="+strconv.FormatInt(id, 10), http.StatusSeeOther)

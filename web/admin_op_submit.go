@@ -31,7 +31,7 @@ func (s *Server) adminOpSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := parseForm(w, r)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	no := r.PathValue("no")
@@ -51,7 +51,7 @@ func (s *Server) adminOpSubmit(w http.ResponseWriter, r *http.Request) {
 			s.opFormAgain(w, r, req, err, form.Get("amount"))
 			return
 		}
-		s.adminFail(w, r, err, back)
+		s.adminFail(w, r, a, err, back)
 		return
 	}
 	http.Redirect(w, r, back+"?op="+strconv.FormatInt(rec.ID, 10), http.StatusSeeOther)
@@ -64,13 +64,11 @@ func (s *Server) opFormAgain(w http.ResponseWriter, r *http.Request, req payment
 	defer cancel()
 	o, oerr := s.db.OrderByNo(ctx, req.OrderNo)
 	if oerr != nil {
-		s.adminFail(w, r, oerr, "/admin/orders")
+		s.adminFail(w, r, req.Admin, oerr, "/admin/orders")
 		return
 	}
 	p := newOpPage(o, req.Op, s)
 	p.Key, p.Reason, p.Error = req.Key, req.Reason, shop.ErrorKey(err)
-	if n, perr := strconv.ParseInt(amount, 10, 64); perr == nil && n > 0 {
-		p.Amount = shop.Money(n)
-	}
+	p.Typed = strings.TrimSpace(amount)
 	s.renderAdmin(w, httpStatus(shop.ErrorCode(err)), "admin_op", s.newAdminView(r, req.Admin, "orders", opTitle[req.Op], p))
 }

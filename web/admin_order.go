@@ -22,6 +22,9 @@ type adminOrderPage struct {
 	// bank.
 	CanCapture, CanCancel, CanRefund bool
 	Busy                             bool
+	// ATMRefundable: a paid ATM order, which the bank's API cannot refund;
+	// the page says what the merchant can do instead.
+	ATMRefundable bool
 
 	// The bank's view (OrderQuery): BankInfo when BankFound; BankDown when
 	// the bank could not be asked.
@@ -58,7 +61,7 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := s.db.OrderByNo(ctx, r.PathValue("no"))
 	if err != nil {
-		s.adminFail(w, r, err, "/admin/orders")
+		s.adminFail(w, r, a, err, "/admin/orders")
 		return
 	}
 	p := adminOrderPage{orderView: newOrderView(o, s.now()), AwaitingCapture: o.AwaitingCapture(),
@@ -68,7 +71,7 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	ops, err := s.pay.Ops(ctx, o.ID)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	flash, _ := strconv.ParseInt(r.URL.Query().Get("op"), 10, 64)
@@ -81,15 +84,17 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 			p.Flash = op
 		}
 	}
-	p.CanCapture = p.AwaitingCapture && !p.Busy
-	p.CanCancel = p.AwaitingCapture && !p.Busy
-	p.CanRefund = p.Refundable > 0 && !p.Busy
+	// The buttons are the operations the rules let the order take now:
+	// the same check the form and the operation make.
+	allows := func(op shop.Op) bool { _, err := shop.PlanOp(o, op, 0, "-", p.Busy); return err == nil }
+	p.CanCapture, p.CanCancel, p.CanRefund = allows(shop.OpCapture), allows(shop.OpCancel), allows(shop.OpRefund)
+	p.ATMRefundable = o.PayType == shop.PayATM && p.Refundable > 0
 	if p.Events, err = s.db.Events(ctx, o.ID); err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	if p.Tokens, err = s.db.PayTokens(ctx, o.No, 50); err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	if o.Bank.State != shop.BankRefused {

@@ -82,7 +82,7 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	orders, total, err := s.db.AdminOrders(ctx, f, adminOrdersPerPage, (page-1)*adminOrdersPerPage)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	p.Total, p.Page, p.Pages = total, page, max(1, (total+adminOrdersPerPage-1)/adminOrdersPerPage)

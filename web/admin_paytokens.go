@@ -38,7 +38,7 @@ func (s *Server) adminPayTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	tokens, total, err := s.db.PayTokenLog(ctx, p.Q, adminOrdersPerPage, (page-1)*adminOrdersPerPage)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	p.Tokens, p.Total, p.Page, p.Pages = tokens, total, page, max(1, (total+adminOrdersPerPage-1)/adminOrdersPerPage)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sinopay/sinopay/locale"
@@ -16,7 +17,7 @@ import (
 // adminPageNames are the back office's pages; each is
 // templates/admin_<name>.html on top of templates/admin_layout.html, a
 // layout of its own (its own navigation, wider tables).
-var adminPageNames = []string{"admin_orders", "admin_order", "admin_op", "admin_paytokens", "admin_jobs", "admin_reports", "admin_report"}
+var adminPageNames = []string{"admin_orders", "admin_order", "admin_op", "admin_paytokens", "admin_jobs", "admin_reports", "admin_report", "admin_error"}
 
 // parseAdminPages adds the back office's pages to p, per language.
 func parseAdminPages(p *pages) error {
@@ -136,9 +137,37 @@ func (s *Server) adminNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // adminFail answers a back-office request that went wrong, with a link
-// back to where the admin came from.
-func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error, back string) {
-	s.failBack(w, r, err, back)
+// back to where the admin came from. A refusal (a form the rules refuse,
+// an order that cannot take an operation) stays in the back office's
+// layout; faults of the server are logged and answered as the shop's
+// error page is, without their inner text.
+func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, admin *shop.Customer, err error, back string) {
+	code := shop.ErrorCode(err)
+	status := httpStatus(code)
+	if code == shop.Unauthorized || admin == nil {
+		s.failBack(w, r, err, back)
+		return
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "route", r.Pattern, "code", string(code), "error", err)
+	}
+	section, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/admin/"), "/")
+	v := s.newAdminView(r, admin, section, "error.title", nil)
+	p := adminErrorPage{Status: status, Key: shop.ErrorKey(err), Back: back}
+	if p.Key == "admin.op.not_card" {
+		p.Hint = "admin.order.atm_refund"
+	}
+	v.Data = p
+	s.renderAdmin(w, status, "admin_error", v)
+}
+
+// adminErrorPage is the back office's error page: the message of Key,
+// and for an ATM order that cannot be refunded, what to do instead.
+type adminErrorPage struct {
+	Status int
+	Key    string // the message's translation key
+	Hint   string // what to do instead, a translation key, or ""
+	Back   string
 }
 
 // pathID reads the numeric {id} of a back-office path; anything else is

@@ -41,7 +41,7 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := s.recon.ReportByID(ctx, id)
 	if err != nil {
-		s.adminFail(w, r, err, "/admin/reports")
+		s.adminFail(w, r, a, err, "/admin/reports")
 		return
 	}
 	lang := langOf(r)
@@ -79,7 +79,7 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		s.fail(w, r, shop.Wrap(shop.Internal, "", err, "report CSV"))
+		s.adminFail(w, r, a, shop.Wrap(shop.Internal, "", err, "report CSV"), "")
 		return
 	}
 	h := w.Header()

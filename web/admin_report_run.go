@@ -21,7 +21,7 @@ func (s *Server) adminReportRun(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := parseForm(w, r)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	input := strings.TrimSpace(form.Get("day"))
@@ -36,7 +36,7 @@ func (s *Server) adminReportRun(w http.ResponseWriter, r *http.Request) {
 			s.showReports(w, r, a, httpStatus(shop.ErrorCode(err)), input, shop.ErrorKey(err))
 			return
 		}
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	http.Redirect(w, r, "/admin/reports/"+strconv.FormatInt(rep.ID, 10), http.StatusSeeOther)

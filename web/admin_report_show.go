@@ -27,7 +27,7 @@ func (s *Server) adminReportShow(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := s.recon.ReportByID(ctx, id)
 	if err != nil {
-		s.adminFail(w, r, err, "/admin/reports")
+		s.adminFail(w, r, a, err, "/admin/reports")
 		return
 	}
 	s.renderAdmin(w, http.StatusOK, "admin_report", s.newAdminView(r, a, "reports", "admin.reports.title",

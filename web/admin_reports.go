@@ -39,7 +39,7 @@ func (s *Server) showReports(w http.ResponseWriter, r *http.Request, a *shop.Cus
 	defer cancel()
 	list, err := s.recon.Reports(ctx)
 	if err != nil {
-		s.fail(w, r, err)
+		s.adminFail(w, r, a, err, "")
 		return
 	}
 	now := s.now().In(funbiz.Taipei)

@@ -458,3 +458,99 @@ func TestAdminPayTokenLogRepeat(t *testing.T) {
 	mustContain(t, p.Body, "Paid (already confirmed by the bank notification of "+when+")", link)
 	mustNotContain(t, p.Body, "unknown (")
 }
+
+// paidATM buys two bones by ATM and pays them at the bank.
+func (r *rig) paidATM(b *browser) *shop.Order {
+	r.t.Helper()
+	o := b.order(map[string]int{"bone-matcha": 2}, shop.PayATM)
+	r.bank.Transfer(o.Bank.AtmPayNo, int64(o.Amount))
+	r.eventually("the ATM order paid", func() bool {
+		got, _ := r.db.OrderByNo(context.Background(), o.No)
+		return got.Status == shop.StatusPaid
+	})
+	got, _ := r.db.OrderByNo(context.Background(), o.No)
+	return got
+}
+
+// The back office offers an ATM order no refund, which the bank's API
+// cannot do, and says what to do instead; the refund form's address,
+// opened anyway, refuses in the back office's own layout, in both
+// languages.
+func TestAdminATMOrderHasNoRefund(t *testing.T) {
+	r := newRig(t)
+	o := r.paidATM(r.signup("c@example.com"))
+	admin := r.adminBrowser("boss@example.com")
+	for _, c := range []struct {
+		lang            string
+		note, refusal   string
+		navOrders, back string
+	}{
+		{locale.ZH, "由商店自己的帳戶匯款", "銀行的 API 無法退還 ATM 轉帳", "所有訂單", "回上一步"},
+		{locale.EN, "transfer the money from the shop&#39;s own account", "the bank&#39;s API cannot refund an ATM transfer", "All orders", "Go back"},
+	} {
+		admin.header.Set("Cookie", "lang="+c.lang)
+		p := admin.get("/admin/orders/" + o.No)
+		mustContain(t, p.Body, `data-status="S"`, `id="no-actions"`, `id="atm-refund"`, c.note)
+		mustNotContain(t, p.Body, `id="do-refund"`, `id="do-capture"`, `id="do-cancel"`)
+		for _, op := range shop.Ops {
+			p = admin.get("/admin/orders/" + o.No + "/" + string(op))
+			if p.Status != http.StatusConflict {
+				t.Errorf("%s: the %s form of an ATM order: %d", c.lang, op, p.Status)
+			}
+			mustContain(t, p.Body, `id="admin-nav"`, `id="admin-error"`, c.refusal, `id="hint"`, c.note,
+				`id="back" href="/admin/orders/`+o.No+`"`, c.navOrders, c.back)
+			mustNotContain(t, p.Body, `href="/cart"`)
+		}
+		// A post made anyway is refused the same way, and records nothing.
+		p = admin.post("/admin/orders/"+o.No+"/refund", url.Values{"key": {strings.Repeat("a", 32)}, "amount": {"100"}, "reason": {"x"}})
+		if p.Status != http.StatusConflict {
+			t.Errorf("%s: refund posted on an ATM order: %d", c.lang, p.Status)
+		}
+		mustContain(t, p.Body, `id="admin-nav"`, c.refusal)
+	}
+	admin.header.Del("Cookie")
+	if ops, _ := r.pay.Ops(context.Background(), o.ID); len(ops) != 0 {
+		t.Fatalf("refused ATM refunds recorded operations: %+v", ops)
+	}
+	// An order the back office does not have is its own 404, in its layout.
+	p := admin.get("/admin/orders/NOSUCHORDER")
+	if p.Status != http.StatusNotFound {
+		t.Fatalf("unknown order: %d", p.Status)
+	}
+	mustContain(t, p.Body, `id="admin-nav"`, `id="admin-error"`)
+}
+
+// A refused operation form comes back with what was typed, as typed: the
+// amount (over what is left, or not a number) and the reason, in both
+// languages.
+func TestAdminOpFormKeepsWhatWasTyped(t *testing.T) {
+	r := newRig(t, manualCapture)
+	o := r.paidCard(r.signup("c@example.com"))
+	admin := r.adminBrowser("boss@example.com")
+	for _, c := range []struct{ lang, tooMuch, badAmount string }{
+		{locale.ZH, "請款金額不能超過授權金額", "金額不正確"},
+		{locale.EN, "A capture cannot be more than the authorised amount", "That amount is not right"},
+	} {
+		admin.header.Set("Cookie", "lang="+c.lang)
+		key := opForm(t, admin, o.No, shop.OpCapture)
+		p := admin.post("/admin/orders/"+o.No+"/capture", url.Values{"key": {key}, "amount": {"4901"}, "reason": {"shipped 已出貨"}})
+		if p.Status != http.StatusBadRequest {
+			t.Fatalf("%s: capture over the authorisation: %d", c.lang, p.Status)
+		}
+		mustContain(t, p.Body, `id="admin-nav"`, `id="op-error"`, c.tooMuch, `id="amount" name="amount" value="4901"`, ">shipped 已出貨</textarea>", `value="`+key+`"`)
+		p = admin.post("/admin/orders/"+o.No+"/capture", url.Values{"key": {key}, "amount": {"12x"}, "reason": {"shipped"}})
+		mustContain(t, p.Body, c.badAmount, `id="amount" name="amount" value="12x"`)
+		p = admin.post("/admin/orders/"+o.No+"/capture", url.Values{"key": {key}, "amount": {"1,000"}, "reason": {" "}})
+		mustContain(t, p.Body, `id="amount" name="amount" value="1,000"`)
+	}
+	admin.header.Del("Cookie")
+	// Capture it, then over-refund: the refund form keeps the amount too.
+	key := opForm(t, admin, o.No, shop.OpCapture)
+	admin.post("/admin/orders/"+o.No+"/capture", url.Values{"key": {key}, "amount": {"4900"}, "reason": {"shipped"}})
+	key = opForm(t, admin, o.No, shop.OpRefund)
+	p := admin.post("/admin/orders/"+o.No+"/refund", url.Values{"key": {key}, "amount": {"5000"}, "reason": {"too much"}})
+	mustContain(t, p.Body, "退款金額不能超過", `id="amount" name="amount" value="5000"`, ">too much</textarea>")
+	if ops, _ := r.pay.Ops(context.Background(), o.ID); len(ops) != 1 {
+		t.Fatalf("refused forms recorded operations: %d", len(ops))
+	}
+}
