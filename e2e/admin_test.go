@@ -301,6 +301,29 @@ func adminReconciliation(t *testing.T, e *adminEnv, s *shots) {
 	if n, _ := eval[int](a, `document.querySelectorAll('#report tr[data-verdict=differs], #report tr[data-verdict=missing_bank]').length`); n != 0 {
 		a.fatalf("differences in our own books:\n%s", a.text("#report"))
 	}
+	// Verdicts no row has are neutral badges, not red ones.
+	if n, _ := eval[int](a, `document.querySelectorAll('#counts .badge[data-count="0"]:not(.zero), #counts .badge.zero.text-bg-danger').length`); n != 0 {
+		a.fatalf("%d zero counts are not neutral", n)
+	}
+	if n, _ := eval[int](a, `document.querySelectorAll('#counts .badge[data-verdict=differs].zero, #counts .badge[data-verdict=missing_bank].zero').length`); n != 2 {
+		a.fatalf("the zero counts of differences are not neutral: %s", a.text("#counts"))
+	}
+	// The day's totals: the stranger's NT$321 is in the bank's ATM column,
+	// and the total row adds the pay types up.
+	if got := a.text(`#totals tr[data-pay-type=A] .bank-collected`); got == "" || got == "NT$0" {
+		a.fatalf("the ATM totals: %q\n%s", got, a.text("#totals"))
+	}
+	sum, err := eval[bool](a, `(() => {
+		const n = s => Number(s.replace(/[^0-9.-]/g, ""));
+		const cell = (tr, c) => n(tr.querySelector(c).innerText);
+		const rows = [...document.querySelectorAll("#totals tbody tr:not([data-pay-type=all])")];
+		const all = document.querySelector("#totals tr[data-pay-type=all]");
+		return [".collected", ".refunded", ".bank-collected", ".bank-refunded", ".fees", ".net"].every(c =>
+			Math.abs(rows.reduce((s, tr) => s + cell(tr, c), 0) - cell(all, c)) < 0.001);
+	})()`)
+	if err != nil || !sum {
+		a.fatalf("the totals do not add up (%v):\n%s", err, a.text("#totals"))
+	}
 	a.shot("report")
 
 	// Download the CSV as a browser does.
@@ -341,6 +364,19 @@ func adminReconciliation(t *testing.T, e *adminEnv, s *shots) {
 	if !regexp.MustCompile(`^reconciliation-\d{8}-\d+\.csv$`).MatchString(filepath.Base(file)) {
 		t.Errorf("CSV file name %q", filepath.Base(file))
 	}
+	if !regexp.MustCompile(`\n合計,訂單 \d+ 筆,,ATM轉帳,\d+,\d+,,\d+,\d+,,,[0-9.]+,-?[0-9.]+\n`).MatchString(csv) ||
+		!regexp.MustCompile(`\n合計,訂單 \d+ 筆,,全部,`).MatchString(csv) {
+		t.Fatalf("the CSV has no day totals:\n%s", csv)
+	}
+
+	// The same report in English.
+	a.clickNav("switch to English", `#admin-nav a[href^="/lang/en"]`, 200)
+	a.waitFor("the report in English", `document.documentElement.lang === "en" && document.querySelector("#totals")`)
+	if got := a.text("#totals thead"); !strings.Contains(got, "Net settled") || !strings.Contains(a.text("#totals tr[data-pay-type=all]"), "All") {
+		a.fatalf("the English totals:\n%s", a.text("#totals"))
+	}
+	a.shot("report-en")
+	a.clickNav("back to Chinese", `#admin-nav a[href^="/lang/zh-TW"]`, 200)
 
 	a.clickNav("back to the reports", `main a[href="/admin/reports"]`, 200)
 	a.waitFor("the report in the list", `document.querySelector("#reports tr[data-report]")`)

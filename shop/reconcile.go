@@ -1,6 +1,9 @@
 package shop
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Verdict is what the reconciliation made of one order on one day.
 type Verdict string
@@ -117,4 +120,71 @@ func (r *Report) Unmatched() int {
 		}
 	}
 	return n
+}
+
+// DayTotal is a report's money of one pay type (or, with All, of every
+// pay type): what our books and the bank's moved that day, the bank's
+// fees on it, and the net the bank settles for it.
+type DayTotal struct {
+	PayType       PayType // "" when not known (and for All)
+	All           bool
+	Orders        int
+	OurCollected  Money
+	OurRefunded   Money
+	BankCollected Money
+	BankRefunded  Money
+	// FeeCents are the fees of the rows' settlements, in NT$0.01; 0 until
+	// the day is settled.
+	FeeCents int64
+}
+
+// NetCents is what the bank settles for the day's money: what it
+// collected, less what it refunded and its fees, in NT$0.01.
+func (t DayTotal) NetCents() int64 {
+	return int64(t.BankCollected-t.BankRefunded)*100 - t.FeeCents
+}
+
+// Totals adds up the report's rows per pay type, in the order
+// card, ATM, then any other, followed by the total of all of them. A
+// report without rows has no totals.
+func (r *Report) Totals() []DayTotal {
+	if len(r.Rows) == 0 {
+		return nil
+	}
+	by := map[PayType]*DayTotal{}
+	var order []PayType
+	all := DayTotal{All: true}
+	for _, row := range r.Rows {
+		t := by[row.PayType]
+		if t == nil {
+			t = &DayTotal{PayType: row.PayType}
+			by[row.PayType] = t
+			order = append(order, row.PayType)
+		}
+		for _, t := range []*DayTotal{t, &all} {
+			t.Orders++
+			t.OurCollected += row.OurCollected
+			t.OurRefunded += row.OurRefunded
+			t.BankCollected += row.BankCollected
+			t.BankRefunded += row.BankRefunded
+			t.FeeCents += row.FeeCents
+		}
+	}
+	rank := func(p PayType) int {
+		switch p {
+		case PayCard:
+			return 0
+		case PayATM:
+			return 1
+		case "":
+			return 3
+		}
+		return 2
+	}
+	slices.SortStableFunc(order, func(a, b PayType) int { return rank(a) - rank(b) })
+	out := make([]DayTotal, 0, len(order)+1)
+	for _, p := range order {
+		out = append(out, *by[p])
+	}
+	return append(out, all)
 }

@@ -21,7 +21,7 @@ var csvHeader = []string{
 	"admin.report.verdict", "admin.report.reason", "admin.report.order_no", "admin.report.pay_type",
 	"admin.report.our_collected", "admin.report.our_refunded", "admin.report.our_status",
 	"admin.report.bank_collected", "admin.report.bank_refunded", "admin.report.bank_status",
-	"admin.report.settlement", "admin.report.fee",
+	"admin.report.settlement", "admin.report.fee", "admin.report.net",
 }
 
 // adminReportCSV downloads a report as CSV (GET /admin/reports/{id}/csv):
@@ -68,13 +68,28 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 			// The unit is in doubt: the bank's own text, as sent.
 			fee = csvText(locale.T(lang, "admin.report.bank_sent", row.FeeRaw))
 		case row.FeeCents != 0:
-			fee = fmt.Sprintf("%d.%02d", row.FeeCents/100, row.FeeCents%100)
+			fee = csvCents(row.FeeCents)
 		}
+		net := shop.DayTotal{BankCollected: row.BankCollected, BankRefunded: row.BankRefunded, FeeCents: row.FeeCents}.NetCents()
 		cw.Write([]string{
 			locale.Verdict(lang, row.Verdict), reason, csvText(row.OrderNo), payType(lang, row.PayType),
 			amount(row.OurCollected), amount(row.OurRefunded), status,
 			amount(row.BankCollected), amount(row.BankRefunded), bankStatus(lang, row.BankStatus),
-			csvText(row.AllotNo), fee,
+			csvText(row.AllotNo), fee, csvCents(net),
+		})
+	}
+	// The day's totals per pay type, then of all, in the same columns, so
+	// a spreadsheet can check them against the rows above.
+	for _, t := range rep.Totals() {
+		kind := payType(lang, t.PayType)
+		if t.All {
+			kind = locale.T(lang, "admin.report.all_types")
+		}
+		cw.Write([]string{
+			locale.T(lang, "admin.report.total"), locale.T(lang, "admin.report.total_orders", t.Orders), "", kind,
+			amount(t.OurCollected), amount(t.OurRefunded), "",
+			amount(t.BankCollected), amount(t.BankRefunded), "",
+			"", csvCents(t.FeeCents), csvCents(t.NetCents()),
 		})
 	}
 	cw.Flush()
@@ -100,6 +115,15 @@ func csvText(v string) string {
 }
 
 func amount(m shop.Money) string { return strconv.FormatInt(int64(m), 10) }
+
+// csvCents writes NT$0.01 units as NT$ with two decimals: -12.50.
+func csvCents(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
 
 func payType(lang string, p shop.PayType) string {
 	if p == "" {

@@ -231,7 +231,13 @@ func TestAdminReport(t *testing.T) {
 		t.Fatalf("run: %d %q %s", p.Status, p.Location, p.Body)
 	}
 	page := admin.follow(p)
-	mustContain(t, page.Body, `data-no="`+o.No+`" data-verdict="matched"`, `data-verdict="matched">相符: 1`, `id="unsettled"`)
+	mustContain(t, page.Body, `data-no="`+o.No+`" data-verdict="matched"`, `text-bg-success" data-verdict="matched" data-count="1">相符: 1`, `id="unsettled"`,
+		// Verdicts no row has are neutral, not red.
+		`text-bg-light border zero" data-verdict="missing_shop" data-count="0">`,
+		// The day's totals: per pay type, then of all.
+		`id="totals"`, "當日合計", `<tr data-pay-type="C">`, `<tr data-pay-type="all" class="fw-bold border-top">`,
+		`<td class="text-end net">NT$4,900.00</td>`, "淨撥款", "銀行尚未撥款")
+	mustNotContain(t, page.Body, `text-bg-danger" data-verdict`)
 
 	csvPage := admin.get(p.Location + "/csv")
 	if ct := csvPage.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" || !strings.HasPrefix(csvPage.Body, "\uFEFF") ||
@@ -239,17 +245,22 @@ func TestAdminReport(t *testing.T) {
 		t.Fatalf("CSV: %q %q %q", ct, csvPage.Header.Get("Content-Disposition"), csvPage.Body[:min(20, len(csvPage.Body))])
 	}
 	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(csvPage.Body, "\uFEFF"))).ReadAll()
-	if err != nil || len(rows) != 2 {
+	if err != nil || len(rows) != 4 {
 		t.Fatalf("CSV rows: %v %v", rows, err)
 	}
-	want := []string{"相符", "", o.No, "信用卡", "4900", "0", "付款成功", "4900", "0", "已請款 (1C400)", "", ""}
-	if rows[0][0] != "結果" || fmt.Sprint(rows[1]) != fmt.Sprint(want) {
+	want := [][]string{
+		{"相符", "", o.No, "信用卡", "4900", "0", "付款成功", "4900", "0", "已請款 (1C400)", "", "", "4900.00"},
+		{"合計", "訂單 1 筆", "", "信用卡", "4900", "0", "", "4900", "0", "", "", "0.00", "4900.00"},
+		{"合計", "訂單 1 筆", "", "全部", "4900", "0", "", "4900", "0", "", "", "0.00", "4900.00"},
+	}
+	if rows[0][0] != "結果" || rows[0][12] != "淨撥款" || fmt.Sprint(rows[1:]) != fmt.Sprint(want) {
 		t.Fatalf("CSV:\n%q\nwant\n%q", rows, want)
 	}
 	admin.header.Set("Cookie", "lang=en")
 	defer admin.header.Del("Cookie")
 	en := admin.get(p.Location + "/csv")
-	mustContain(t, en.Body, "Verdict,Why,Order number", "Matched")
+	mustContain(t, en.Body, "Verdict,Why,Order number", "Matched", ",Fee,Net settled\n", "\nTotal,orders: 1,,Credit card,4900,0,,4900,0,,,0.00,4900.00\nTotal,orders: 1,,All,")
+	mustContain(t, admin.get(p.Location).Body, "Day totals", "Net settled", `<td>All</td>`, "Not settled yet")
 
 	for _, bad := range []string{"", "2026-02-30", "tomorrow"} {
 		if p := admin.post("/admin/reports", url.Values{"day": {bad}}); p.Status != http.StatusBadRequest {
