@@ -1,9 +1,7 @@
 package sandbox
 
 import (
-	"errors"
 	"net/http"
-	"net/url"
 )
 
 // The ATM page: what the bank's WebAtmURL / OtpURL show. It lets a person
@@ -66,16 +64,10 @@ func (p *pages) atmSubmit(w http.ResponseWriter, r *http.Request) {
 	case "over":
 		amount++
 	}
-	q := url.Values{}
 	if _, err := p.s.Transfer(no, amount, "", ""); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			q.Set("error", p.t(r, "atm.refused."+e.Reason))
-		} else {
-			q.Set("error", err.Error())
-		}
+		p.setFlash(w, flash{err: true, text: refusedSaying(err, "atm.refused.")})
 	} else {
-		q.Set("flash", p.t(r, "atm.received"))
+		p.setFlash(w, flash{text: said("atm.received")})
 	}
-	http.Redirect(w, r, r.URL.Path+"?"+q.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, r.URL.Path, http.StatusSeeOther)
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -106,24 +105,21 @@ func decodeInput(w http.ResponseWriter, r *http.Request, dst any) (form bool, er
 }
 
 // reply answers a control call: JSON, or for a form, a redirect back to the
-// dashboard page that posted it with a message to show.
-func reply(w http.ResponseWriter, r *http.Request, form bool, v any, err error, flash string) {
+// dashboard page that posted it, with a message to show there (kept on
+// the server: see flash.go).
+func (s *Sandbox) reply(w http.ResponseWriter, r *http.Request, form bool, v any, err error, msg func(catalog) string) {
 	if form {
 		back := r.PostFormValue("back")
 		if !strings.HasPrefix(back, "/_sandbox/") || strings.HasPrefix(back, "//") {
 			back = "/_sandbox/"
 		}
-		u, _ := url.Parse(back)
-		q := u.Query()
-		q.Del("error")
-		q.Del("flash")
-		if err != nil {
-			q.Set("error", err.Error())
-		} else if flash != "" {
-			q.Set("flash", flash)
+		switch {
+		case err != nil:
+			s.pages.setFlash(w, flash{err: true, text: refusedSaying(err, "refused.")})
+		case msg != nil:
+			s.pages.setFlash(w, flash{text: msg})
 		}
-		u.RawQuery = q.Encode()
-		http.Redirect(w, r, u.String(), http.StatusSeeOther)
+		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
 	if err != nil {
@@ -206,7 +202,7 @@ func (s *Sandbox) handleAdvance(w http.ResponseWriter, r *http.Request) {
 			err = s.Advance(d)
 		}
 	}
-	reply(w, r, form, s.clockView(), err, "advanced "+in.By)
+	s.reply(w, r, form, s.clockView(), err, said("flash.advanced", in.By))
 }
 
 func (s *Sandbox) handleRun(w http.ResponseWriter, r *http.Request) {
@@ -215,7 +211,7 @@ func (s *Sandbox) handleRun(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		s.RunDue()
 	}
-	reply(w, r, form, s.clockView(), err, "due work done")
+	s.reply(w, r, form, s.clockView(), err, said("flash.ran"))
 }
 
 func filterOf(r *http.Request) Filter {
@@ -259,7 +255,7 @@ func (s *Sandbox) handleReset(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.Reset()
 	}
-	reply(w, r, form, struct{ Status string }{"reset"}, err, "reset")
+	s.reply(w, r, form, struct{ Status string }{"reset"}, err, said("flash.reset"))
 }
 
 // ChaosInput arms chaos rules; see README.md.
@@ -416,7 +412,7 @@ func (s *Sandbox) handleChaos(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.ArmChaos(in)
 	}
-	reply(w, r, form, s.chaosView(), err, "chaos armed")
+	s.reply(w, r, form, s.chaosView(), err, said("flash.chaos"))
 }
 
 func (s *Sandbox) handleResend(w http.ResponseWriter, r *http.Request) {
@@ -430,7 +426,7 @@ func (s *Sandbox) handleResend(w http.ResponseWriter, r *http.Request) {
 			v, err = s.Resend(in.PayToken)
 		}
 	}
-	reply(w, r, form, v, err, "notification sent again")
+	s.reply(w, r, form, v, err, said("flash.resent"))
 }
 
 func (s *Sandbox) handleCardPay(w http.ResponseWriter, r *http.Request) {
@@ -440,11 +436,11 @@ func (s *Sandbox) handleCardPay(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		res, err = s.controlPayCard(in.ShopNo, in.OrderNo, in.Outcome)
 	}
-	flash := ""
+	var msg func(catalog) string
 	if res != nil {
-		flash = "payment " + res.Status + " (" + res.Outcome + ")"
+		msg = func(c catalog) string { return c.translate("flash.card_paid", c.outcome("C", res.Outcome)) }
 	}
-	reply(w, r, form, res, err, flash)
+	s.reply(w, r, form, res, err, msg)
 }
 
 func (s *Sandbox) controlPayCard(shopNo, orderNo, out string) (*PayResult, error) {
@@ -482,5 +478,5 @@ func (s *Sandbox) handleTransfer(w http.ResponseWriter, r *http.Request) {
 			res, err = s.Transfer(in.AtmPayNo, int64(in.Amount), in.BankNo, in.AcctNo)
 		}
 	}
-	reply(w, r, form, res, err, "transfer received")
+	s.reply(w, r, form, res, err, said("atm.received"))
 }

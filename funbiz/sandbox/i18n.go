@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // The pages speak Taiwanese Mandarin by default and English on request
@@ -63,4 +64,25 @@ func pageLang(w http.ResponseWriter, r *http.Request) string {
 		return c.Value
 	}
 	return Languages[0]
+}
+
+// source names where a payment came from (the card page, the control
+// API, an ATM transfer…) in the catalogue's words; a source the catalogue
+// does not know (one a program gave PayCard) is shown as it is.
+func (c catalog) source(src string) string {
+	if s, ok := c["source."+strings.ReplaceAll(strings.ToLower(src), " ", "_")]; ok {
+		return s
+	}
+	return src
+}
+
+// outcome names a payment's outcome in the words of its kind: an ATM
+// transfer is received, not authorised.
+func (c catalog) outcome(payType, o string) string {
+	if payType == "A" {
+		if s, ok := c["outcome.atm."+o]; ok {
+			return s
+		}
+	}
+	return c.translate("outcome." + o)
 }

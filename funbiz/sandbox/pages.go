@@ -23,10 +23,11 @@ var staticFS embed.FS
 var pageNames = []string{"card", "card_done", "message", "atm", "dashboard"}
 
 type pages struct {
-	s      *Sandbox
-	cat    map[string]catalog
-	tmpl   map[string]map[string]*template.Template // lang → page
-	static http.Handler
+	s       *Sandbox
+	cat     map[string]catalog
+	tmpl    map[string]map[string]*template.Template // lang → page
+	static  http.Handler
+	flashes flashes
 }
 
 func newPages(s *Sandbox) (*pages, error) {
@@ -39,6 +40,8 @@ func newPages(s *Sandbox) (*pages, error) {
 		c := cat[lang]
 		funcs := template.FuncMap{
 			"T":             c.translate,
+			"source":        c.source,
+			"outcome":       c.outcome,
 			"ntd":           formatNTD,
 			"short":         shortToken,
 			"deliveryClass": deliveryClass,
@@ -69,7 +72,8 @@ func (p *pages) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sandbox/atm/{atmPayNo}", p.atmSubmit)
 }
 
-// pageData is what every page gets; Page is the page's own data.
+// pageData is what every page gets; Page is the page's own data. Flash
+// and Error say how the form posted just before went.
 type pageData struct {
 	Lang      string
 	OtherLang string
@@ -83,8 +87,15 @@ type pageData struct {
 // buffer first, so a template error is a clean 500, not half a page.
 func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name string, page any) {
 	lang := pageLang(w, r)
-	d := pageData{Lang: lang, OtherLang: "en", Path: r.URL.Path, Page: page,
-		Flash: r.URL.Query().Get("flash"), Error: r.URL.Query().Get("error")}
+	d := pageData{Lang: lang, OtherLang: "en", Path: r.URL.Path, Page: page}
+	// What a form just did, kept on the server; never text from the URL.
+	if f, ok := p.takeFlash(w, r); ok {
+		if f.err {
+			d.Error = f.text(p.cat[lang])
+		} else {
+			d.Flash = f.text(p.cat[lang])
+		}
+	}
 	if lang == "en" {
 		d.OtherLang = "zh-TW"
 	}

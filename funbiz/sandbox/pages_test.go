@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"maps"
@@ -49,7 +50,8 @@ func TestCatalogues(t *testing.T) {
 	var used []string
 	files, _ := filepath.Glob("templates/*.html")
 	gofiles, _ := filepath.Glob("*_page.go")
-	lit := regexp.MustCompile(`(?:\{\{-?\s*T|\(T|p\.t\(r,|p\.message\(w, r, [^,]+, "[a-z]+",)\s*"([a-z_.\-A-Z0-9]+)"(?:,\s*"([a-z_.\-A-Z0-9]+)")?`)
+	gofiles = append(gofiles, "control.go", "flash.go")
+	lit := regexp.MustCompile(`(?:\{\{-?\s*T|\(T|p\.t\(r,|said\(|c\.translate\(|p\.message\(w, r, [^,]+, "[a-z]+",)\s*"([a-z_.\-A-Z0-9]+)"(?:,\s*"([a-z_.\-A-Z0-9]+)")?`)
 	for _, f := range append(files, gofiles...) {
 		b, _ := os.ReadFile(f)
 		for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
@@ -84,7 +86,13 @@ func TestCatalogues(t *testing.T) {
 	for _, s := range []string{"amount", "shop", "order"} {
 		used = append(used, "mismatch."+s)
 	}
-	used = append(used, "type.A", "type.C")
+	for _, s := range []string{"short", "over", "expired", "paid", "not-found", "not-card", "no-backend-url", "invalid"} {
+		used = append(used, "refused."+s)
+	}
+	for _, s := range []string{"card_page", "control_api", "atm_transfer", "atm_auto-pay", "scheduled_capture", "funbiztest"} {
+		used = append(used, "source."+s)
+	}
+	used = append(used, "type.A", "type.C", "outcome.atm.success")
 	for _, k := range used {
 		if _, ok := zh[k]; !ok {
 			t.Errorf("key %q is used but not in the catalogues", k)
@@ -268,20 +276,24 @@ func TestATMPage(t *testing.T) {
 	before := r.state()
 	resp, _ := postForm(t, b, u, url.Values{"which": {"short"}})
 	loc := resp.Header.Get("Location")
-	if resp.StatusCode != 303 || !strings.Contains(loc, "error=") {
+	if resp.StatusCode != 303 || loc != "/_sandbox/atm/"+no {
 		t.Fatalf("short transfer: %d %s", resp.StatusCode, loc)
 	}
 	if _, body := get(t, b, r.srv.URL+loc); !strings.Contains(body, "金額不足") {
 		t.Fatal("the short transfer's refusal is not shown")
 	}
+	// Once only.
+	if _, body := get(t, b, r.srv.URL+loc); strings.Contains(body, "金額不足") {
+		t.Fatal("the refusal is shown again on the next visit")
+	}
 	if r.state() != before {
 		t.Fatal("a short transfer changed the state")
 	}
 	resp, _ = postForm(t, b, u, url.Values{"which": {"exact"}})
-	if !strings.Contains(resp.Header.Get("Location"), "flash=") {
+	if resp.Header.Get("Location") != "/_sandbox/atm/"+no {
 		t.Fatalf("exact transfer: %s", resp.Header.Get("Location"))
 	}
-	if _, body := get(t, b, u); !strings.Contains(body, "已繳費") {
+	if _, body := get(t, b, u); !strings.Contains(body, "已繳費") || !strings.Contains(body, "轉帳成功，訂單已付款。") {
 		t.Fatal("ATM page does not show paid")
 	}
 }
@@ -319,5 +331,182 @@ func TestDashboard(t *testing.T) {
 	}
 	if status, _ := get(t, b, r.srv.URL+"/"); status != http.StatusFound {
 		t.Fatalf("/ does not lead to the dashboard: %d", status)
+	}
+}
+
+// No page shows text from its URL as a message: ?flash= and ?error= are
+// ignored, on the dashboard, the ATM page and the card page, in both
+// languages. A form's message is shown to the browser that sent it, once,
+// in the page's language, and to no other.
+func TestPagesShowNoMessageFromTheURL(t *testing.T) {
+	r := newRig(t, sandbox.Options{})
+	no := r.createATM("F1", "20260305")
+	r.createCard("F2", "")
+	card := r.cardURL("F2")
+	b := r.browser()
+	forged := url.Values{"flash": {"你的帳號已凍結"}, "error": {"Your account is frozen"}}.Encode()
+	for _, lang := range []string{"zh-TW", "en"} {
+		for _, path := range []string{"/_sandbox/", "/_sandbox/atm/" + no, strings.TrimPrefix(card, r.srv.URL)} {
+			u := r.srv.URL + path
+			if strings.Contains(u, "?") {
+				u += "&"
+			} else {
+				u += "?"
+			}
+			status, body := get(t, b, u+forged+"&lang="+lang)
+			if status != 200 || strings.Contains(body, "凍結") || strings.Contains(body, "frozen") || strings.Contains(body, `class="alert alert-success"`) {
+				t.Errorf("%s %s shows the URL's message (%d)", lang, path, status)
+			}
+		}
+	}
+	// A form's message: for the browser that posted, once, in its language.
+	other := r.browser()
+	for _, c := range []struct{ lang, want string }{{"zh-TW", "沙盒時鐘已前進 10m。"}, {"en", "The sandbox clock moved ahead 10m."}} {
+		get(t, b, r.srv.URL+"/_sandbox/?lang="+c.lang)
+		resp, _ := postForm(t, b, r.srv.URL+"/_sandbox/clock/advance", url.Values{"By": {"10m"}, "back": {"/_sandbox/"}})
+		var id string
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "sandbox_flash" {
+				id = ck.Value
+			}
+		}
+		if id == "" {
+			t.Fatalf("no message cookie: %v", resp.Cookies())
+		}
+		// Another browser given the id (in its own cookie) sees nothing
+		// once the first has seen it; the URL never carries it.
+		if strings.Contains(resp.Header.Get("Location"), id) {
+			t.Fatalf("the message id is in the URL: %s", resp.Header.Get("Location"))
+		}
+		_, body := get(t, b, r.srv.URL+"/_sandbox/")
+		if !strings.Contains(body, c.want) {
+			t.Fatalf("%s: the message %q is not shown", c.lang, c.want)
+		}
+		if _, body := get(t, b, r.srv.URL+"/_sandbox/"); strings.Contains(body, c.want) {
+			t.Fatalf("%s: the message is shown twice", c.lang)
+		}
+		u, _ := url.Parse(r.srv.URL + "/_sandbox/")
+		other.Jar.SetCookies(u, []*http.Cookie{{Name: "sandbox_flash", Value: id, Path: "/_sandbox/"}})
+		if _, body := get(t, other, r.srv.URL+"/_sandbox/"); strings.Contains(body, "10m") && strings.Contains(body, "alert-success") {
+			t.Fatalf("%s: a used message id showed again", c.lang)
+		}
+	}
+	// A refusal, in the words of the catalogue.
+	resp, _ := postForm(t, b, r.srv.URL+"/_sandbox/atm/transfer", url.Values{"AtmPayNo": {no}, "Amount": {"1"}, "back": {"/_sandbox/"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("short transfer from the dashboard: %d", resp.StatusCode)
+	}
+	if _, body := get(t, b, r.srv.URL+"/_sandbox/"); !strings.Contains(body, "Transfer turned back: the amount is short.") {
+		t.Fatal("the dashboard does not show the refusal in English")
+	}
+}
+
+// The dashboard pages its orders, newest first, 20 a page, and finds
+// orders by any part of their OrderNo; the payments and notifications
+// follow the search. In both languages.
+func TestDashboardPagesAndSearch(t *testing.T) {
+	r := newRig(t, sandbox.Options{})
+	for i := 1; i <= 45; i++ {
+		r.createATM(fmt.Sprintf("PG%02d", i), "20260305")
+	}
+	b := r.browser()
+	rows := regexp.MustCompile(`<tr data-order="([^"]+)">`)
+	orders := func(body string) []string {
+		var out []string
+		for _, m := range rows.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	for _, c := range []struct{ lang, page1, page3, found string }{
+		{"zh-TW", "第 1／3 頁，共 45 筆", "第 3／3 頁，共 45 筆", "訂單編號含「pg07」的訂單：1 筆"},
+		{"en", "Page 1 of 3, 45 in all", "Page 3 of 3, 45 in all", "Orders whose OrderNo holds “pg07”: 1"},
+	} {
+		_, body := get(t, b, r.srv.URL+"/_sandbox/?lang="+c.lang)
+		got := orders(body)
+		if len(got) != 20 || got[0] != "PG45" || got[19] != "PG26" {
+			t.Fatalf("%s: page 1 lists %v", c.lang, got)
+		}
+		mustHave(t, body, c.page1, `href="/_sandbox/?page=2"`)
+		_, body = get(t, b, r.srv.URL+"/_sandbox/?page=3")
+		if got := orders(body); len(got) != 5 || got[0] != "PG05" || got[4] != "PG01" {
+			t.Fatalf("%s: page 3 lists %v", c.lang, got)
+		}
+		mustHave(t, body, c.page3, `href="/_sandbox/?page=2"`)
+		// A page past the end, or not a number, is the first.
+		for _, bad := range []string{"99", "x", "-1"} {
+			if _, body := get(t, b, r.srv.URL+"/_sandbox/?page="+bad); orders(body)[0] != "PG45" {
+				t.Fatalf("page %q is not the first", bad)
+			}
+		}
+		_, body = get(t, b, r.srv.URL+"/_sandbox/?q=pg07")
+		if got := orders(body); len(got) != 1 || got[0] != "PG07" {
+			t.Fatalf("%s: the search lists %v", c.lang, got)
+		}
+		mustHave(t, body, html.EscapeString(c.found), `value="pg07"`, `id="search-clear"`)
+		_, body = get(t, b, r.srv.URL+"/_sandbox/?q=PG1")
+		if got := orders(body); len(got) != 10 || got[0] != "PG19" {
+			t.Fatalf("%s: the search for PG1 lists %v", c.lang, got)
+		}
+	}
+	// The payments follow the search.
+	no := r.sb.Orders(sandbox.Filter{OrderNo: "PG07"}, "")[0].AtmPayNo
+	if _, err := r.sb.Transfer(no, 100, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, b, r.srv.URL+"/_sandbox/?q=PG08")
+	if strings.Contains(body, `id="payments-table"`) {
+		t.Fatal("the search for PG08 lists PG07's payment")
+	}
+	_, body = get(t, b, r.srv.URL+"/_sandbox/?q=PG07")
+	mustHave(t, body, `id="payments-table"`)
+}
+
+// The dashboard's words for payments and its messages are in the page's
+// language: an ATM transfer is "received" (not a card's "authorised"), the
+// source is in words, and the message after a transfer is translated.
+func TestDashboardWords(t *testing.T) {
+	r := newRig(t, sandbox.Options{})
+	no := r.createATM("W1", "20260305")
+	r.createCard("W2", "")
+	r.pay("W2", sandbox.OutcomeSuccess)
+	b := r.browser()
+	for _, c := range []struct{ lang, flash, atmOutcome, atmSource, cardOutcome string }{
+		{"zh-TW", "轉帳成功，訂單已付款。", "轉帳入帳", "ATM 轉帳", "授權成功"},
+		{"en", "Transfer received; the order is paid.", "Transfer received", "ATM transfer", "Approved"},
+	} {
+		get(t, b, r.srv.URL+"/_sandbox/?lang="+c.lang)
+		if c.lang == "zh-TW" {
+			resp, _ := postForm(t, b, r.srv.URL+"/_sandbox/atm/transfer", url.Values{"AtmPayNo": {no}, "Amount": {"100"}, "back": {"/_sandbox/"}})
+			if resp.StatusCode != 303 {
+				t.Fatalf("transfer: %d", resp.StatusCode)
+			}
+		} else {
+			resp, _ := postForm(t, b, r.srv.URL+"/_sandbox/run", url.Values{"back": {"/_sandbox/"}})
+			if resp.StatusCode != 303 {
+				t.Fatalf("run: %d", resp.StatusCode)
+			}
+			c.flash = "Everything due has been done."
+		}
+		_, body := get(t, b, r.srv.URL+"/_sandbox/")
+		row := regexp.MustCompile(`(?s)<tr>\s*<td><code title="[0-9a-f]+">[^<]*</code></td>\s*<td><code>W1</code></td>.*?</tr>`).FindString(body)
+		if !strings.Contains(row, c.atmOutcome) || !strings.Contains(row, c.atmSource) || strings.Contains(row, "授權成功") || strings.Contains(row, "Approved") {
+			t.Fatalf("%s: the ATM payment's row:\n%s", c.lang, row)
+		}
+		mustHave(t, body, c.flash, c.cardOutcome)
+		for _, raw := range []string{">ATM transfer<", ">card page<", ">control API<", "transfer received", "due work done"} {
+			if c.lang == "zh-TW" && strings.Contains(body, raw) {
+				t.Errorf("zh-TW: the dashboard shows %q", raw)
+			}
+		}
+	}
+}
+
+func mustHave(t *testing.T, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("the page lacks %q", w)
+		}
 	}
 }
