@@ -19,6 +19,9 @@ type dashboardData struct {
 	DemoHash   []string
 	KeyID      bool
 	Steps      []string
+	// Back is where the dashboard's forms come back to: this page, with
+	// its search and pages.
+	Back string
 	// Query is the OrderNo searched for (any part of it, in any case);
 	// it narrows the orders, payments and notifications.
 	Query       string
@@ -72,12 +75,7 @@ func page[T any](xs []T, q url.Values, param string, size int) ([]T, pager) {
 	}
 	pg.Page = n
 	link := func(n int) string {
-		c := url.Values{}
-		for k, v := range q {
-			if k != "lang" {
-				c[k] = v
-			}
-		}
+		c := dashboardState(q)
 		if n == 1 {
 			c.Del(param)
 		} else {
@@ -125,6 +123,10 @@ func (p *pages) dashboard(w http.ResponseWriter, r *http.Request) {
 		Codes:       append(Codes(), PaymentCodes()...),
 	}
 	q := r.URL.Query()
+	d.Back = "/_sandbox/"
+	if here := dashboardState(q); len(here) > 0 {
+		d.Back += "?" + here.Encode()
+	}
 	d.Query = strings.TrimSpace(q.Get("q"))
 	if len(d.Query) > 64 {
 		d.Query = d.Query[:64]
@@ -136,4 +138,16 @@ func (p *pages) dashboard(w http.ResponseWriter, r *http.Request) {
 	d.Payments, d.PayPages = page(search(s.Payments(Filter{}), d.Query, func(x PaymentView) string { return x.OrderNo }), q, "ppage", paymentsPerPage)
 	d.Deliveries, d.DelivPages = page(search(s.Deliveries(Filter{}), d.Query, func(x DeliveryView) string { return x.OrderNo }), q, "dpage", deliveriesPerPage)
 	p.render(w, r, http.StatusOK, "dashboard", d)
+}
+
+// dashboardState is what of the query says where the dashboard stands:
+// the search and the lists' pages, nothing else.
+func dashboardState(q url.Values) url.Values {
+	c := url.Values{}
+	for _, k := range []string{"q", "page", "ppage", "dpage"} {
+		if v := q.Get(k); v != "" {
+			c.Set(k, v)
+		}
+	}
+	return c
 }

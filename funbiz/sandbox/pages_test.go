@@ -443,7 +443,8 @@ func TestDashboardPagesAndSearch(t *testing.T) {
 		if got := orders(body); len(got) != 1 || got[0] != "PG07" {
 			t.Fatalf("%s: the search lists %v", c.lang, got)
 		}
-		mustHave(t, body, html.EscapeString(c.found), `value="pg07"`, `id="search-clear"`)
+		// The dashboard's forms come back to the search.
+		mustHave(t, body, html.EscapeString(c.found), `value="pg07"`, `id="search-clear"`, `name="back" value="/_sandbox/?q=pg07"`)
 		_, body = get(t, b, r.srv.URL+"/_sandbox/?q=PG1")
 		if got := orders(body); len(got) != 10 || got[0] != "PG19" {
 			t.Fatalf("%s: the search for PG1 lists %v", c.lang, got)
