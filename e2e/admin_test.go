@@ -35,7 +35,7 @@ type adminEnv struct {
 
 // adminGroupTimeout bounds one database's run of the back-office
 // scenarios.
-const adminGroupTimeout = 240 * time.Second
+const adminGroupTimeout = 300 * time.Second
 
 // TestAdminBrowser runs the back office's scenarios in Chromium against
 // the real binary, on SQLite and on PostgreSQL, with screenshots under
