@@ -40,7 +40,7 @@ func (s *Server) adminOpForm(w http.ResponseWriter, r *http.Request) {
 	}
 	op := shop.Op(r.PathValue("op"))
 	if !op.Valid() {
-		s.notFound(w, r)
+		s.adminMissing(w, r, a)
 		return
 	}
 	o, err := s.db.OrderByNo(ctx, r.PathValue("no"))

@@ -18,7 +18,7 @@ func (s *Server) adminOpSettle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/admin/orders/" + url.PathEscape(r.PathValue("no"))
-	id, ok := s.pathID(w, r)
+	id, ok := s.pathID(w, r, a)
 	if !ok {
 		return
 	}

@@ -26,7 +26,7 @@ func (s *Server) adminOpSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	op := shop.Op(r.PathValue("op"))
 	if !op.Valid() {
-		s.notFound(w, r)
+		s.adminMissing(w, r, a)
 		return
 	}
 	form, err := parseForm(w, r)

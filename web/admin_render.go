@@ -125,15 +125,21 @@ func (s *Server) admin(ctx context.Context, w http.ResponseWriter, r *http.Reque
 }
 
 // adminNotFound answers paths under /admin/ that no route knows exactly
-// as the known ones would to a visitor or a customer, and with a 404 to
-// an admin.
+// as the known ones would to a visitor or a customer, and with a 404 in
+// the back office's layout to an admin.
 func (s *Server) adminNotFound(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.timeout(r)
 	defer cancel()
-	if s.admin(ctx, w, r) == nil {
+	a := s.admin(ctx, w, r)
+	if a == nil {
 		return
 	}
-	s.notFound(w, r)
+	s.adminMissing(w, r, a)
+}
+
+// adminMissing answers an admin with the back office's 404 page.
+func (s *Server) adminMissing(w http.ResponseWriter, r *http.Request, admin *shop.Customer) {
+	s.adminFail(w, r, admin, shop.Errorf(shop.NotFound, "error.not_found", "no such page %s", r.URL.Path), "")
 }
 
 // adminFail answers a back-office request that went wrong, with a link
@@ -171,11 +177,11 @@ type adminErrorPage struct {
 }
 
 // pathID reads the numeric {id} of a back-office path; anything else is
-// answered with the plain 404 page, and ok is false.
-func (s *Server) pathID(w http.ResponseWriter, r *http.Request) (id int64, ok bool) {
+// answered with the back office's 404 page, and ok is false.
+func (s *Server) pathID(w http.ResponseWriter, r *http.Request, admin *shop.Customer) (id int64, ok bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		s.notFound(w, r)
+		s.adminMissing(w, r, admin)
 		return 0, false
 	}
 	return id, true

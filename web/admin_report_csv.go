@@ -35,7 +35,7 @@ func (s *Server) adminReportCSV(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	id, ok := s.pathID(w, r)
+	id, ok := s.pathID(w, r, a)
 	if !ok {
 		return
 	}

@@ -21,7 +21,7 @@ func (s *Server) adminReportShow(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	id, ok := s.pathID(w, r)
+	id, ok := s.pathID(w, r, a)
 	if !ok {
 		return
 	}

@@ -523,12 +523,15 @@ func TestAdminATMOrderHasNoRefund(t *testing.T) {
 	if ops, _ := r.pay.Ops(context.Background(), o.ID); len(ops) != 0 {
 		t.Fatalf("refused ATM refunds recorded operations: %+v", ops)
 	}
-	// An order the back office does not have is its own 404, in its layout.
-	p := admin.get("/admin/orders/NOSUCHORDER")
-	if p.Status != http.StatusNotFound {
-		t.Fatalf("unknown order: %d", p.Status)
+	// An order, a page, an operation or a report the back office does
+	// not have is its own 404, in its layout.
+	for _, path := range []string{"/admin/orders/NOSUCHORDER", "/admin/nothing-here", "/admin/orders/" + o.No + "/bogus", "/admin/reports/x"} {
+		p := admin.get(path)
+		if p.Status != http.StatusNotFound {
+			t.Fatalf("%s: %d", path, p.Status)
+		}
+		mustContain(t, p.Body, `id="admin-nav"`, `id="admin-error"`, "找不到這個頁面或訂單")
 	}
-	mustContain(t, p.Body, `id="admin-nav"`, `id="admin-error"`)
 }
 
 // A refused operation form comes back with what was typed, as typed: the
