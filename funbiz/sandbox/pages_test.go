@@ -92,6 +92,12 @@ func TestCatalogues(t *testing.T) {
 	for _, s := range []string{"card_page", "control_api", "atm_transfer", "atm_auto-pay", "scheduled_capture", "funbiztest"} {
 		used = append(used, "source."+s)
 	}
+	for _, s := range []string{"500", "hang", "garbage", "nonce-expired"} {
+		used = append(used, "chaos.api."+s)
+	}
+	for _, s := range []string{"delay", "duplicate", "drop", "reorder"} {
+		used = append(used, "chaos.notify."+s)
+	}
 	used = append(used, "type.A", "type.C", "outcome.atm.success")
 	for _, k := range used {
 		if _, ok := zh[k]; !ok {
