@@ -478,9 +478,9 @@ func TestDashboardWords(t *testing.T) {
 	r.createCard("W2", "")
 	r.pay("W2", sandbox.OutcomeSuccess)
 	b := r.browser()
-	for _, c := range []struct{ lang, flash, atmOutcome, atmSource, cardOutcome string }{
-		{"zh-TW", "轉帳成功，訂單已付款。", "轉帳入帳", "ATM 轉帳", "授權成功"},
-		{"en", "Transfer received; the order is paid.", "Transfer received", "ATM transfer", "Approved"},
+	for _, c := range []struct{ lang, flash, atmOutcome, atmSource, cardOutcome, chaos string }{
+		{"zh-TW", "轉帳成功，訂單已付款。", "轉帳入帳", "ATM 轉帳", "授權成功", `<option value="duplicate">送兩次</option>`},
+		{"en", "Transfer received; the order is paid.", "Transfer received", "ATM transfer", "Approved", `<option value="duplicate">sent twice</option>`},
 	} {
 		get(t, b, r.srv.URL+"/_sandbox/?lang="+c.lang)
 		if c.lang == "zh-TW" {
@@ -500,7 +500,7 @@ func TestDashboardWords(t *testing.T) {
 		if !strings.Contains(row, c.atmOutcome) || !strings.Contains(row, c.atmSource) || strings.Contains(row, "授權成功") || strings.Contains(row, "Approved") {
 			t.Fatalf("%s: the ATM payment's row:\n%s", c.lang, row)
 		}
-		mustHave(t, body, c.flash, c.cardOutcome)
+		mustHave(t, body, c.flash, c.cardOutcome, c.chaos)
 		for _, raw := range []string{">ATM transfer<", ">card page<", ">control API<", "transfer received", "due work done"} {
 			if c.lang == "zh-TW" && strings.Contains(body, raw) {
 				t.Errorf("zh-TW: the dashboard shows %q", raw)
