@@ -522,7 +522,7 @@ func adminATMOrder(t *testing.T, e *adminEnv, s *shots) {
 	} {
 		a.open(e.app.URL+"/admin/orders/"+no, 200)
 		a.waitFor("the paid ATM order", `document.querySelector("#status[data-status=S]") && document.querySelector("#atm-refund")`)
-		if n, _ := eval[int](a, `document.querySelectorAll("#do-refund, #do-capture, #do-cancel").length`); n != 0 {
+		if n, _ := eval[int](a, `document.querySelectorAll("#do-refund, #do-capture, #do-cancel, #refundable").length`); n != 0 {
 			a.fatalf("an ATM order offers %d operations", n)
 		}
 		if got := a.text("#atm-refund"); !strings.Contains(got, lang.note) {
