@@ -65,7 +65,7 @@ func (r *rig) later(d time.Duration) { r.shop.Clock.Advance(d) }
 
 func (r *rig) checkout(key string, payType shop.PayType) *shop.Order {
 	r.t.Helper()
-	o, err := r.pay.Checkout(context.Background(), r.custID, key, []shop.CartLine{{ProductID: 1, Qty: 1}}, payType, "en")
+	o, err := r.pay.Checkout(context.Background(), r.custID, key, []shop.CartLine{{ProductID: 1, Qty: 1}}, payType)
 	mustT(r.t, err)
 	return o
 }

@@ -30,7 +30,7 @@ func TestSecondCreateAdoptsTheBanksOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := s.Checkout(ctx, cust, "k", []shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM, "en")
+	o, err := s.Checkout(ctx, cust, "k", []shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM)
 	if err != nil || o.Bank.State != shop.BankCreated {
 		t.Fatalf("checkout: %+v %v", o, err)
 	}

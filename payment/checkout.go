@@ -13,8 +13,10 @@ import (
 // it at the bank. The checkout key makes it idempotent: any number of
 // submits of one checkout form give one order and one bank order. When the
 // bank cannot be reached the order is kept, marked unknown at the bank,
-// and the sweep finds out (never a blind second OrderCreate).
-func (s *Service) Checkout(ctx context.Context, customerID int64, key string, lines []shop.CartLine, payType shop.PayType, lang string) (*shop.Order, error) {
+// and the sweep finds out (never a blind second OrderCreate). The items
+// keep their names in both languages; the one sent to the bank is in the
+// shop's primary language (Config.NameLang), not the customer's.
+func (s *Service) Checkout(ctx context.Context, customerID int64, key string, lines []shop.CartLine, payType shop.PayType) (*shop.Order, error) {
 	if key == "" || len(key) > 64 {
 		return nil, shop.Errorf(shop.Invalid, "checkout.expired_form", "bad checkout key")
 	}
@@ -22,7 +24,7 @@ func (s *Service) Checkout(ctx context.Context, customerID int64, key string, li
 	if err != nil {
 		return nil, err
 	}
-	items, total, err := shop.PriceCart(products, lines, lang)
+	items, total, err := shop.PriceCart(products, lines, s.cfg.NameLang)
 	if err != nil {
 		return nil, err
 	}

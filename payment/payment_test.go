@@ -103,7 +103,7 @@ func TestCheckoutIsIdempotent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o, err := r.Pay.Checkout(context.Background(), r.Customer(), "same-key", []shop.CartLine{{ProductID: 2, Qty: 1}}, shop.PayCard, "en")
+			o, err := r.Pay.Checkout(context.Background(), r.Customer(), "same-key", []shop.CartLine{{ProductID: 2, Qty: 1}}, shop.PayCard)
 			if err != nil {
 				t.Error(err)
 				return
@@ -248,7 +248,7 @@ func TestCheckoutRefusesBadCarts(t *testing.T) {
 		"bad pay type":            {[]shop.CartLine{{ProductID: 1, Qty: 1}}, "X", "k4"},
 		"no key":                  {[]shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM, ""},
 	} {
-		if _, err := r.Pay.Checkout(ctx, r.Customer(), c.key, c.lines, c.payType, "en"); !shop.IsCode(err, shop.Invalid) {
+		if _, err := r.Pay.Checkout(ctx, r.Customer(), c.key, c.lines, c.payType); !shop.IsCode(err, shop.Invalid) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -55,6 +55,11 @@ type Config struct {
 	InsertOnly bool
 	// PollInterval is how often idle workers look for jobs [250ms].
 	PollInterval time.Duration
+	// NameLang is the shop's primary language, "zh-TW" or "en" [zh-TW]:
+	// an order's items are named in it to the bank (PrdtName, shown on the
+	// bank's pages and statements), whatever language the customer shops
+	// in. The order keeps both names for its own pages.
+	NameLang string
 	// CardCapture is how new card orders are charged [shop.CaptureAuto]:
 	// at once (AutoBilling Y), or authorised only and captured from the
 	// back office (AutoBilling N).
@@ -99,6 +104,9 @@ func (c *Config) defaults() {
 	}
 	if c.CardCapture == "" {
 		c.CardCapture = shop.CaptureAuto
+	}
+	if c.NameLang == "" {
+		c.NameLang = "zh-TW"
 	}
 	if c.ConfirmRate == 0 {
 		c.ConfirmRate = 50

@@ -45,7 +45,7 @@ func TestReconcileVerdicts(t *testing.T) {
 		r.Bank.Transfer(stranger.ATM.AtmPayNo, 500)
 
 		// Our books say paid; the bank never saw the money.
-		ghost, err := r.Pay.Checkout(ctx, r.Customer(), "ghost", []shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM, "en")
+		ghost, err := r.Pay.Checkout(ctx, r.Customer(), "ghost", []shop.CartLine{{ProductID: 1, Qty: 1}}, shop.PayATM)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,18 +54,37 @@ type CartLine struct {
 }
 
 // Item is one priced line of an order, copied from the catalogue when the
-// order is made, so later price changes do not rewrite history.
+// order is made, so later price changes do not rewrite history. Name is
+// the name in the language the line was priced for (the bank's, for an
+// order); NameZH and NameEN keep both, so that a page shows the name in
+// its own language. Lines stored before both were kept have only Name.
 type Item struct {
 	ProductID int64
 	Name      string
+	NameZH    string
+	NameEN    string
 	UnitPrice Money
 	Qty       int
+}
+
+// NameIn is the line's name in lang ("en", or zh-TW for anything else),
+// or Name when that one is not known.
+func (it Item) NameIn(lang string) string {
+	n := it.NameZH
+	if lang == "en" {
+		n = it.NameEN
+	}
+	if n == "" {
+		return it.Name
+	}
+	return n
 }
 
 // MaxQty bounds one line of a cart.
 const MaxQty = 99
 
-// PriceCart prices a cart from the catalogue. The total is always computed
+// PriceCart prices a cart from the catalogue; lang chooses each item's
+// Name (both names are kept). The total is always computed
 // here from catalogue prices: an amount sent by the browser is never used.
 // Lines for the same product are merged; a zero quantity drops the line.
 func PriceCart(catalogue []Product, lines []CartLine, lang string) ([]Item, Money, error) {
@@ -98,7 +117,7 @@ func PriceCart(catalogue []Product, lines []CartLine, lang string) ([]Item, Mone
 			continue
 		}
 		p := byID[id]
-		items = append(items, Item{ProductID: id, Name: p.Name(lang), UnitPrice: p.Price, Qty: q})
+		items = append(items, Item{ProductID: id, Name: p.Name(lang), NameZH: p.NameZH, NameEN: p.NameEN, UnitPrice: p.Price, Qty: q})
 		total += p.Price * Money(q)
 	}
 	if len(items) == 0 {

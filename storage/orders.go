@@ -45,8 +45,9 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 			return mapErr(err, "create order")
 		}
 		for i, it := range o.Items {
-			_, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_id, line, product_id, name, unit_price, qty) VALUES ($1, $2, $3, $4, $5, $6)`,
-				o.ID, i+1, it.ProductID, it.Name, int64(it.UnitPrice), it.Qty)
+			_, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_id, line, product_id, name, name_zh, name_en, unit_price, qty)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				o.ID, i+1, it.ProductID, it.Name, it.NameZH, it.NameEN, int64(it.UnitPrice), it.Qty)
 			if err != nil {
 				return mapErr(err, "create order items")
 			}
@@ -90,7 +91,7 @@ func (db *DB) orderWhere(ctx context.Context, q querier, where string, args ...a
 	if err != nil {
 		return nil, mapErr(err, "order")
 	}
-	rows, err := q.QueryContext(ctx, `SELECT product_id, name, unit_price, qty FROM order_items WHERE order_id = $1 ORDER BY line`, o.ID)
+	rows, err := q.QueryContext(ctx, `SELECT product_id, name, name_zh, name_en, unit_price, qty FROM order_items WHERE order_id = $1 ORDER BY line`, o.ID)
 	if err != nil {
 		return nil, mapErr(err, "order items")
 	}
@@ -98,7 +99,7 @@ func (db *DB) orderWhere(ctx context.Context, q querier, where string, args ...a
 	for rows.Next() {
 		var it shop.Item
 		var price int64
-		if err := rows.Scan(&it.ProductID, &it.Name, &price, &it.Qty); err != nil {
+		if err := rows.Scan(&it.ProductID, &it.Name, &it.NameZH, &it.NameEN, &price, &it.Qty); err != nil {
 			return nil, mapErr(err, "order items")
 		}
 		it.UnitPrice = shop.Money(price)

@@ -26,7 +26,8 @@ func newCustomer(t *testing.T, db *storage.DB, email string) int64 {
 func newOrder(t *testing.T, db *storage.DB, customer int64, key string) *shop.Order {
 	t.Helper()
 	o := &shop.Order{No: shop.NewOrderNo(t0), CustomerID: customer, PayType: shop.PayCard, Amount: 1950,
-		Items: []shop.Item{{ProductID: 1, Name: "抹茶狗骨頭", UnitPrice: 750, Qty: 2}, {ProductID: 2, Name: "碗", UnitPrice: 450, Qty: 1}}}
+		Items: []shop.Item{{ProductID: 1, Name: "抹茶狗骨頭", NameZH: "抹茶狗骨頭", NameEN: "Matcha dog bone", UnitPrice: 750, Qty: 2},
+			{ProductID: 2, Name: "碗", UnitPrice: 450, Qty: 1}}}
 	if err := db.CreateOrder(context.Background(), o, key, t0); err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +99,14 @@ func TestOrdersBelongToTheirCustomer(t *testing.T) {
 		got, err := db.CustomerOrder(ctx, a, o.No)
 		if err != nil || got.Amount != 1950 || len(got.Items) != 2 || got.Items[0].Name != "抹茶狗骨頭" || got.Status != shop.StatusWaiting {
 			t.Fatalf("own order: %+v %v", got, err)
+		}
+		// Both names are kept; a line without them (as an older version
+		// wrote) falls back to the name it has.
+		if it := got.Items[0]; it.NameIn("en") != "Matcha dog bone" || it.NameIn("zh-TW") != "抹茶狗骨頭" {
+			t.Fatalf("names of a line: %+v", it)
+		}
+		if it := got.Items[1]; it.NameIn("en") != "碗" || it.NameIn("zh-TW") != "碗" {
+			t.Fatalf("names of a line without both: %+v", it)
 		}
 		if _, err := db.CustomerOrder(ctx, b, o.No); !shop.IsCode(err, shop.NotFound) {
 			t.Fatalf("other customer's order: %v", err)

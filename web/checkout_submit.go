@@ -39,7 +39,7 @@ func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failBack(w, r, shop.Errorf(shop.Invalid, "checkout.bad_pay_type", "pay type %q", payType), backToCart(form))
 		return
 	}
-	o, err := s.pay.Checkout(ctx, c.ID, key, lines, payType, langOf(r))
+	o, err := s.pay.Checkout(ctx, c.ID, key, lines, payType)
 	if err != nil {
 		s.failBack(w, r, err, backToCart(form))
 		return

@@ -56,6 +56,7 @@ func funcs(lang string) template.FuncMap {
 		"event":    func(e shop.Event) string { return locale.Event(lang, e) },
 		"source":   func(src shop.Source) string { return locale.Source(lang, src) },
 		"subtotal": func(it shop.Item) shop.Money { return it.UnitPrice * shop.Money(it.Qty) },
+		"itemname": func(it shop.Item) string { return it.NameIn(lang) },
 		"when":     func(t time.Time) string { return t.In(funbiz.Taipei).Format("2006-01-02 15:04") },
 		"static":   staticURL,
 	}

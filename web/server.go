@@ -59,6 +59,10 @@ type Config struct {
 	// and traceparent are believed (ParseTrustedProxies); none by
 	// default, so the client is the connection's peer.
 	TrustedProxies []netip.Prefix
+	// Contact is how customers reach the shop (SINOPAY_SHOP_CONTACT): one
+	// line shown in every page's footer and where a page asks the
+	// customer to get in touch; "" shows none.
+	Contact string
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -73,6 +77,7 @@ type Server struct {
 	pages   *pages
 	handler http.Handler
 	hooks   *crash.Points
+	contact string
 
 	notifyFrom []netip.Prefix
 
@@ -122,6 +127,7 @@ func New(cfg Config) (*Server, error) {
 		secure:     strings.HasPrefix(base, "https://"),
 		hooks:      cfg.Hooks,
 		notifyFrom: cfg.NotifyFrom,
+		contact:    cfg.Contact,
 		passwords:  newPasswords(shop.PasswordCost, 0),
 		throttle:   newAuthThrottle(),
 		dbTimeout:  10 * time.Second,

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/shop"
@@ -176,6 +178,12 @@ type serveConfig struct {
 
 	// CardCapture is how card orders are charged (payment.Config).
 	CardCapture shop.CaptureMode
+	// PrimaryLang is the shop's primary language: products are named in
+	// it to the bank (payment.Config.NameLang).
+	PrimaryLang string
+	// Contact is how customers reach the shop, shown in every page's
+	// footer; "" shows none.
+	Contact string
 	// MetricsAddr is where GET /metrics is served: "" on the shop's own
 	// address, "off" nowhere, else an address of its own.
 	MetricsAddr string
@@ -261,4 +269,19 @@ func parseATMMax(v string) (shop.Money, error) {
 		return 0, fmt.Errorf("SINOPAY_ATM_MAX: want a whole NT$ amount from 1 to 99999999, or none; got %q", v)
 	}
 	return shop.Money(n), nil
+}
+
+// checkContact checks SINOPAY_SHOP_CONTACT: one line of text for the
+// pages' footer (an e-mail address, a telephone number, opening hours),
+// at most 200 characters.
+func checkContact(v string) error {
+	if utf8.RuneCountInString(v) > 200 {
+		return errors.New("SINOPAY_SHOP_CONTACT: at most 200 characters")
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return errors.New("SINOPAY_SHOP_CONTACT: one line of text, without control characters")
+		}
+	}
+	return nil
 }

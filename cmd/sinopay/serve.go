@@ -20,6 +20,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox/sqlitestore"
 	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/jobqueue"
+	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
@@ -181,6 +182,14 @@ func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
 	if !c.CardCapture.Valid() {
 		errs = append(errs, fmt.Errorf("--card-capture (SINOPAY_CARD_CAPTURE): want auto or manual, got %q", c.CardCapture))
 	}
+	c.PrimaryLang = get("", "SINOPAY_PRIMARY_LANG", locale.Default)
+	if !locale.Supported(c.PrimaryLang) {
+		errs = append(errs, fmt.Errorf("SINOPAY_PRIMARY_LANG: want %s, got %q", strings.Join(locale.Langs, " or "), c.PrimaryLang))
+	}
+	c.Contact = strings.TrimSpace(get("", "SINOPAY_SHOP_CONTACT", ""))
+	if err := checkContact(c.Contact); err != nil {
+		errs = append(errs, err)
+	}
 	c.MetricsAddr = get("metrics-addr", "SINOPAY_METRICS_ADDR", "")
 	if c.MetricsAddr != "" && c.MetricsAddr != "off" {
 		if err := checkAddr("--metrics-addr (SINOPAY_METRICS_ADDR)", c.MetricsAddr); err != nil {
@@ -336,14 +345,14 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
 		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture,
 		OtherBacklog: c.NotifyBacklog,
-		ATMMax:       c.ATMMax,
-		Hooks:        hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
+		ATMMax:       c.ATMMax, NameLang: c.PrimaryLang,
+		Hooks: hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
 	if err != nil {
 		return err
 	}
 	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Recon: rec, Log: log.With("component", "web"), BaseURL: c.BaseURL,
 		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks, NotifyFrom: c.NotifyFrom,
-		TrustedProxies: c.TrustedProxies})
+		TrustedProxies: c.TrustedProxies, Contact: c.Contact})
 	if err != nil {
 		return err
 	}

@@ -204,7 +204,7 @@ func (r *Rig) Checkout(key string, payType shop.PayType, lines ...shop.CartLine)
 	if len(lines) == 0 {
 		lines = []shop.CartLine{{ProductID: 1, Qty: 2}}
 	}
-	o, err := r.Pay.Checkout(context.Background(), r.Customer(), key, lines, payType, "zh-TW")
+	o, err := r.Pay.Checkout(context.Background(), r.Customer(), key, lines, payType)
 	if err != nil {
 		r.T.Fatal(err)
 	}
