@@ -166,9 +166,9 @@ func TestSecureCookies(t *testing.T) {
 	form := url.Values{"email": {"tls@example.com"}, "password": {"correct horse"}}.Encode()
 	for _, c := range []struct {
 		req     *http.Request
-		cookies int // session and device, or lang
+		cookies int // session and device (and the welcome after a sign-up), or lang
 	}{
-		{httptest.NewRequest(http.MethodPost, "https://shop.example/signup", strings.NewReader(form)), 2},
+		{httptest.NewRequest(http.MethodPost, "https://shop.example/signup", strings.NewReader(form)), 3},
 		{httptest.NewRequest(http.MethodPost, "https://shop.example/login", strings.NewReader(form)), 2},
 		{httptest.NewRequest(http.MethodGet, "https://shop.example/lang/en", nil), 1},
 	} {

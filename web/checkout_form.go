@@ -19,6 +19,10 @@ type checkoutPage struct {
 	// non-designated account carry, so the page says how else to pay.
 	ATMLarge bool
 	BackURL  string
+	// Pay is the pay type chosen: ?pay= when the page was drawn again (a
+	// language switch keeps the choice there), else ATM when it can take
+	// the total, else card.
+	Pay shop.PayType
 }
 
 // checkoutForm prices the cart of the query and offers the two ways to pay
@@ -46,10 +50,18 @@ func (s *Server) checkoutForm(w http.ResponseWriter, r *http.Request) {
 		s.failBack(w, r, err, "/")
 		return
 	}
-	v := s.newView(r, c, "checkout.title", checkoutPage{
+	p := checkoutPage{
 		Items: items, Total: total, Key: randomHex(16),
 		ATMMax: s.pay.ATMMax(), ATMOK: s.pay.Payable(shop.PayATM, total) == nil, ATMLarge: total > shop.NonDesignatedLimit,
 		BackURL: "/?" + cartQuery(items),
-	})
+		Pay:     shop.PayType(r.URL.Query().Get("pay")),
+	}
+	if !p.Pay.Valid() || (p.Pay == shop.PayATM && !p.ATMOK) {
+		p.Pay = shop.PayATM
+		if !p.ATMOK {
+			p.Pay = shop.PayCard
+		}
+	}
+	v := s.newView(r, c, "checkout.title", p)
 	s.render(w, http.StatusOK, "checkout", v)
 }

@@ -12,7 +12,10 @@ import (
 // its page. The form carries the cart lines, the pay type and the checkout
 // key; any amount in it is ignored, since payment.Checkout prices the cart
 // again from the catalogue. A second submit of the same form finds the
-// first order by its key.
+// first order by its key; when that order is paid another way than the
+// form now asks, its page says so: the form may come back from the
+// browser's history with another pay type chosen, and the customer must
+// not think that choice was taken.
 func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context() // Checkout bounds its own bank call
 	c := s.loggedIn(ctx, w, r)
@@ -44,5 +47,13 @@ func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failBack(w, r, err, backToCart(form))
 		return
 	}
-	http.Redirect(w, r, "/orders/"+url.PathEscape(o.No), http.StatusSeeOther)
+	// An order of another pay type than asked for is the one the form
+	// made before: its page says so, and that the choice was not taken. A
+	// second submit with the same choice (a double click) is the order
+	// wanted, and says nothing.
+	to := "/orders/" + url.PathEscape(o.No)
+	if o.PayType != payType {
+		to += "?again=" + string(payType)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

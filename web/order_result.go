@@ -24,6 +24,9 @@ func (s *Server) orderResult(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, c, "result.title", newOrderView(o, s.now()))
 	// Only a card payment has an answer to wait for here; an ATM order
 	// waits for a transfer that may take days.
-	v.Refresh = o.PayType == shop.PayCard && o.Status == shop.StatusWaiting && o.Bank.State != shop.BankRefused
+	if o.PayType == shop.PayCard && o.Status == shop.StatusWaiting && o.Bank.State != shop.BankRefused {
+		v.Refresh = true
+		v.Poll, v.Version = "/orders/"+o.No+"/status", orderVersion(o)
+	}
 	s.render(w, http.StatusOK, "result", v)
 }

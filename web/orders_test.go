@@ -13,7 +13,7 @@ import (
 	"github.com/sinopay/sinopay/storage"
 )
 
-var rowRE = regexp.MustCompile(`(?s)<tr( class="([a-z-]+)")?>\s*<td class="font-monospace"><a href="/orders/(K\d+)">.*?</tr>`)
+var rowRE = regexp.MustCompile(`(?s)<tr( class="([a-z-]+)")?>\s*<td class="font-monospace[^"]*"[^>]*><a href="/orders/(K\d+)">.*?</tr>`)
 
 // My orders: ten a page, newest first, amounts and Taiwan times written
 // for people, codes as words, colours and actions by status.

@@ -34,10 +34,28 @@ type orderView struct {
 	// RowClass colours the order's row in the order list; BadgeClass its
 	// status on the order page.
 	RowClass, BadgeClass string
+	// RefundTotal is what has been refunded to the buyer so far.
+	RefundTotal shop.Money
+}
+
+// Unpaid says the order waits for a payment or for the bank: its pages
+// follow it until that changes.
+func (v orderView) Unpaid() bool {
+	return v.Status == shop.StatusWaiting || v.Status == shop.StatusFailed
+}
+
+// refundTotal is what has been refunded of o: the back office keeps the
+// sum; an order refunded whole without it (the bank said so) had all of
+// its amount refunded.
+func refundTotal(o *shop.Order) shop.Money {
+	if o.Refunded == 0 && o.Status == shop.StatusRefunded {
+		return o.Amount
+	}
+	return o.Refunded
 }
 
 func newOrderView(o *shop.Order, now time.Time) orderView {
-	v := orderView{Order: o, RowClass: rowClass(o.Status), BadgeClass: badgeClass(o.Status)}
+	v := orderView{Order: o, RowClass: rowClass(o.Status), BadgeClass: badgeClass(o.Status), RefundTotal: refundTotal(o)}
 	created := o.Bank.State == shop.BankCreated
 	v.Confirming = o.Bank.State == shop.BankCreating || o.Bank.State == shop.BankUnknown
 	v.Refused = o.Bank.State == shop.BankRefused

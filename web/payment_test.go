@@ -53,7 +53,7 @@ func TestATMOrder(t *testing.T) {
 		return err == nil && got.Status == shop.StatusPaid
 	})
 	p = b.get("/orders/" + o.No)
-	mustContain(t, p.Body, "付款成功", "尚未付款 → 付款成功", "銀行通知")
+	mustContain(t, p.Body, "付款成功", "尚未付款 → 付款成功")
 	mustNotContain(t, p.Body, `id="account"`)
 }
 

@@ -22,7 +22,17 @@ func (s *Server) paymentWait(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/orders/"+url.PathEscape(delivery.OrderNo)+"/result", http.StatusSeeOther)
 		return
 	}
-	v := s.newView(r, s.visitor(ctx, r), "payment.title", struct{ Failed bool }{Failed: delivery.Processed()})
-	v.Refresh = !delivery.Processed()
+	// One state at a time: waiting, or (the bank did not confirm a payment
+	// for this return: a forged or broken return, or one the bank cannot
+	// find) unconfirmed, with its own title.
+	title := "payment.title"
+	if delivery.Processed() {
+		title = "payment.unconfirmed_title"
+	}
+	v := s.newView(r, s.visitor(ctx, r), title, struct{ Failed bool }{Failed: delivery.Processed()})
+	if !delivery.Processed() {
+		v.Refresh = true
+		v.Poll, v.Version = "/payments/"+url.PathEscape(delivery.Ref)+"/status", "waiting"
+	}
 	s.render(w, http.StatusOK, "payment", v)
 }

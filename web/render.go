@@ -69,13 +69,30 @@ type view struct {
 	OtherLang string // the language the switch link offers
 	Customer  *shop.Customer
 	Here      string // this page's local URL, to come back to after login or a language switch
-	Refresh   bool   // reload every 2 s while waiting for the bank
 	Title     string // translation key of the page title
 	// RequestID is the request's id, which error pages show for a
 	// customer to quote.
 	RequestID string
 	Data      any
+
+	// Waiting pages follow what they wait for. With a script, static/shop.js
+	// asks Poll (a small JSON answer, see status.go) now and then, and
+	// when its version is no longer Version, draws the page's main part
+	// again in place, or goes on to where the answer says; without one,
+	// Refresh reloads the page every 2 s.
+	Refresh bool
+	Poll    string
+	Version string
+
+	// Contact is how to reach the shop, for the footer ("" for none).
+	Contact string
+	// Welcome greets a customer who has just signed up.
+	Welcome bool
 }
+
+// welcomeCookie marks the first page after a sign-up, which greets the
+// new customer once.
+const welcomeCookie = "welcome"
 
 // newView starts the view of a page for r.
 func (s *Server) newView(r *http.Request, c *shop.Customer, title string, data any) *view {
@@ -84,13 +101,21 @@ func (s *Server) newView(r *http.Request, c *shop.Customer, title string, data a
 	if lang == locale.EN {
 		other = locale.ZH
 	}
-	return &view{Lang: lang, OtherLang: other, Customer: c, Here: r.URL.RequestURI(), Title: title,
-		RequestID: telemetry.RequestID(r.Context()), Data: data}
+	v := &view{Lang: lang, OtherLang: other, Customer: c, Here: r.URL.RequestURI(), Title: title,
+		RequestID: telemetry.RequestID(r.Context()), Data: data, Contact: s.contact}
+	if ck, err := r.Cookie(welcomeCookie); err == nil && ck.Value == "1" && c != nil {
+		v.Welcome = true
+	}
+	return v
 }
 
 // render writes page with status. The page is executed into a buffer
 // first, so a template error becomes a clean 500 and not half a page.
+// A page that greeted a new customer forgets the greeting.
 func (s *Server) render(w http.ResponseWriter, status int, page string, v *view) {
+	if v.Welcome {
+		http.SetCookie(w, &http.Cookie{Name: welcomeCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	}
 	s.renderIn(w, status, page, v.Lang, v)
 }
 

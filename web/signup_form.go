@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/sinopay/sinopay/shop"
 )
@@ -24,4 +25,11 @@ func (s *Server) signupForm(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, s.visitor(ctx, r), "signup.title",
 		authPage{Next: localPath(r.URL.Query().Get("next")), MinPW: shop.MinPassword})
 	s.render(w, http.StatusOK, "signup", v)
+}
+
+// ForCheckout says the form stands between a visitor and the checkout of
+// a cart: the page says why an account is needed, and that the cart is
+// kept (it is in Next, the checkout's own URL).
+func (p authPage) ForCheckout() bool {
+	return p.Next == "/checkout" || strings.HasPrefix(p.Next, "/checkout?")
 }

@@ -45,6 +45,9 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 	switch code := shop.ErrorCode(err); {
 	case err == nil:
 		s.rememberDevice(w, r, &shop.Customer{ID: id, Email: email, PasswordHash: string(hash)})
+		// The page the new customer lands on says welcome, once.
+		http.SetCookie(w, &http.Cookie{Name: welcomeCookie, Value: "1", Path: "/", MaxAge: 300,
+			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 		http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	case code == shop.Invalid || code == shop.Conflict:
 		page.Error = shop.ErrorKey(err)

@@ -14,6 +14,7 @@ type atmPageData struct {
 	Expire                              string
 	Status, StatusClass                 string
 	Action                              string
+	Shop                                string // the shop's site, from its ReturnURL: a way back
 }
 
 func (p *pages) atmPage(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +26,7 @@ func (p *pages) atmPage(w http.ResponseWriter, r *http.Request) {
 	if o != nil {
 		d = atmPageData{ShopNo: o.ShopNo, OrderNo: o.OrderNo, PrdtName: o.PrdtName, AtmPayNo: o.AtmPayNo,
 			Amount: o.Amount / 100, Short: o.Amount/100 - 1, Over: o.Amount/100 + 1,
-			Expire: o.atmDeadline().Format("2006-01-02 15:04"), Action: r.URL.Path}
+			Expire: o.atmDeadline().Format("2006-01-02 15:04"), Action: r.URL.Path, Shop: shopSite(o.ReturnURL)}
 		switch {
 		case o.State == statePaid:
 			d.Status, d.StatusClass = "paid", "success"

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,7 @@ type cardPageData struct {
 	Number, Exp               string
 	Errors                    []string
 	TestCards                 []testCard
+	Shop                      string // the shop's site, from its ReturnURL: a way back
 }
 
 type cardDoneData struct {
@@ -76,7 +78,19 @@ func (p *pages) cardData(o order, r *http.Request) cardPageData {
 	return cardPageData{
 		ShopNo: o.ShopNo, OrderNo: o.OrderNo, PrdtName: o.PrdtName, Amount: o.Amount / 100,
 		Expires: o.PageExpires.In(taipei).Format("2006-01-02 15:04"), Action: r.URL.Path, TestCards: TestCards,
+		Shop: shopSite(o.ReturnURL),
 	}
+}
+
+// shopSite is the root of the site a ReturnURL is on (scheme and host),
+// where the bank's pages link back to the shop; "" when it is not an http
+// or https URL.
+func shopSite(returnURL string) string {
+	u, err := url.Parse(returnURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }
 
 func (p *pages) cardPage(w http.ResponseWriter, r *http.Request) {
