@@ -109,16 +109,35 @@ func (s *shots) next(name string) string {
 	return filepath.Join(s.dir, fmt.Sprintf("%02d-%s.png", s.n, name))
 }
 
+// viewport is the screen a scenario runs on.
+type viewport struct {
+	name          string // the screenshots' folder
+	width, height int64
+	phone         bool // a touch screen, a mobile browser
+}
+
+// The shop's pages are checked on a desktop screen and on a phone's, as
+// most Taiwanese shoppers have it (390 × 844 CSS pixels, touch).
+var (
+	desktop   = viewport{name: "desktop", width: 1280, height: 900}
+	phone     = viewport{name: "phone", width: 390, height: 844, phone: true}
+	viewports = []viewport{desktop, phone}
+)
+
 // tab is one browser tab in its own browser context: one customer.
 type tab struct {
 	t     *testing.T
 	ctx   context.Context
 	shots *shots
 	label string // prefixes screenshot names when a scenario has two customers
+	vp    viewport
 
 	// want404 are the pages the test opened expecting 404 (or another 4xx):
 	// their "failed to load" console line is the point, not a fault.
-	want404 []string
+	// wantRefused are the pages a form was sent to expecting a refusal
+	// (400), for the same reason.
+	want404     []string
+	wantRefused []string
 }
 
 // tolerated says why a console error is not a test failure, or "".
@@ -127,6 +146,11 @@ func (b *tab) tolerated(m chromedp.ConsoleMessage) string {
 		for _, u := range b.want404 {
 			if m.URL == u && strings.Contains(m.Text, "status of 4") {
 				return "4xx expected"
+			}
+		}
+		for _, u := range b.wantRefused {
+			if m.URL == u && strings.Contains(m.Text, "400") {
+				return "a refusal expected"
 			}
 		}
 	}
@@ -173,6 +197,52 @@ func newTab(t *testing.T, browser context.Context, s *shots, label string) *tab 
 		}
 	})
 	return b
+}
+
+// emulate makes the tab show pages on vp's screen; the desktop is the
+// browser's own window.
+func (b *tab) emulate(vp viewport) {
+	b.t.Helper()
+	b.vp = vp
+	if !vp.phone {
+		return
+	}
+	b.do("emulate "+vp.name, chromedp.EmulateViewport(vp.width, vp.height,
+		chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
+}
+
+// noSidewaysScroll fails the test when the page is wider than the screen:
+// on a phone that hides part of every line, and whatever is on the
+// right (a status, a button) with it. The back office is for desks, and
+// not held to it.
+func (b *tab) noSidewaysScroll(name string) {
+	b.t.Helper()
+	type width struct {
+		Path    string `json:"path"`
+		Scroll  int    `json:"scroll"`
+		Inner   int    `json:"inner"`
+		Culprit string `json:"culprit"`
+	}
+	w, err := eval[width](b, `(() => {
+		const inner = window.innerWidth;
+		let culprit = "";
+		for (const el of document.body.querySelectorAll("*")) {
+			const r = el.getBoundingClientRect();
+			if (r.right > inner + 1 && r.width > 0) {
+				culprit = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).join(".") : "");
+			}
+		}
+		return {path: location.pathname, scroll: document.documentElement.scrollWidth, inner: inner, culprit: culprit};
+	})()`)
+	if err != nil {
+		b.fatalf("measuring %s: %v", name, err)
+	}
+	if strings.HasPrefix(w.Path, "/admin/") {
+		return
+	}
+	if w.Scroll > w.Inner {
+		b.fatalf("%s (%s) scrolls sideways on the %s screen: %d px wide in a %d px window (%s)", name, w.Path, b.vp.name, w.Scroll, w.Inner, w.Culprit)
+	}
 }
 
 // do runs actions under the step time limit.
@@ -308,12 +378,15 @@ func (b *tab) reloadUntil(what, url, cond string) {
 
 var badName = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// shot saves a full-page PNG of what the tab shows now.
+// shot saves a full-page PNG of what the tab shows now, after checking
+// that the page does not scroll sideways: every page a scenario visits
+// is photographed, so every page is measured.
 func (b *tab) shot(name string) {
 	b.t.Helper()
 	if err := b.trySave(name); err != nil {
 		b.fatalf("screenshot %s: %v", name, err)
 	}
+	b.noSidewaysScroll(name)
 }
 
 func (b *tab) trySave(name string) error {

@@ -3,7 +3,12 @@
 // embedded bank sandbox, on SQLite and on PostgreSQL.
 //
 // The tests build ./cmd/sinopay once, start it as a subprocess on free
-// loopback ports for each database, and save a screenshot of every page a
-// scenario visits under screenshots/<db>/<scenario>/ at the module root.
+// loopback ports for each database, and run the shop's scenarios on two
+// screens, the desktop's (1280 × 900) and a phone's (390 × 844, touch).
+// They save a screenshot of every page a scenario visits under
+// screenshots/<db>/<screen>/<scenario>/ at the module root (the back
+// office's under screenshots/<db>/<scenario>/), and fail when a shop page
+// is wider than the screen (document.documentElement.scrollWidth >
+// innerWidth).
 // Without /usr/bin/chromium they skip, unless CI is set.
 package e2e

@@ -16,13 +16,18 @@ import (
 // their own).
 type env struct {
 	db      string // sqlite or postgres: the screenshot folder
+	dsn     string // the database, for the command line (sinopay admin create)
 	app     *app
 	browser context.Context
+	vp      viewport // the screen; the zero viewport is the desktop's window
 }
 
-// newTab opens a tab for one customer of the scenario.
+// newTab opens a tab for one customer of the scenario, on the scenario's
+// screen.
 func (e *env) newTab(t *testing.T, s *shots, label string) *tab {
-	return newTab(t, e.browser, s, label)
+	b := newTab(t, e.browser, s, label)
+	b.emulate(e.vp)
+	return b
 }
 
 // browserDatabases are the databases each browser suite runs on.
@@ -35,12 +40,13 @@ var browserDatabases = []struct {
 	{"postgres", func(t *testing.T) string { return storagetest.PostgresURL(t) }},
 }
 
-// groupTimeout bounds one database's whole run: the browser and every
-// action live under it.
-const groupTimeout = 150 * time.Second
+// groupTimeout bounds the run of one database on one screen: the browser
+// and every action live under it.
+const groupTimeout = 420 * time.Second
 
-// TestBrowser runs every scenario in Chromium against the real binary, once
-// on SQLite and once on PostgreSQL.
+// TestBrowser runs every scenario in Chromium against the real binary, on
+// SQLite and on PostgreSQL, each on the desktop and on a phone's screen
+// (screenshots in screenshots/<db>/<screen>/<scenario>/).
 func TestBrowser(t *testing.T) {
 	requireChromium(t)
 	scenarios := []struct {
@@ -52,17 +58,29 @@ func TestBrowser(t *testing.T) {
 		{"card-declined-then-paid", cardDeclinedThenPaid},
 		{"language-switch", languageSwitch},
 		{"isolation", isolation},
+		{"orders-on-a-phone", ordersLayout},
+		{"page-follows-payment", pageFollowsPayment},
+		{"refund-shown", refundShown},
+		{"names-follow-language", namesFollowLanguage},
+		{"guest-checkout", guestCheckout},
+		{"pay-type-kept", payTypeKept},
+		{"password-rule", passwordRule},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), groupTimeout)
-			defer cancel()
-			e := &env{db: db.name}
-			e.app = startApp(t, db.dsn(t))
-			e.browser = newBrowser(t, ctx)
-			for _, sc := range scenarios {
-				t.Run(sc.name, func(t *testing.T) {
-					sc.run(t, e, newShots(t, db.name, sc.name))
+			dsn := db.dsn(t)
+			a := startApp(t, dsn)
+			for _, vp := range viewports {
+				t.Run(vp.name, func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(t.Context(), groupTimeout)
+					defer cancel()
+					e := &env{db: db.name, dsn: dsn, app: a, vp: vp}
+					e.browser = newBrowser(t, ctx)
+					for _, sc := range scenarios {
+						t.Run(sc.name, func(t *testing.T) {
+							sc.run(t, e, newShots(t, filepath.Join(db.name, vp.name), sc.name))
+						})
+					}
 				})
 			}
 		})

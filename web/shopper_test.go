@@ -45,7 +45,7 @@ func TestRefundShownToCustomer(t *testing.T) {
 	today := time.Now().In(time.FixedZone("Asia/Taipei", 8*3600)).Format("2006-01-02")
 
 	p = customer.get("/orders/" + o.No)
-	mustContain(t, p.Body, "付款成功", `id="refunded" data-amount="100"`, "已退款 NT$100", `id="refunds"`, "退款 NT$100", today, `data-event="part_refunded"`)
+	mustContain(t, p.Body, "付款成功", `id="refunded" data-refunded="100"`, "已退款 NT$100", `id="refunds"`, "退款 NT$100", today, `data-event="part_refunded"`)
 	mustNotContain(t, p.Body, "boss@example.com", "secret reason", "管理員", "付款成功 → 付款成功")
 	mustContain(t, customer.get("/orders").Body, "已退款 NT$100")
 
