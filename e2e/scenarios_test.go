@@ -65,6 +65,7 @@ func TestBrowser(t *testing.T) {
 		{"guest-checkout", guestCheckout},
 		{"pay-type-kept", payTypeKept},
 		{"password-rule", passwordRule},
+		{"forged-return", forgedReturn},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {

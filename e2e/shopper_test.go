@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 )
 
@@ -39,9 +41,16 @@ func onScreen(sel string) string {
 	return fmt.Sprintf(`(e => !!e && e.offsetParent !== null && e.getBoundingClientRect().left >= 0 && e.getBoundingClientRect().right <= innerWidth)(document.querySelector(%s))`, jsString(sel))
 }
 
-// oneLine is a condition: the text of sel is on one line.
+// oneLine is a condition: the text of sel is on one line (its text's
+// boxes all share one top).
 func oneLine(sel string) string {
-	return fmt.Sprintf(`(e => !!e && e.getClientRects().length === 1 && e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).lineHeight || "30"))(document.querySelector(%s))`, jsString(sel))
+	return fmt.Sprintf(`(e => {
+		if (!e) return false;
+		const r = document.createRange();
+		r.selectNodeContents(e);
+		const tops = new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.top)));
+		return tops.size === 1;
+	})(document.querySelector(%s))`, jsString(sel))
 }
 
 // ordersLayout: my orders shows each order's status and actions on the
@@ -346,4 +355,50 @@ func passwordRule(t *testing.T, e *env, s *shots) {
 	b.clickNav("sign up", `form[action="/signup"] button[type=submit]`, 200)
 	b.waitFor("signed up, welcomed", `document.querySelector("#welcome")`)
 	b.shot("password-24-en")
+}
+
+// forgedReturn: a card return with a PayToken the bank never gave ends on
+// one clear page, "could not confirm", with the shop's contact line and no
+// "confirming" beside it, in both languages.
+func forgedReturn(t *testing.T, e *env, s *shots) {
+	b := e.newTab(t, s, "")
+	b.signUp(e.app.URL, newEmail("forged"))
+	// The post comes from another site, as the bank's page sends it.
+	b.do("open a blank page", chromedp.Navigate("about:blank"))
+	form := fmt.Sprintf(`(() => {
+		const f = document.createElement("form");
+		f.method = "post";
+		f.action = %s;
+		for (const [k, v] of [["ShopNo", "NA0249_001"], ["PayToken", %s]]) {
+			const i = document.createElement("input");
+			i.type = "hidden"; i.name = k; i.value = v;
+			f.appendChild(i);
+		}
+		document.body.appendChild(f);
+		f.submit();
+		return true;
+	})()`, jsString(e.app.URL+"/funbiz/return"), jsString(strings.Repeat("0f", 32)))
+	if _, err := eval[bool](b, form); err != nil {
+		b.fatalf("posting the forged return: %v", err)
+	}
+	b.waitFor("the unconfirmed page", `location.pathname.startsWith("/payments/") && document.querySelector("#unconfirmed")`)
+	if got := b.text("h1"); got != "無法確認這筆付款" {
+		b.fatalf("title %q", got)
+	}
+	page := b.text("main")
+	if strings.Contains(page, "確認付款中") || strings.Contains(page, "正在跟銀行確認") || !strings.Contains(page, shopContact) {
+		b.fatalf("the page is not one clear state with the contact line:\n%s", page)
+	}
+	if got := b.text("#contact"); !strings.Contains(got, shopContact) {
+		b.fatalf("footer %q", got)
+	}
+	b.shot("unconfirmed-zh")
+	b.toEnglish()
+	if got := b.text("h1"); got != "Payment not confirmed" {
+		b.fatalf("English title %q", got)
+	}
+	if page := b.text("main"); strings.Contains(page, "Confirming") || !strings.Contains(page, shopContact) {
+		b.fatalf("the English page:\n%s", page)
+	}
+	b.shot("unconfirmed-en")
 }
