@@ -213,6 +213,12 @@ type Order struct {
 	Captured   Money
 	CapturedAt time.Time
 	Refunded   Money
+
+	// Replaces is the unpaid ATM order this card order replaced, at its
+	// customer's choice; ReplacedBy the card order that replaced this one.
+	// A payment of either after the other was paid goes to review.
+	Replaces   string
+	ReplacedBy string
 }
 
 // BankState says whether the bank has the order.

@@ -155,7 +155,7 @@ func applyOpTx(ctx context.Context, tx *sql.Tx, o *shop.Order, op *shop.Operatio
 		return mapErr(err, "apply operation")
 	}
 	meta := EventMeta{Source: shop.SourceAdmin, Amount: op.Amount, Note: op.AdminEmail + ": " + op.Reason}
-	changed, err := applyEventTx(ctx, tx, o, ev, meta, now)
+	changed, err := applyTransitionTx(ctx, tx, o, ev, meta, now)
 	if err != nil || changed {
 		return err
 	}

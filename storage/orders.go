@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/sinopay/sinopay/shop"
@@ -10,7 +11,7 @@ import (
 
 const orderColumns = `id, order_no, customer_id, pay_type, amount, status, bank_state, ts_no, atm_pay_no,
 	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at,
-	capture, captured, captured_at, refunded`
+	capture, captured, captured_at, refunded, replaces, replaced_by`
 
 func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var o shop.Order
@@ -18,7 +19,7 @@ func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var payType, status, bankState, capture string
 	err := row.Scan(&o.ID, &o.No, &o.CustomerID, &payType, &amount, &status, &bankState, &o.Bank.TSNo, &o.Bank.AtmPayNo,
 		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated,
-		&capture, &captured, &capturedAt, &refunded)
+		&capture, &captured, &capturedAt, &refunded, &o.Replaces, &o.ReplacedBy)
 	if err != nil {
 		return nil, err
 	}
@@ -37,12 +38,24 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 		o.Capture = shop.CaptureAuto
 	}
 	return db.Tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id`,
+		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id`,
 			o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now),
-			string(o.Capture)).Scan(&o.ID)
+			string(o.Capture), o.Replaces).Scan(&o.ID)
 		if err != nil {
 			return mapErr(err, "create order")
+		}
+		if o.Replaces != "" {
+			// Only a waiting order not replaced yet is replaced, once.
+			res, err := tx.ExecContext(ctx, `UPDATE orders SET replaced_by = $1, updated_at = $2
+				WHERE order_no = $3 AND customer_id = $4 AND status = $5 AND replaced_by = ''`,
+				o.No, ms(now), o.Replaces, o.CustomerID, string(shop.StatusWaiting))
+			if err != nil {
+				return mapErr(err, "replace order")
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return shop.Errorf(shop.Conflict, "order.not_replaceable", "order %s is no longer waiting to be paid, or was replaced already", o.Replaces)
+			}
 		}
 		for i, it := range o.Items {
 			_, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_id, line, product_id, name, name_zh, name_en, unit_price, qty)
@@ -175,7 +188,7 @@ func (db *DB) ApplyEvent(ctx context.Context, orderID int64, ev shop.Event, meta
 				return err
 			}
 			order = o
-			changed, err = applyEventTx(ctx, tx, o, ev, meta, now)
+			changed, err = db.applyEventTx(ctx, tx, o, ev, meta, now)
 			return err
 		})
 		if err != errRaced {
@@ -190,7 +203,23 @@ var errRaced = shop.Errorf(shop.Conflict, "", "order changed meanwhile")
 // applyEventTx moves o (as read in tx) through the transition table and
 // records the event, when it moves. It fails with errRaced when the row
 // changed since it was read.
-func applyEventTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
+func (db *DB) applyEventTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
+	if ev == shop.EventPaid {
+		if other, err := db.paidPartner(ctx, tx, o); err != nil {
+			return false, err
+		} else if other != "" {
+			// The buyer's money moved twice for one purchase: a person
+			// refunds one (the README says how), the shop pays neither.
+			ev = shop.EventMismatch
+			meta.Note = strings.TrimPrefix(meta.Note+"; ", "; ") + "paid twice: order " + other + " of the same purchase is paid already"
+		}
+	}
+	return applyTransitionTx(ctx, tx, o, ev, meta, now)
+}
+
+// applyTransitionTx is applyEventTx without the look at the order of the
+// same purchase, for the events that are not payments.
+func applyTransitionTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
 	to, move, err := shop.Next(o.Status, ev)
 	if err != nil || !move {
 		return false, err
@@ -208,6 +237,40 @@ func applyEventTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event,
 	}
 	o.Status, o.UpdatedAt = to, now.UTC()
 	return true, nil
+}
+
+// paidPartner returns the number of the order o replaced or was replaced
+// by, when that order is paid already (or on review: its money may have
+// moved); "" otherwise. On PostgreSQL it locks both rows, in the order of
+// their ids, so that payments of the two at once see each other.
+func (db *DB) paidPartner(ctx context.Context, tx *sql.Tx, o *shop.Order) (string, error) {
+	other := o.ReplacedBy
+	if other == "" {
+		other = o.Replaces
+	}
+	if other == "" {
+		return "", nil
+	}
+	q := `SELECT order_no, status FROM orders WHERE order_no IN ($1, $2) ORDER BY id`
+	if db.Dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	rows, err := tx.QueryContext(ctx, q, o.No, other)
+	if err != nil {
+		return "", mapErr(err, "order of the same purchase")
+	}
+	defer rows.Close()
+	paid := ""
+	for rows.Next() {
+		var no, status string
+		if err := rows.Scan(&no, &status); err != nil {
+			return "", mapErr(err, "order of the same purchase")
+		}
+		if no == other && (shop.Status(status) == shop.StatusPaid || shop.Status(status) == shop.StatusReview) {
+			paid = no
+		}
+	}
+	return paid, mapErr(rows.Err(), "order of the same purchase")
 }
 
 // insertEvent adds one line to an order's timeline.
