@@ -36,6 +36,9 @@ type orderView struct {
 	RowClass, BadgeClass string
 	// RefundTotal is what has been refunded to the buyer so far.
 	RefundTotal shop.Money
+	// CardInstead: an unpaid ATM order its customer may still choose to
+	// pay by card instead (a new card order replaces it).
+	CardInstead bool
 }
 
 // Unpaid says the order waits for a payment or for the bank: its pages
@@ -62,7 +65,9 @@ func newOrderView(o *shop.Order, now time.Time) orderView {
 	unpaid := o.Status == shop.StatusWaiting || o.Status == shop.StatusFailed
 	switch o.PayType {
 	case shop.PayATM:
-		v.PayATM = created && o.Status == shop.StatusWaiting && o.Bank.AtmPayNo != ""
+		// A replaced order shows no account: its purchase is paid by card.
+		v.PayATM = created && o.Status == shop.StatusWaiting && o.Bank.AtmPayNo != "" && o.ReplacedBy == ""
+		v.CardInstead = o.Status == shop.StatusWaiting && o.ReplacedBy == "" && (created || v.Refused)
 		v.ATMLarge = o.Amount > shop.NonDesignatedLimit
 		v.Account = groupDigits(o.Bank.AtmPayNo, 4)
 		v.ExpireDate = dashedDate(o.Bank.ExpireDate)

@@ -354,3 +354,40 @@ func TestNotifyLaneBehindProxy(t *testing.T) {
 		}
 	}
 }
+
+// An unpaid ATM order's page offers to pay by card instead; the button
+// makes a card order in its place, whose page has the card link, and the
+// ATM order's page then shows no account, in both languages. Another
+// customer's order cannot be replaced.
+func TestCardInsteadPages(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("instead@example.com")
+	o := b.order(map[string]int{"bone-matcha": 1}, shop.PayATM)
+	p := b.get("/orders/" + o.No)
+	mustContain(t, p.Body, `id="card-instead"`, "改用信用卡付款", `id="account"`)
+
+	stranger := r.signup("stranger@example.com")
+	if p := stranger.post("/orders/"+o.No+"/card-instead", url.Values{}); p.Status == http.StatusSeeOther {
+		t.Fatalf("a stranger replaced the order: %d %s", p.Status, p.Location)
+	}
+
+	p = b.post("/orders/"+o.No+"/card-instead", url.Values{})
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/orders/") || p.Location == "/orders/"+o.No {
+		t.Fatalf("card instead: %d %q", p.Status, p.Location)
+	}
+	cardNo := strings.TrimPrefix(p.Location, "/orders/")
+	card := b.follow(p)
+	mustContain(t, card.Body, `id="card-pay"`, `id="replaces"`, o.No, "信用卡")
+	mustNotContain(t, card.Body, `id="card-instead"`)
+
+	old := b.get("/orders/" + o.No)
+	mustContain(t, old.Body, `id="replaced-by"`, cardNo, "請勿再轉帳")
+	mustNotContain(t, old.Body, `id="account"`, `id="card-instead"`)
+	en := b.inEnglish().get("/orders/" + o.No)
+	mustContain(t, en.Body, "do not transfer to this order&#39;s account", cardNo)
+
+	// Clicked again (a second tab), the same card order.
+	if p := b.post("/orders/"+o.No+"/card-instead", url.Values{}); p.Status != http.StatusSeeOther || p.Location != "/orders/"+cardNo {
+		t.Fatalf("second click: %d %q, want /orders/%s", p.Status, p.Location, cardNo)
+	}
+}

@@ -169,6 +169,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /orders/{no}", s.orderShow)
 	mux.HandleFunc("GET /orders/{no}/result", s.orderResult)
 	mux.HandleFunc("GET /orders/{no}/status", s.orderStatus)
+	mux.HandleFunc("POST /orders/{no}/card-instead", s.orderCardInstead)
 	mux.HandleFunc("GET /payments/{ref}", s.paymentWait)
 	mux.HandleFunc("GET /payments/{ref}/status", s.paymentStatus)
 	mux.HandleFunc("GET /signup", s.signupForm)
