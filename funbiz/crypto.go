@@ -219,16 +219,8 @@ func decryptInto[T ~string | ~[]byte](k *Keys, dst []byte, nonce, hexMessage T) 
 		buf = make([]byte, n)
 	}
 	buf = buf[:n]
-	// A bad digit maps to 0xff; or-ing all digits and looking once at the
-	// end keeps the loop free of branches.
 	src := hexMessage[:2*n]
-	var digits byte
-	for i := range buf {
-		hi, lo := unhex[src[2*i]], unhex[src[2*i+1]]
-		digits |= hi | lo
-		buf[i] = hi<<4 | lo
-	}
-	if digits > 0x0f {
+	if !unhexInto(buf, src) {
 		for i := range len(src) {
 			if unhex[src[i]] > 0x0f {
 				return nil, fmt.Errorf("message is not hexadecimal: bad character at byte %d", i)
@@ -261,6 +253,48 @@ func decryptInto[T ~string | ~[]byte](k *Keys, dst []byte, nonce, hexMessage T) 
 		return nil, errors.New("message has bad PKCS#7 padding (wrong key, nonce or ciphertext)")
 	}
 	return buf[:len(buf)-pad], nil
+}
+
+// unhexInto decodes src, hex digits in either case, into dst, which is
+// half as long, and reports whether every character was a hex digit.
+// Eight digits at a time in a uint64, checked by range and converted
+// without a table, the loop takes a third of the time of a table lookup
+// per digit; it was the largest part of opening an answer after the AES.
+func unhexInto[T ~string | ~[]byte](dst []byte, src T) bool {
+	const (
+		each = 0x0101010101010101
+		high = 0x80 * each
+	)
+	var bad uint64
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		var w [8]byte
+		copy(w[:], src[i:i+8])
+		x := binary.LittleEndian.Uint64(w[:])
+		// Every byte is below 0x80, so adding to it never carries into
+		// the next: the high bit of x+(0x80-lo) says x >= lo, that of
+		// x+(0x7f-hi) says x > hi.
+		digit := (x + (0x80-'0')*each) &^ (x + (0x7f-'9')*each)
+		lower := x | 0x20*each // 'A'–'F' to 'a'–'f'; nothing else lands there
+		letter := (lower + (0x80-'a')*each) &^ (lower + (0x7f-'f')*each)
+		bad |= x&high | (^(digit | letter))&high
+		// A digit's value is its low nibble; a letter's is its low nibble
+		// plus 9, and letters are the ones with bit 6 set.
+		v := x&(0x0f*each) + (x>>6&each)*9
+		// Pair the nibbles (the first digit is the high nibble), then pack
+		// the four bytes together.
+		v = (v&0x00ff00ff00ff00ff)<<4 | v>>8&0x00ff00ff00ff00ff
+		v = (v | v>>8) & 0x0000ffff0000ffff
+		v = (v | v>>16) & 0xffffffff
+		binary.LittleEndian.PutUint32(dst[i/2:], uint32(v))
+	}
+	var digits byte
+	for ; i+1 < len(src); i += 2 {
+		hi, lo := unhex[src[i]], unhex[src[i+1]]
+		digits |= hi | lo
+		dst[i/2] = hi<<4 | lo
+	}
+	return bad == 0 && digits <= 0x0f
 }
 
 // unhex maps a hex digit, either case, to its value, and anything else to
