@@ -341,7 +341,7 @@ func (c *Client) request(service, nonce string, msg jsonAppender) ([]byte, error
 	buf := getBuf()
 	plain := msg.appendJSON(*buf)
 	defer putBuf(buf, plain)
-	return c.keys.appendSealed(nil, c.shopNo, service, nonce, plain)
+	return c.keys.appendSealed(nil, c.shopNo, service, nonce, plain, true)
 }
 
 // bodyEnvelope is an answer body's envelope, its values still slices of

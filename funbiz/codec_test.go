@@ -243,13 +243,13 @@ func TestRequestBodyIsMarshalledEnvelope(t *testing.T) {
 				t.Fatal(err)
 			}
 			want, _ := json.Marshal(env)
-			got, err := k.appendSealed([]byte("x"), "NA0249_001"+s, ServiceOrderPayQuery+s, nonce, msg)
+			got, err := k.appendSealed([]byte("x"), "NA0249_001"+s, ServiceOrderPayQuery+s, nonce, msg, true)
 			if err != nil || !bytes.Equal(got, append([]byte("x"), want...)) {
 				t.Fatalf("body\n got %s\nwant x%s (%v)", got, want, err)
 			}
 		}
 	}
-	if _, err := k.appendSealed(nil, "NA0249_001", ServiceOrderQuery, benchNonce, []byte(`{"a":1,"a":2}`)); err == nil {
+	if _, err := k.appendSealed(nil, "NA0249_001", ServiceOrderQuery, benchNonce, []byte(`{"a":1,"a":2}`), true); err == nil {
 		t.Fatal("a message the Sign rules cannot sign was sealed")
 	}
 }
@@ -433,4 +433,48 @@ func emptyToNil(p reflect.Value) {
 		}
 	}
 	walk(p)
+}
+
+// ParseEnvelope reads what encoding/json reads into an Envelope, and
+// fails where it fails.
+func TestParseEnvelope(t *testing.T) {
+	bodies := []string{
+		"\xEF\xBB\xBF" + ` { "version":"1.0.0", "SHOPNO":"NA0249_001","apiService":null,"Sign":"S","Nonce":"N\u0041","Message":"M","Other":[1,{}],"Status":5,"Description":"d"} `,
+		`{"Version":"1.0.0","ShopNo":"NA0249_001","APIService":"OrderCreate","Sign":"AB","Nonce":"n","Message":"00"}`,
+		`{"Nonce":"a","nonce":"b"}`, `{"Nonce":"a","Nonce":"b"}`, `{"Nonce":"a","nonce":null}`,
+		`{"ſhopNo":"x"}`, `{"\u017fhopNo":"x"}`, `{"KShopNo":"x","Sign":"\u212a"}`,
+		`{"Nonce":"a` + "\x01" + `"}`, `{"Nonce":"a` + "\xff" + `"}`, `{"Other":"a` + "\t" + `"}`, "{\"Nonce\"\t:\n\"a\"\r}",
+		`{"Other":{1,2}}`, `{"Other":[1,,2]}`, `{"Other":{"a":[{"b":null}]}}`, `{"Other":tru}`, `{"Other":01}`,
+		`{"Nonce":5}`, `{"Message":{}}`, `{"Sign":true}`, `{"Sign":[]}`, `[]`, `null`, `"x"`, `{"Nonce":"a"`, ``, `{}`, `{} x`,
+		`{"Nonce":"a\u0000b"}`, `{"Nonce":"\ud800"}`, `{"Nonce":"<&>"}`, `{"Nonce":"台灣"}`,
+	}
+	for _, body := range bodies {
+		var want Envelope
+		wantErr := json.Unmarshal(trimBOM([]byte(body)), &want)
+		got, err := ParseEnvelope([]byte(body))
+		if (err != nil) != (wantErr != nil) || got != want {
+			t.Errorf("%q: got %+v, %v; encoding/json %+v, %v", body, got, err, want, wantErr)
+		}
+	}
+}
+
+// AppendSealed renders the envelope SealJSON builds as an Encoder without
+// HTML escaping does.
+func TestAppendSealed(t *testing.T) {
+	k := mustKeys(t, testHashID)
+	msg := []byte(`{"ShopNo":"NA0249_001","PayToken":"t"}`)
+	for _, s := range awkwardStrings {
+		env, err := k.SealJSON("NA0249_001"+s, ServiceOrderPayQuery+s, "n<"+s+">", msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.Encode(env)
+		got, err := k.AppendSealed([]byte("x"), "NA0249_001"+s, ServiceOrderPayQuery+s, "n<"+s+">", msg)
+		if err != nil || string(got) != "x"+strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("body\n got %s\nwant x%s (%v)", got, want.String(), err)
+		}
+	}
 }

@@ -343,3 +343,21 @@ func FuzzParseReturn(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseEnvelope: ParseEnvelope agrees with encoding/json on any body.
+func FuzzParseEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"Version":"1.0.0","ShopNo":"NA0249_001","APIService":"OrderCreate","Sign":"AB","Nonce":"n","Message":"00"}`,
+		`{"nonce":"a","NONCE":null,"x":[{"y":"\u00e9"}]}`, `{"ſign":"x"}`, "\xEF\xBB\xBF{}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var want Envelope
+		wantErr := json.Unmarshal(trimBOM(body), &want)
+		got, err := ParseEnvelope(body)
+		if (err != nil) != (wantErr != nil) || got != want {
+			t.Fatalf("%q: got %+v, %v; encoding/json %+v, %v", body, got, err, want, wantErr)
+		}
+	})
+}
