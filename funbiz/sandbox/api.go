@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz"
@@ -113,17 +115,38 @@ func (s *Sandbox) handleNonce(w http.ResponseWriter, r *http.Request) {
 		s.refusePlain(w, r, "", "Nonce", ref, start)
 		return
 	}
-	var req struct{ ShopNo string }
-	if err := json.Unmarshal(bytes.TrimPrefix(body, utf8BOM), &req); err != nil {
+	shopNo, ok := nonceShopNo(body)
+	if !ok {
 		s.refusePlain(w, r, "", "Nonce", refuse(CodeBadRequest, "request body is not the JSON object {\"ShopNo\":…}"), start)
 		return
 	}
-	if s.merchants[req.ShopNo] == nil {
-		s.refusePlain(w, r, req.ShopNo, "Nonce", refuse(CodeUnknownShop, "ShopNo %s is not a merchant of this sandbox", clip(req.ShopNo, 40)), start)
+	if s.merchants[shopNo] == nil {
+		s.refusePlain(w, r, shopNo, "Nonce", refuse(CodeUnknownShop, "ShopNo %s is not a merchant of this sandbox", clip(shopNo, 40)), start)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct{ Nonce string }{s.issueNonce(req.ShopNo)})
-	s.log.Debug("sandbox api", "service", "Nonce", "shop", req.ShopNo, "duration", time.Since(start))
+	// A nonce is base64, which JSON needs no escape for.
+	buf := getBuf()
+	b := append(append(append(*buf, `{"Nonce":"`...), s.issueNonce(shopNo)...), `"}`...)
+	writeBody(w, http.StatusOK, b)
+	putBuf(buf, b)
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("sandbox api", "service", "Nonce", "shop", shopNo, "duration", time.Since(start))
+	}
+}
+
+// nonceShopNo reads a Nonce request's ShopNo as encoding/json reads the
+// body into struct{ ShopNo string }. An envelope is a superset of that
+// struct, so a body funbiz.ParseEnvelope reads (without reflection) gives
+// the same ShopNo; any other body is left to encoding/json.
+func nonceShopNo(body []byte) (string, bool) {
+	if env, err := funbiz.ParseEnvelope(body); err == nil {
+		return env.ShopNo, true
+	}
+	var req struct{ ShopNo string }
+	if err := json.Unmarshal(bytes.TrimPrefix(body, utf8BOM), &req); err != nil {
+		return "", false
+	}
+	return req.ShopNo, true
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -148,8 +171,8 @@ func (s *Sandbox) handleOrder(w http.ResponseWriter, r *http.Request) {
 		s.refusePlain(w, r, "", "", ref, start)
 		return
 	}
-	var env funbiz.Envelope
-	if err := json.Unmarshal(bytes.TrimPrefix(body, utf8BOM), &env); err != nil || !bytes.HasPrefix(bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM)), []byte("{")) {
+	env, err := funbiz.ParseEnvelope(body)
+	if err != nil || !bytes.HasPrefix(bytes.TrimSpace(bytes.TrimPrefix(body, utf8BOM)), []byte("{")) {
 		s.refusePlain(w, r, "", "", refuse(CodeBadRequest, "request body is not a JSON envelope {Version, ShopNo, APIService, Sign, Nonce, Message}"), start)
 		return
 	}
@@ -280,15 +303,24 @@ func (s *Sandbox) answer(w http.ResponseWriter, req *request, msg any, ref *refu
 		desc = ref.description()
 		s.recordRefusal(req.r, req.env.ShopNo, req.env.APIService, desc, ref.signString)
 	}
-	env, err := req.m.keys.Seal(req.m.shopNo, req.env.APIService, newNonce(s.Now()), msg)
+	buf := getBuf()
+	defer func() { putBuf(buf, *buf) }()
+	plain, err := funbiz.MarshalMessage(msg)
+	var body []byte
+	if err == nil {
+		body, err = req.m.keys.AppendSealed((*buf)[:0], req.m.shopNo, req.env.APIService, newNonce(s.Now()), plain)
+	}
 	if err != nil {
 		// Only a message the sandbox built itself is sealed; this is a bug.
 		s.log.Error("sandbox: sealing an answer", "service", req.env.APIService, "error", err)
 		writeJSON(w, http.StatusInternalServerError, plainRefusal{"F", describe(CodeBadRequest, "the sandbox could not build its answer")})
 		return
 	}
-	writeJSON(w, http.StatusOK, env)
-	s.log.Debug("sandbox api", "service", req.env.APIService, "shop", req.env.ShopNo, "result", codeOf(desc), "duration", time.Since(start))
+	*buf = body
+	writeBody(w, http.StatusOK, body)
+	if s.log.Enabled(req.r.Context(), slog.LevelDebug) {
+		s.log.Debug("sandbox api", "service", req.env.APIService, "shop", req.env.ShopNo, "result", codeOf(desc), "duration", time.Since(start))
+	}
 }
 
 func codeOf(desc string) string {
@@ -372,9 +404,36 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"error":"encoding the answer failed"}`, http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeBody(w, status, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+// jsonContentType is the Content-Type of every JSON answer, one slice for
+// all of them (the header map keeps it as given).
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
+// writeBody writes a JSON answer, with its length, so that the server
+// need not chunk it.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
-	w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	w.Write(body)
+}
+
+// bufPool holds the arrays answers are built in.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+// putBuf returns p to the pool holding b's array, when that array is not
+// too large to keep.
+func putBuf(p *[]byte, b []byte) {
+	if cap(b) > 64<<10 {
+		return
+	}
+	*p = b[:0]
+	bufPool.Put(p)
 }
 
 // internalErrorPage is what an IIS front end shows for a 500, for the

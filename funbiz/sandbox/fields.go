@@ -16,40 +16,181 @@ import (
 // member can be refused by name (E0201 missing, E0202 malformed). Names
 // match case-insensitively, as the bank's .NET deserialiser does.
 type fields struct {
-	raw   map[string]json.RawMessage
-	lower map[string]string
+	raw map[string]json.RawMessage
 	// prefix names the enclosing object in messages ("CardParam.").
 	prefix string
 }
 
 func parseFields(b []byte, prefix string) (fields, *refusal) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF}), &raw); err != nil || raw == nil {
-		name := strings.TrimSuffix(prefix, ".")
-		if name == "" {
-			return fields{}, refuse(CodeUndecryptable, "Message decrypts, but not to a JSON object")
+	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
+	raw, ok := splitObject(b)
+	if !ok {
+		if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
+			name := strings.TrimSuffix(prefix, ".")
+			if name == "" {
+				return fields{}, refuse(CodeUndecryptable, "Message decrypts, but not to a JSON object")
+			}
+			return fields{}, refuse(CodeBadField, "%s must be a JSON object", name)
 		}
-		return fields{}, refuse(CodeBadField, "%s must be a JSON object", name)
 	}
-	f := fields{raw: raw, lower: make(map[string]string, len(raw)), prefix: prefix}
-	for k := range raw {
-		f.lower[strings.ToLower(k)] = k
+	return fields{raw: raw, prefix: prefix}, nil
+}
+
+// splitObject reads a JSON object into its members' raw values as
+// encoding/json's Unmarshal into a map[string]json.RawMessage does (the
+// last of a name winning), without reflection or copies: the values are
+// slices of b. ok is false for anything but a valid object whose names
+// are plain ASCII without escapes, which is left to encoding/json.
+func splitObject(b []byte) (map[string]json.RawMessage, bool) {
+	if !json.Valid(b) {
+		return nil, false
 	}
-	return f, nil
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	out := make(map[string]json.RawMessage, 16)
+	i = skipSpace(b, i+1)
+	if b[i] == '}' {
+		return out, true
+	}
+	for {
+		// b is valid JSON: a name follows, then ':', a value, and ',' or '}'.
+		end := stringEnd(b, i)
+		name := b[i+1 : end-1]
+		for _, c := range name {
+			if c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
+				return nil, false
+			}
+		}
+		i = skipSpace(b, skipSpace(b, end)+1)
+		start := i
+		i = valueEnd(b, i)
+		out[string(name)] = b[start:i:i]
+		i = skipSpace(b, i)
+		if b[i] == '}' {
+			return out, true
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the string that starts at b[i],
+// in valid JSON.
+func stringEnd(b []byte, i int) int {
+	for i++; ; i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+}
+
+// valueEnd returns the index just past the value that starts at b[i], in
+// valid JSON.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
 }
 
 func (f fields) get(name string) (json.RawMessage, bool) {
 	if v, ok := f.raw[name]; ok {
 		return v, !isNull(v)
 	}
-	if k, ok := f.lower[strings.ToLower(name)]; ok {
-		v := f.raw[k]
-		return v, !isNull(v)
+	for k, v := range f.raw {
+		if sameLower(k, name) {
+			return v, !isNull(v)
+		}
 	}
 	return nil, false
 }
 
+// sameLower reports whether strings.ToLower gives a and b alike, without
+// lowering them when they are ASCII.
+func sameLower(a, b string) bool {
+	if len(a) == len(b) {
+		ascii := true
+		for i := range len(a) {
+			ca, cb := a[i], b[i]
+			if ca >= utf8.RuneSelf || cb >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+			if 'A' <= ca && ca <= 'Z' {
+				ca += 'a' - 'A'
+			}
+			if 'A' <= cb && cb <= 'Z' {
+				cb += 'a' - 'A'
+			}
+			if ca != cb {
+				return false
+			}
+		}
+		if ascii {
+			return true
+		}
+	} else if isASCII(a) && isASCII(b) {
+		return false
+	}
+	return strings.ToLower(a) == strings.ToLower(b)
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 func isNull(v json.RawMessage) bool { return len(v) == 0 || string(bytes.TrimSpace(v)) == "null" }
+
+// plainString returns the text of a JSON string that needs no decoding:
+// no escapes, valid UTF-8 (v is a valid JSON value, so it holds no control
+// characters). ok is false for any other value.
+func plainString(v json.RawMessage) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	in := v[1 : len(v)-1]
+	if bytes.IndexByte(in, '\\') >= 0 || !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
+}
 
 // str reads a string member; absent, null and "" all read as "". A number
 // is taken as its text, because the bank's own samples sometimes send
@@ -58,6 +199,9 @@ func (f fields) str(name string) (string, *refusal) {
 	v, ok := f.get(name)
 	if !ok {
 		return "", nil
+	}
+	if s, ok := plainString(v); ok {
+		return s, nil
 	}
 	var s string
 	if err := json.Unmarshal(v, &s); err == nil {
@@ -105,7 +249,7 @@ func (f fields) int(name string) (n int64, set bool, r *refusal) {
 func (f fields) obj(name string) (fields, *refusal) {
 	v, ok := f.get(name)
 	if !ok {
-		return fields{raw: map[string]json.RawMessage{}, lower: map[string]string{}, prefix: name + "."}, nil
+		return fields{raw: map[string]json.RawMessage{}, prefix: name + "."}, nil
 	}
 	return parseFields(v, name+".")
 }
