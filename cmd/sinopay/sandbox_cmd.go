@@ -82,6 +82,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	baseURL := fs.String("base-url", "", "public `URL` of the sandbox for the links it hands out (default http://ADDR)")
 	notifyFrom := fs.String("notify-from", "", "send notifications to loopback shops from this local `address` (e.g. 127.0.0.2, for a shop's SINOPAY_NOTIFY_FROM)")
 	logFormat := fs.String("log-format", "", "text or json (SINOPAY_LOG_FORMAT; default text on a terminal, json otherwise)")
+	metricsAddr := fs.String("metrics-addr", "", "`address` of its own for GET /metrics and the profiler (/debug/pprof/); empty serves /metrics on --addr, without the profiler")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -114,6 +115,15 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		fmt.Fprintf(stderr, "sinopay sandbox: %v\n", err)
 		return 1
+	}
+	var metricsLn net.Listener
+	if *metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", *metricsAddr); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "sinopay sandbox: metrics address: %v\n", err)
+			return 1
+		}
+		defer metricsLn.Close()
 	}
 	root := "http://" + ln.Addr().String()
 	public := strings.TrimRight(*baseURL, "/")
@@ -148,11 +158,25 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "sinopay sandbox: %v\n", err)
 		return 1
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	var handler http.Handler = sb
+	metrics := sandboxMetrics(false)
+	if metricsLn == nil {
+		handler = withMetrics(sb, metrics)
+	} else {
+		msrv := &http.Server{Handler: privateMux(metrics), ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(metricsLn)
+		defer msrv.Close()
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	printBanner(stdout, root, public, &merchants, *keyID != "", *db, *notifyInterval, *notifyAttempts, *atmAutoPay)
+	if metricsLn != nil {
+		fmt.Fprintf(stdout, "  Metrics:       http://%s/metrics (profiler at /debug/pprof/)\n", metricsLn.Addr())
+	} else {
+		fmt.Fprintf(stdout, "  Metrics:       %s/metrics\n", root)
+	}
 
 	select {
 	case <-ctx.Done():

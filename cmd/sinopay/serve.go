@@ -52,7 +52,7 @@ func serveFlags(stderr io.Writer) *flag.FlagSet {
 	fs.String("log-level", "info", "debug, info, warn or error (SINOPAY_LOG_LEVEL)")
 	fs.String("log-format", "", "text or json (SINOPAY_LOG_FORMAT; default text on a terminal, json otherwise)")
 	fs.String("card-capture", "auto", `card orders: "auto" charges at once, "manual" authorises and waits for a capture in the back office (SINOPAY_CARD_CAPTURE)`)
-	fs.String("metrics-addr", "", `address of its own for GET /metrics, or "off"; empty serves it on the shop's address (SINOPAY_METRICS_ADDR)`)
+	fs.String("metrics-addr", "", `address of its own for GET /metrics and the profiler (/debug/pprof/), or "off"; empty serves metrics on the shop's address, without the profiler (SINOPAY_METRICS_ADDR)`)
 	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
 	return fs
 }
@@ -293,7 +293,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 			return fmt.Errorf("sandbox: %w", err)
 		}
 		defer sb.Close()
-		sbSrv = &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+		sbSrv = &http.Server{Handler: withMetrics(sb, sandboxMetrics(true)), ReadHeaderTimeout: 10 * time.Second}
 		go sbSrv.Serve(sbLn)
 	}
 
@@ -387,9 +387,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	go func() { serveErr <- httpSrv.Serve(shopLn) }()
 	var metricsSrv *http.Server
 	if metricsLn != nil {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", metrics.Handler())
-		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		metricsSrv = &http.Server{Handler: privateMux(metrics.Handler()), ReadHeaderTimeout: 10 * time.Second}
 		go metricsSrv.Serve(metricsLn)
 	}
 	go cleanSessions(jobsCtx, db, log)
