@@ -92,16 +92,26 @@ func (s *Sandbox) checkKeyID(r *http.Request) *refusal {
 	return nil
 }
 
-// readBody reads at most MaxBody bytes; more is refused, not truncated.
-func readBody(r *http.Request) ([]byte, *refusal) {
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	if err != nil {
-		return nil, refuse(CodeBadRequest, "request body could not be read")
+// readBody reads at most MaxBody bytes into dst's array, which it grows
+// as needed; more is refused, not truncated.
+func readBody(r *http.Request, dst []byte) ([]byte, *refusal) {
+	b := dst[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > MaxBody {
+			return nil, refuse(CodeBadRequest, "request body is larger than %d bytes", MaxBody)
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, refuse(CodeBadRequest, "request body could not be read")
+		}
 	}
-	if len(b) > MaxBody {
-		return nil, refuse(CodeBadRequest, "request body is larger than %d bytes", MaxBody)
-	}
-	return b, nil
 }
 
 func (s *Sandbox) handleNonce(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +120,9 @@ func (s *Sandbox) handleNonce(w http.ResponseWriter, r *http.Request) {
 		s.refusePlain(w, r, "", "Nonce", ref, start)
 		return
 	}
-	body, ref := readBody(r)
+	in := getBuf()
+	body, ref := readBody(r, *in)
+	defer func() { putBuf(in, body) }()
 	if ref != nil {
 		s.refusePlain(w, r, "", "Nonce", ref, start)
 		return
@@ -166,7 +178,11 @@ func (s *Sandbox) handleOrder(w http.ResponseWriter, r *http.Request) {
 		s.refusePlain(w, r, "", "", ref, start)
 		return
 	}
-	body, ref := readBody(r)
+	// Nothing keeps the body: the envelope's strings are copies, and the
+	// message is decrypted elsewhere.
+	in := getBuf()
+	body, ref := readBody(r, *in)
+	defer func() { putBuf(in, body) }()
 	if ref != nil {
 		s.refusePlain(w, r, "", "", ref, start)
 		return
@@ -411,12 +427,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // all of them (the header map keeps it as given).
 var jsonContentType = []string{"application/json; charset=utf-8"}
 
-// writeBody writes a JSON answer, with its length, so that the server
-// need not chunk it.
+// writeBody writes a JSON answer.
 func writeBody(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	w.Write(body)
 }
@@ -431,6 +444,9 @@ func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 func putBuf(p *[]byte, b []byte) {
 	if cap(b) > 64<<10 {
 		return
+	}
+	if b == nil {
+		b = *p
 	}
 	*p = b[:0]
 	bufPool.Put(p)

@@ -18,11 +18,18 @@ func FuzzSplitObject(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := splitObject(b)
+		split, ok := splitObject(b)
 		var want map[string]json.RawMessage
 		err := json.Unmarshal(b, &want)
 		if !ok {
 			return
+		}
+		got := map[string]json.RawMessage{}
+		for _, m := range split {
+			if _, twice := got[m.name]; twice {
+				t.Fatalf("%q: %s split twice", b, m.name)
+			}
+			got[m.name] = m.v
 		}
 		if err != nil || !maps.EqualFunc(got, want, func(a, b json.RawMessage) bool { return bytes.Equal(a, b) }) {
 			t.Fatalf("%q: split %q; encoding/json %q, %v", b, got, want, err)

@@ -52,15 +52,14 @@ func unknownMembers(service string, msg fields) []memberNote {
 		if !ok {
 			return
 		}
-		names := make([]string, 0, len(f.raw))
-		for name := range f.raw {
-			names = append(names, name)
+		var names []string
+		for _, m := range f.raw {
+			if !slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, m.name) }) {
+				names = append(names, m.name)
+			}
 		}
 		slices.Sort(names)
 		for _, name := range names {
-			if slices.ContainsFunc(known, func(k string) bool { return strings.EqualFold(k, name) }) {
-				continue
-			}
 			out = append(out, memberNote{Name: prefix + name, Nearest: prefixed(prefix, nearest(name, known))})
 		}
 	}

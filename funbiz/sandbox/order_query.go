@@ -109,24 +109,36 @@ func (s *Sandbox) orderQuery(req *request) (any, *refusal) {
 	// lists an order a shop-mismatch rule struck. The envelope's stays
 	// the asking shop's, so the Sign verifies.
 	shopNo := req.m.shopNo
+	orderNo, payType, payFlag := v["OrderNo"], v["PayType"], v["PayFlag"]
+	orderS, orderE, payS, payE := v["OrderDateTimeS"], v["OrderDateTimeE"], v["PayDateTimeS"], v["PayDateTimeE"]
 	s.mu.Lock()
-	for _, o := range s.orderSeq {
+	// An OrderNo names one order of the shop at most: look it up rather
+	// than walk every order, which made a query cost as much as the
+	// sandbox held orders.
+	candidates := s.orderSeq
+	if orderNo != "" {
+		candidates = nil
+		if o := s.orders[orderKey{req.m.shopNo, orderNo}]; o != nil {
+			candidates = []*order{o}
+		}
+	}
+	for _, o := range candidates {
 		if len(rows) == funbiz.MaxOrderQueryRows {
 			break
 		}
 		if o.ShopNo != req.m.shopNo ||
-			(v["OrderNo"] != "" && o.OrderNo != v["OrderNo"]) ||
-			(v["PayType"] != "" && o.PayType != v["PayType"]) ||
-			(v["PayFlag"] != "" && yesNo(o.payFlag()) != v["PayFlag"]) {
+			(orderNo != "" && o.OrderNo != orderNo) ||
+			(payType != "" && o.PayType != payType) ||
+			(payFlag != "" && yesNo(o.payFlag()) != payFlag) {
 			continue
 		}
-		if v["OrderDateTimeS"] != "" {
-			if c := dt(o.Created); c < v["OrderDateTimeS"] || c > v["OrderDateTimeE"] {
+		if orderS != "" {
+			if c := dt(o.Created); c < orderS || c > orderE {
 				continue
 			}
 		}
-		if v["PayDateTimeS"] != "" {
-			if p := dt(o.payDate()); p == "" || p < v["PayDateTimeS"] || p > v["PayDateTimeE"] {
+		if payS != "" {
+			if p := dt(o.payDate()); p == "" || p < payS || p > payE {
 				continue
 			}
 		}

@@ -351,6 +351,10 @@ func (s *Sandbox) wakeLoop() {
 // write is logged: the in-memory state stays authoritative, and the
 // sandbox goes on serving.
 func (s *Sandbox) persist(w writeSet) {
+	if _, none := s.store.(memStore); none {
+		// Nothing keeps the records: do not render them.
+		return
+	}
 	c, err := w.changes()
 	if err == nil {
 		err = s.store.Save(c)
