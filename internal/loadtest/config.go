@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sinopay/sinopay/funbiz"
 )
 
 // Modes of a run.
@@ -17,14 +19,37 @@ const (
 	// ModeNotify floods the shop's notification endpoint with forged
 	// PayTokens.
 	ModeNotify = "notify"
+	// ModeBank loads a bank (the sandbox, or any bank API on this machine)
+	// with the funbiz client: OrderCreate, OrderQuery and OrderPayQuery.
+	ModeBank = "bank"
 )
 
 // Config is one run. Its errors name each setting by its flag of
 // `sinopay loadtest`, which sets it.
 type Config struct {
 	// Shop and Sandbox are the base URLs of the shop and of its bank's
-	// sandbox (--shop, --sandbox); both must be on this machine.
+	// sandbox (--shop, --sandbox); both must be on this machine. Neither
+	// has a default: a load test aims only where it is told. ModeBank
+	// takes the sandbox, or Bank instead, and no shop.
 	Shop, Sandbox string
+	// Bank is the API base URL of a bank on this machine for ModeBank
+	// (--bank), such as http://127.0.0.1:8081/QPay.WebAPI/api; with
+	// Sandbox instead, the sandbox's API is loaded.
+	Bank string
+	// Hash is the shop's hash values at the bank, for ModeBank (--hash);
+	// the sandbox's demo merchant's when zero.
+	Hash funbiz.Hash
+	// ShopMetrics and SandboxMetrics are where the two processes serve
+	// their Prometheus metrics (--shop-metrics, --sandbox-metrics); by
+	// default /metrics on Shop and Sandbox. CPU per operation is read
+	// from their process_cpu_seconds_total.
+	ShopMetrics, SandboxMetrics string
+	// JSON prints one machine-readable result on stdout, and the tables
+	// on the progress writer (--json).
+	JSON bool
+	// Live redraws one progress line in place (a terminal) instead of
+	// printing a line every 2 s.
+	Live bool
 	// Duration is how long new purchases start (--duration).
 	Duration time.Duration
 	// Concurrency is the number of customers, or senders (--concurrency).
@@ -49,11 +74,41 @@ type Config struct {
 // two URLs.
 func (c Config) check() (shop, sandbox *url.URL, err error) {
 	var errs []error
-	if shop, err = loopbackURL("--shop", c.Shop); err != nil {
-		errs = append(errs, err)
+	target := func(name, s, what string) *url.URL {
+		if s == "" {
+			errs = append(errs, fmt.Errorf("%s: required: %s (a load test aims only where it is told)", name, what))
+			return nil
+		}
+		u, err := loopbackURL(name, s)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		return u
 	}
-	if sandbox, err = loopbackURL("--sandbox", c.Sandbox); err != nil {
-		errs = append(errs, err)
+	if c.Mode == ModeBank {
+		switch {
+		case c.Shop != "":
+			errs = append(errs, errors.New("--shop: --mode bank loads a bank only: give --sandbox or --bank"))
+		case c.Sandbox != "" && c.Bank != "":
+			errs = append(errs, errors.New("--bank: give --sandbox or --bank, not both"))
+		case c.Bank != "":
+			target("--bank", c.Bank, "")
+		default:
+			sandbox = target("--sandbox", c.Sandbox, "the sandbox's URL, such as http://127.0.0.1:8081, or --bank with a bank API URL")
+		}
+	} else {
+		shop = target("--shop", c.Shop, "the shop's URL, such as http://127.0.0.1:8080")
+		sandbox = target("--sandbox", c.Sandbox, "the shop's bank sandbox's URL, such as http://127.0.0.1:8081")
+		if c.Bank != "" {
+			errs = append(errs, errors.New("--bank: only --mode bank loads a bank"))
+		}
+	}
+	for _, m := range []struct{ name, v string }{{"--shop-metrics", c.ShopMetrics}, {"--sandbox-metrics", c.SandboxMetrics}} {
+		if m.v != "" {
+			if _, err := loopbackURL(m.name, m.v); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	}
 	for _, f := range []struct {
 		name string
@@ -69,8 +124,8 @@ func (c Config) check() (shop, sandbox *url.URL, err error) {
 	if c.Duration <= 0 || c.Duration > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--duration: want up to 24h, got %v", c.Duration))
 	}
-	if c.Mode != ModeFlow && c.Mode != ModeNotify {
-		errs = append(errs, fmt.Errorf("--mode: want flow or notify, got %q", c.Mode))
+	if c.Mode != ModeFlow && c.Mode != ModeNotify && c.Mode != ModeBank {
+		errs = append(errs, fmt.Errorf("--mode: want flow, notify or bank, got %q", c.Mode))
 	}
 	return shop, sandbox, errors.Join(errs...)
 }

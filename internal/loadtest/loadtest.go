@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,17 +32,66 @@ import (
 // on stderr, and returns the exit code: 0 when every purchase went
 // through and the audit found nothing (or every forged notification was
 // acknowledged), 1 otherwise, 2 for a bad Config.
+//
+// With c.JSON, stdout gets one JSON Result and nothing else; the tables a
+// person reads go to stderr with the progress.
 func Run(ctx context.Context, c Config, stdout, stderr io.Writer) int {
 	shop, sb, err := c.check()
 	if err != nil {
 		fmt.Fprintf(stderr, "sinopay loadtest: %v\n", err)
 		return 2
 	}
-	l := newLoad(c, shop.String(), sb.String(), stderr)
-	if c.Mode == ModeNotify {
-		return l.notifyFlood(ctx, stdout)
+	var shopURL, sbURL string
+	if shop != nil {
+		shopURL = shop.String()
 	}
-	return l.flows(ctx, stdout)
+	if sb != nil {
+		sbURL = sb.String()
+	}
+	l := newLoad(c, shopURL, sbURL, stderr)
+	out := stdout
+	if c.JSON {
+		out = stderr
+	}
+	l.res = Result{Mode: c.Mode, Shop: shopURL, Sandbox: sbURL, Bank: strings.TrimRight(c.Bank, "/"), Concurrency: c.Concurrency, LoadAverage: [2]float64{-1, -1}}
+	l.meter = &cpuMeter{hc: l.api}
+	if c.Mode != ModeBank {
+		l.meter.add("shop", orDefault(c.ShopMetrics, shopURL+"/metrics"))
+	}
+	switch {
+	case c.SandboxMetrics != "":
+		l.meter.add("sandbox", c.SandboxMetrics)
+	case sbURL != "":
+		l.meter.add("sandbox", sbURL+"/metrics")
+	case strings.HasSuffix(l.res.Bank, sandbox.APIPrefix):
+		l.meter.add("bank", strings.TrimSuffix(l.res.Bank, sandbox.APIPrefix)+"/metrics")
+	}
+	var code int
+	switch c.Mode {
+	case ModeNotify:
+		code = l.notifyFlood(ctx, out)
+	case ModeBank:
+		code = l.bankCalls(ctx, out)
+	default:
+		code = l.flows(ctx, out)
+	}
+	l.res.OK = code == 0
+	if c.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(l.res); err != nil {
+			fmt.Fprintf(stderr, "sinopay loadtest: %v\n", err)
+			return 1
+		}
+	}
+	return code
+}
+
+func orDefault(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
 }
 
 // password is every synthetic customer's.
@@ -55,8 +105,13 @@ type load struct {
 	shop, sandbox string // base URLs
 	st            *stats
 	progress      io.Writer
+	res           Result
+	meter         *cpuMeter
+	api           *http.Client // the bank's, the callbacks', the metrics'
+	tr            *http.Transport
 	done          atomic.Int64
 	failed        atomic.Int64
+	held          atomic.Int64 // sign-ups held back by the shop
 	mu            sync.Mutex
 	orders        []*order
 
@@ -76,21 +131,45 @@ func newLoad(c Config, shop, sb string, progress io.Writer) *load {
 	tr := &http.Transport{MaxIdleConnsPerHost: c.Concurrency * 2, MaxConnsPerHost: c.Concurrency * 4}
 	api := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	return &load{
-		c: c, shop: shop, sandbox: sb, st: newStats(), progress: progress,
+		c: c, shop: shop, sandbox: sb, st: newStats(), progress: progress, api: api, tr: tr,
 		browser:   &http.Client{Transport: tr, Timeout: 60 * time.Second},
 		bank:      sandbox.NewControlClient(sb, api),
 		callbacks: shopclient.NewBank(c.ShopNo, api),
 	}
 }
 
+// newCustomer signs a customer up. A sign-up the shop holds back (429,
+// its per-address limit on sign-ups and log-ins, which every synthetic
+// customer shares) is tried again after the Retry-After it gives.
 func (l *load) newCustomer(ctx context.Context) (*shopclient.Customer, error) {
-	start := time.Now()
-	c, err := shopclient.SignUp(ctx, l.browser, l.shop, "load-"+randHex(8)+"@example.com", password)
-	if err != nil {
-		return nil, err
+	email := "load-" + randHex(8) + "@example.com"
+	for {
+		start := time.Now()
+		c, err := shopclient.SignUp(ctx, l.browser, l.shop, email, password)
+		var held *shopclient.StatusError
+		if errors.As(err, &held) && held.Code == http.StatusTooManyRequests {
+			wait := held.RetryAfter
+			if wait <= 0 {
+				wait = time.Second
+			}
+			if l.held.Add(1) == 1 {
+				fmt.Fprintf(l.progress, "loadtest: the shop holds back sign-ups from this address (HTTP 429); waiting as its Retry-After asks (%s)\n", wait)
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, err
+			case <-t.C:
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		l.st.add("signup", time.Since(start))
+		return c, nil
 	}
-	l.st.add("signup", time.Since(start))
-	return c, nil
 }
 
 func randHex(n int) string {
@@ -154,6 +233,7 @@ func (l *load) purchase(ctx context.Context, c *shopclient.Customer, r *mrand.Ra
 		}
 		l.st.add("atm_confirmed", time.Since(t))
 		l.st.add("purchase_atm", time.Since(start))
+		l.st.addOp(time.Since(start))
 		return nil
 	}
 	if r.Float64() < l.c.DeclineShare {
@@ -165,6 +245,7 @@ func (l *load) purchase(ctx context.Context, c *shopclient.Customer, r *mrand.Ra
 		return err
 	}
 	l.st.add("purchase_card", time.Since(start))
+	l.st.addOp(time.Since(start))
 	return nil
 }
 
@@ -243,6 +324,7 @@ func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 		})
 	}
 	wg.Wait()
+	l.begin(ctx)
 	runCtx, cancel := context.WithTimeout(ctx, l.c.Duration)
 	defer cancel()
 	start := time.Now()
@@ -267,6 +349,7 @@ func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 	}
 	wg.Wait()
 	stopProgress()
+	l.end(ctx, start, "purchase")
 	l.summary(stdout, start, "purchases", "failed")
 	ok := l.audit(ctx, stdout)
 	if l.done.Load() == 0 {
@@ -282,26 +365,70 @@ func (l *load) flows(ctx context.Context, stdout io.Writer) int {
 // summary prints how many things were done since start, how many were
 // not (as notDone says), and the latency of every step.
 func (l *load) summary(w io.Writer, start time.Time, done, notDone string) {
-	elapsed := time.Since(start)
-	fmt.Fprintf(w, "\n%d %s in %s (%.1f per second), %d %s\n\n", l.done.Load(), done, elapsed.Round(time.Millisecond),
-		float64(l.done.Load())/elapsed.Seconds(), l.failed.Load(), notDone)
+	r := &l.res
+	elapsed := time.Duration(r.Seconds * float64(time.Second))
+	fmt.Fprintf(w, "\n%d %s in %s (%.1f per second), %d %s; each p50 %.1fms, p99 %.1fms\n", r.Ops, done, elapsed.Round(time.Millisecond),
+		r.PerSecond, r.Failed, notDone, r.Latency.P50, r.Latency.P99)
+	printCPU(w, r.CPU, r.Op)
+	if r.LoadAverage[0] >= 0 {
+		fmt.Fprintf(w, "load average (1 min) %.2f at the start, %.2f at the end\n", r.LoadAverage[0], r.LoadAverage[1])
+	}
+	fmt.Fprintln(w)
 	l.st.print(w, elapsed)
 }
 
+// begin reads the processes' CPU just before the clock starts.
+func (l *load) begin(ctx context.Context) {
+	l.meter.start(ctx)
+	l.res.LoadAverage[0] = loadAverage()
+}
+
+// end reads the processes' CPU once the last operation has ended, and
+// fills the run's figures in.
+func (l *load) end(ctx context.Context, start time.Time, op string) {
+	elapsed := time.Since(start)
+	l.meter.stop(ctx)
+	r := &l.res
+	r.LoadAverage[1] = loadAverage()
+	r.Seconds = elapsed.Seconds()
+	r.Op, r.Ops, r.Failed = op, l.done.Load(), l.failed.Load()
+	r.PerSecond = float64(r.Ops) / elapsed.Seconds()
+	r.CPU = l.meter.result(r.Ops, elapsed)
+	l.st.fill(r, elapsed)
+}
+
+// showProgress reports progress until the returned function is called:
+// on a terminal one line redrawn in place (elapsed and remaining time,
+// operations done, their rate, errors), otherwise a line every 2 s.
 func (l *load) showProgress(start time.Time) func() {
 	done := make(chan struct{})
 	stopped := make(chan struct{})
+	every := 2 * time.Second
+	if l.c.Live {
+		every = 250 * time.Millisecond
+	}
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(2 * time.Second)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
+				if l.c.Live {
+					fmt.Fprint(l.progress, "\r\033[K")
+				}
 				return
 			case <-t.C:
-				n := l.done.Load()
-				fmt.Fprintf(l.progress, "  %5.0fs  %6d done  %7.1f/s  %4d failed\n", time.Since(start).Seconds(), n, float64(n)/time.Since(start).Seconds(), l.failed.Load())
+				n, el := l.done.Load(), time.Since(start)
+				if !l.c.Live {
+					fmt.Fprintf(l.progress, "  %5.0fs  %6d done  %7.1f/s  %4d failed\n", el.Seconds(), n, float64(n)/el.Seconds(), l.failed.Load())
+					continue
+				}
+				left := "finishing"
+				if rem := l.c.Duration - el; rem > 0 {
+					left = fmt.Sprintf("%s left", rem.Round(time.Second))
+				}
+				fmt.Fprintf(l.progress, "\r\033[K  %s elapsed, %s  %d done  %.1f/s  %d errors", el.Round(time.Second), left, n, float64(n)/el.Seconds(), l.failed.Load())
 			}
 		}
 	}()
@@ -339,6 +466,7 @@ func (l *load) audit(ctx context.Context, w io.Writer) bool {
 		fmt.Fprintf(w, "  %v\n", err)
 		return false
 	}
+	l.res.Audit = &AuditSummary{Orders: res.Orders, Paid: res.Paid, OK: res.OK(), Problems: res.Problems[:min(len(res.Problems), 50)]}
 	if res.OK() {
 		fmt.Fprintf(w, "  %d orders, %d paid; settled in %s\n", res.Orders, res.Paid, time.Since(start).Round(time.Millisecond))
 		fmt.Fprintln(w, "  nothing lost, nothing doubled: paid at the bank ⇔ paid in the shop, same amounts, one payment and one transition each")
@@ -409,6 +537,7 @@ func (l *load) auditOnce(ctx context.Context, orders []*order) (audit.Result, []
 // past the shop's backlog they are answered 503, counted apart.
 func (l *load) notifyFlood(ctx context.Context, stdout io.Writer) int {
 	fmt.Fprintf(l.progress, "loadtest: %d senders posting notifications for %s to %s/funbiz/notify\n", l.c.Concurrency, l.c.Duration, l.shop)
+	l.begin(ctx)
 	runCtx, cancel := context.WithTimeout(ctx, l.c.Duration)
 	defer cancel()
 	start := time.Now()
@@ -439,12 +568,14 @@ func (l *load) notifyFlood(ctx context.Context, stdout io.Writer) int {
 					continue
 				}
 				l.st.add("notify_ack", time.Since(t))
+				l.st.addOp(time.Since(t))
 				l.done.Add(1)
 			}
 		})
 	}
 	wg.Wait()
 	stop()
+	l.end(ctx, start, "notification")
 	l.summary(stdout, start, "notifications acknowledged", "not")
 	if bad.Load() > 0 {
 		return 1

@@ -3,11 +3,18 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
 )
@@ -51,6 +58,25 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(out.String(), "notifications acknowledged in") || !strings.Contains(out.String(), "notify_ack") || strings.Contains(out.String(), "errors:") {
 		t.Errorf("notify output:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "CPU of the shop: ") || !strings.Contains(out.String(), "CPU of the sandbox: in the shop's process") {
+		t.Errorf("notify output lacks the CPU per notification:\n%s", out.String())
+	}
+
+	// The same as one JSON result: the shop's CPU per notification from
+	// its /metrics, the embedded sandbox's counted in it.
+	c.JSON = true
+	out.Reset()
+	progress.Reset()
+	if code := Run(context.Background(), c, &out, &progress); code != 0 {
+		t.Fatalf("notify --json: exit %d\n%s\n%s", code, out.String(), progress.String())
+	}
+	var r Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("--json output does not parse: %v\n%s", err, out.String())
+	}
+	if r.Ops == 0 || len(r.CPU) != 2 || r.CPU[0].Process != "shop" || r.CPU[0].PerOpMicros <= 0 || !r.CPU[1].InShop || r.Latency.P50 <= 0 {
+		t.Errorf("notify --json result %+v", r)
+	}
 }
 
 // A load test only ever goes to this machine, and refuses shares out of
@@ -70,12 +96,28 @@ func TestConfig(t *testing.T) {
 		func(c *Config) { c.Concurrency = 0 },
 		func(c *Config) { c.Duration = 25 * time.Hour },
 		func(c *Config) { c.Mode = "storm" },
+		func(c *Config) { c.Shop = "" },
+		func(c *Config) { c.Sandbox = "" },
+		func(c *Config) { c.Bank = "http://127.0.0.1:8081/QPay.WebAPI/api" },
+		func(c *Config) { c.Mode = ModeBank },
+		func(c *Config) { c.Mode, c.Shop = ModeBank, ""; c.Bank = "http://127.0.0.1:8081" },
+		func(c *Config) { c.Mode, c.Shop, c.Sandbox = ModeBank, "", "" },
+		func(c *Config) { c.Mode, c.Shop, c.Sandbox, c.Bank = ModeBank, "", "", "http://10.0.0.1/api" },
+		func(c *Config) { c.ShopMetrics = "http://10.0.0.1:9100/metrics" },
 	} {
 		c := ok
 		bad(&c)
 		var out, errOut bytes.Buffer
 		if code := Run(context.Background(), c, &out, &errOut); code != 2 || !strings.HasPrefix(errOut.String(), "sinopay loadtest: --") {
 			t.Errorf("%+v: exit %d, want 2\n%s", c, code, errOut.String())
+		}
+	}
+	for _, good := range []Config{
+		{Mode: ModeBank, Sandbox: "http://127.0.0.1:8081", Duration: time.Second, Concurrency: 1},
+		{Mode: ModeBank, Bank: "http://127.0.0.1:8081/QPay.WebAPI/api", Duration: time.Second, Concurrency: 1},
+	} {
+		if _, _, err := good.check(); err != nil {
+			t.Errorf("%+v: %v", good, err)
 		}
 	}
 	all := Config{Shop: "http://example.com", Concurrency: 0, Mode: "storm"}
@@ -89,5 +131,95 @@ func TestConfig(t *testing.T) {
 		if _, err := loopbackURL("--shop", u); err != nil {
 			t.Errorf("%s: %v", u, err)
 		}
+	}
+}
+
+// A load test aims only where it is told: without --shop and --sandbox it
+// refuses, naming both, and sends nothing.
+func TestRefusesWithoutTargets(t *testing.T) {
+	for _, c := range []Config{
+		{Mode: ModeFlow, Duration: time.Second, Concurrency: 1},
+		{Mode: ModeNotify, Duration: time.Second, Concurrency: 1},
+	} {
+		var out, errOut bytes.Buffer
+		code := Run(context.Background(), c, &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), "--shop: required") || !strings.Contains(errOut.String(), "--sandbox: required") || out.Len() > 0 {
+			t.Errorf("%s: exit %d\n%s%s", c.Mode, code, out.String(), errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), Config{Mode: ModeBank, Duration: time.Second, Concurrency: 1}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--sandbox: required") {
+		t.Errorf("bank: exit %d\n%s", code, errOut.String())
+	}
+}
+
+// fakeMetrics serves a process_cpu_seconds_total that grows by a
+// millisecond at every scrape.
+func fakeMetrics(t *testing.T, h http.Handler) *httptest.Server {
+	var cpu atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\nprocess_start_time_seconds 1.7e+09\n", float64(cpu.Add(1))/1000)
+	})
+	mux.Handle("/", h)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// --mode bank loads a sandbox over HTTP with the funbiz client, every
+// call answered and opened, and --json prints one result that parses,
+// with the sandbox's CPU per call.
+func TestBankMode(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	srv := fakeMetrics(t, sb)
+	c := Config{Mode: ModeBank, Sandbox: srv.URL, Duration: time.Second, Concurrency: 4, ShopNo: sandbox.DemoShopNo, JSON: true}
+	var out, errOut bytes.Buffer
+	if code := Run(context.Background(), c, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	var r Result
+	dec := json.NewDecoder(&out)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("stdout is not one JSON result: %v\n%s", err, out.String())
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON value on stdout")
+	}
+	if r.Mode != ModeBank || r.Op != "bank call" || r.Ops == 0 || r.Failed != 0 || r.PerSecond <= 0 || !r.OK || r.Latency.P99 <= 0 || r.Latency.P50 > r.Latency.P99 {
+		t.Errorf("result %+v", r)
+	}
+	var services []string
+	for _, s := range r.Steps {
+		services = append(services, s.Name)
+		if s.Count == 0 {
+			t.Errorf("step %+v", s)
+		}
+	}
+	slices.Sort(services)
+	if !slices.Equal(services, []string{funbiz.ServiceOrderCreate, funbiz.ServiceOrderPayQuery, funbiz.ServiceOrderQuery}) {
+		t.Errorf("steps %v", services)
+	}
+	if len(r.CPU) != 1 || r.CPU[0].Process != "sandbox" || r.CPU[0].Error != "" || r.CPU[0].Seconds != 0.001 || r.CPU[0].PerOpMicros != 1000/float64(r.Ops) {
+		t.Errorf("CPU %+v", r.CPU)
+	}
+	// The tables a person reads went to stderr.
+	if !strings.Contains(errOut.String(), "bank calls") || !strings.Contains(errOut.String(), "OrderPayQuery") {
+		t.Errorf("stderr:\n%s", errOut.String())
+	}
+	// The sandbox holds every order the run made: OrderCreate was real.
+	created := 0
+	for _, s := range r.Steps {
+		if s.Name == funbiz.ServiceOrderCreate {
+			created = s.Count
+		}
+	}
+	if n := len(sb.Orders(sandbox.Filter{}, "")); n != bankSeeds+created {
+		t.Errorf("the sandbox holds %d orders, want %d", n, bankSeeds+created)
 	}
 }

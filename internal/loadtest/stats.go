@@ -3,6 +3,7 @@ package loadtest
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -16,6 +17,29 @@ type stats struct {
 	steps map[string][]time.Duration
 	order []string
 	errs  map[string]int
+	ops   []time.Duration // whole operations
+}
+
+// addOp records the latency of one whole operation.
+func (s *stats) addOp(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ops = append(s.ops, d)
+}
+
+// fill puts the latencies and errors into r.
+func (s *stats) fill(r *Result, elapsed time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r.Latency = latencyOf(s.ops)
+	r.Steps = []Step{}
+	for _, name := range s.order {
+		d := s.steps[name]
+		r.Steps = append(r.Steps, Step{Name: name, Count: len(d), PerSecond: float64(len(d)) / elapsed.Seconds(), Latency: latencyOf(d)})
+	}
+	if len(s.errs) > 0 {
+		r.Errors = maps.Clone(s.errs)
+	}
 }
 
 func newStats() *stats {

@@ -25,9 +25,22 @@ import (
 type StatusError struct {
 	What string // the step: "signup", "checkout form", "order K…"
 	Code int    // the HTTP status
+	// RetryAfter is the wait the answer's Retry-After header asked for
+	// (given in seconds), 0 without one: a held sign-up or log-in says
+	// when to try again.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("%s: HTTP %d", e.What, e.Code) }
+
+// retryAfter reads a Retry-After header given in seconds.
+func retryAfter(resp *http.Response) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(n) * time.Second
+}
 
 // Customer is one visitor with their own cookies, talking to a shop as a
 // browser does: same-origin form posts, redirects not followed (the
@@ -90,7 +103,7 @@ func (c *Customer) account(ctx context.Context, shopURL, path, what, email, pass
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if resp.StatusCode != http.StatusSeeOther {
-		return &StatusError{What: what, Code: resp.StatusCode}
+		return &StatusError{What: what, Code: resp.StatusCode, RetryAfter: retryAfter(resp)}
 	}
 	c.Email = email
 	return nil
