@@ -149,6 +149,8 @@ func parseEnvelopeFast(body []byte) (env Envelope, ok bool) {
 		// Invalid JSON, or a name given twice, which encoding/json takes.
 		return Envelope{}, false
 	}
+	// The strings are cut from one copy of the body, made on first use.
+	text := decoder{msg: body}
 	for i := range members {
 		m := &members[i]
 		// encoding/json also folds two non-ASCII letters into ASCII
@@ -187,7 +189,7 @@ func parseEnvelopeFast(body []byte) (env Envelope, ok bool) {
 		}
 		switch m.kind {
 		case '"':
-			*dst = string(m.value)
+			*dst = text.share(m.value)
 		case 'n':
 		default:
 			// A number or boolean for a string: encoding/json's error.
