@@ -116,8 +116,20 @@ func appendOptInt(dst []byte, start int, name string, v int64) []byte {
 // everything else raw.
 func appendJSONString(dst []byte, s string, html bool) []byte {
 	dst = append(dst, '"')
+	safe := &plainSafe
+	if html {
+		safe = &htmlSafe
+	}
 	start := 0
 	for i := 0; i < len(s); {
+		// Runs of bytes that go out as they are, by table: most strings
+		// (nonces, numbers, URLs) are nothing else.
+		for i < len(s) && safe[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && (!html || (c != '<' && c != '>' && c != '&')) {
@@ -167,6 +179,21 @@ func appendJSONString(dst []byte, s string, html bool) []byte {
 }
 
 const lowerHex = "0123456789abcdef"
+
+// plainSafe and htmlSafe mark the bytes appendJSONString copies as they
+// are: printable ASCII but the quote and the backslash, and for htmlSafe
+// not <, > and & either. Bytes of multi-byte UTF-8 are not marked: they
+// are checked rune by rune.
+var plainSafe, htmlSafe = func() (plain, html [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		if c == '"' || c == '\\' {
+			continue
+		}
+		plain[c] = true
+		html[c] = c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
 
 // wireAnswer is the wire form of a service's answer.
 type wireAnswer interface {

@@ -361,3 +361,24 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendJSONString: a string is quoted as encoding/json quotes it,
+// with and without HTML escaping.
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\"b\\c\n\x00\x7f", "<&>", "台灣\u2028\u2029", "\xff\xfe", "é\xc3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		html, _ := json.Marshal(s)
+		var plain bytes.Buffer
+		enc := json.NewEncoder(&plain)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		if got := appendJSONString([]byte("x"), s, true); string(got) != "x"+string(html) {
+			t.Fatalf("%q: html %s, encoding/json %s", s, got, html)
+		}
+		if got := appendJSONString(nil, s, false); string(got) != strings.TrimSuffix(plain.String(), "\n") {
+			t.Fatalf("%q: plain %s, encoding/json %s", s, got, plain.String())
+		}
+	})
+}
