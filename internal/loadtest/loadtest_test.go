@@ -223,3 +223,37 @@ func TestBankMode(t *testing.T) {
 		t.Errorf("the sandbox holds %d orders, want %d", n, bankSeeds+created)
 	}
 }
+
+// A sign-up the shop holds back (429, per-address throttle) is tried
+// again no sooner than its Retry-After asks, and then goes through.
+func TestSignUpHonoursRetryAfter(t *testing.T) {
+	var tries atomic.Int64
+	var first, waited atomic.Int64
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/signup" {
+			http.NotFound(w, r)
+			return
+		}
+		switch tries.Add(1) {
+		case 1:
+			first.Store(time.Now().UnixNano())
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		default:
+			waited.Store(time.Now().UnixNano() - first.Load())
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+		}
+	}))
+	defer shop.Close()
+	var progress bytes.Buffer
+	l := newLoad(Config{Concurrency: 1}, shop.URL, "", &progress)
+	if _, err := l.newCustomer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if tries.Load() != 2 || time.Duration(waited.Load()) < time.Second {
+		t.Errorf("%d tries, the second %s after the first; want 2, at least 1s", tries.Load(), time.Duration(waited.Load()))
+	}
+	if !strings.Contains(progress.String(), "Retry-After") {
+		t.Errorf("progress does not say why it waits:\n%s", progress.String())
+	}
+}
