@@ -65,7 +65,8 @@ commands:
   migrate   apply database migrations (a deploy step)
   admin     "admin create --email …" makes an admin of the back office
   loadtest  drive synthetic customers through a running shop and sandbox,
-            then audit every order against the sandbox
+            then audit every order against the sandbox; or load a bank
+            alone (--mode bank); CPU per operation from their /metrics
   funbiz    call the bank's API (one subcommand per service), or sign and
             open messages offline; "sinopay funbiz help" lists them
   sandbox   run the offline simulator of the bank
