@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"net/url"
 	"testing"
 )
 
@@ -47,6 +48,21 @@ func TestFieldsStr(t *testing.T) {
 	for name, want := range map[string]string{"a": "plain", "b": "escA\n", "c": "\uFFFD", "d": "123", "e": "upper", "E": "upper", "\u212a": "kelvin"} {
 		if got, ref := f.str(name); ref != nil || got != want {
 			t.Errorf("str(%q) = %q, %v; want %q", name, got, ref, want)
+		}
+	}
+}
+
+// The WebATM link is what url.Values.Encode renders.
+func TestWebATMURL(t *testing.T) {
+	o := &order{TSNo: "NA024900000227", ATMTicket: "a b&c=d/é", AtmPayNo: "99922530174963"}
+	for _, channel := range []string{"", "ebank", "x&y z"} {
+		q := url.Values{"TD": {o.TSNo}, "TK": {o.ATMTicket}}
+		if channel != "" {
+			q.Set("Channel", channel)
+		}
+		want := "http://h/_sandbox/atm/" + o.AtmPayNo + "?" + q.Encode()
+		if got := webATMURL("http://h", o, channel); got != want {
+			t.Errorf("channel %q:\n got %s\nwant %s", channel, got, want)
 		}
 	}
 }

@@ -213,11 +213,13 @@ func (s *Sandbox) newAtmPayNoLocked() string {
 }
 
 func webATMURL(base string, o *order, channel string) string {
-	q := url.Values{"TD": {o.TSNo}, "TK": {o.ATMTicket}}
+	// What url.Values.Encode gives, keys in its sorted order, without
+	// building the map: every OrderQuery row draws one.
+	q := "TD=" + url.QueryEscape(o.TSNo) + "&TK=" + url.QueryEscape(o.ATMTicket)
 	if channel != "" {
-		q.Set("Channel", channel)
+		q = "Channel=" + url.QueryEscape(channel) + "&" + q
 	}
-	return base + "/_sandbox/atm/" + o.AtmPayNo + "?" + q.Encode()
+	return base + "/_sandbox/atm/" + o.AtmPayNo + "?" + q
 }
 
 func cardURL(base string, o *order) string { return base + "/_sandbox/card/" + o.CardToken }
