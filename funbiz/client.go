@@ -88,6 +88,9 @@ type Client struct {
 	maxBody  int64
 	nonceURL string
 	orderURL string
+	// nonceBody is the body of every Nonce request, as json.Marshal
+	// renders struct{ ShopNo string }.
+	nonceBody []byte
 }
 
 // NewClient checks the configuration and returns a client. A bad value is
@@ -130,6 +133,7 @@ func NewClient(cfg Config) (*Client, error) {
 		base: base, shopNo: cfg.ShopNo, keyID: string(cfg.KeyID), keys: keys, http: hc,
 		retry: retry, log: log, maxBody: 4 << 20,
 		nonceURL: base + "/Nonce", orderURL: base + "/Order",
+		nonceBody: append(appendJSONString([]byte(`{"ShopNo":`), cfg.ShopNo, true), '}'),
 	}, nil
 }
 
@@ -187,8 +191,9 @@ func (c *Client) Nonce(ctx context.Context) (string, error) {
 }
 
 func (c *Client) nonceOnce(ctx context.Context) (string, error) {
-	body, _ := json.Marshal(struct{ ShopNo string }{c.shopNo})
-	raw, status, err := c.post(ctx, c.nonceURL, body)
+	buf := getBuf()
+	raw, status, err := c.post(ctx, c.nonceURL, c.nonceBody, *buf)
+	defer putBuf(buf, raw)
 	if err != nil {
 		return "", &Error{Service: "Nonce", Msg: "nonce request failed", Err: joinSentinel(ErrTransport, err)}
 	}
@@ -200,7 +205,11 @@ func (c *Client) nonceOnce(ctx context.Context) (string, error) {
 		Status      Status
 		Description string
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
+	// The strings are copies: raw's array goes back to the pool.
+	var status2 string
+	if readStrings(raw, []string{"Nonce", "Status", "Description"}, []*string{&r.Nonce, &status2, &r.Description}) {
+		r.Status = Status(status2)
+	} else if err := json.Unmarshal(raw, &r); err != nil {
 		return "", &Error{Service: "Nonce", Msg: "answer is not JSON", Body: truncateBody(raw), Err: joinSentinel(ErrMalformedResponse, err)}
 	}
 	if r.Nonce == "" {
@@ -241,7 +250,9 @@ func bankError(service string, status Status, description string) *Error {
 }
 
 // post sends one request and reads at most maxBody bytes of the answer.
-func (c *Client) post(ctx context.Context, url string, body []byte) ([]byte, int, error) {
+// post sends body to url and reads the answer into dst's array, grown as
+// needed (the caller may pool it: nothing returned keeps a slice of it).
+func (c *Client) post(ctx context.Context, url string, body, dst []byte) ([]byte, int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, 0, err
@@ -256,7 +267,7 @@ func (c *Client) post(ctx context.Context, url string, body []byte) ([]byte, int
 		return nil, 0, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	raw, err := readInto(dst[:0], io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
 		return raw, resp.StatusCode, fmt.Errorf("reading answer: %w", err)
 	}
@@ -264,6 +275,24 @@ func (c *Client) post(ctx context.Context, url string, body []byte) ([]byte, int
 		return raw[:512], resp.StatusCode, fmt.Errorf("answer is larger than %d bytes", c.maxBody)
 	}
 	return raw, resp.StatusCode, nil
+}
+
+// readInto is io.ReadAll appending to dst.
+func readInto(dst []byte, r io.Reader) ([]byte, error) {
+	b := dst
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // callKind says whether a service may be repeated.
@@ -325,7 +354,10 @@ func (c *Client) callOnce(ctx context.Context, service string, kind callKind, ms
 	if err != nil {
 		return err
 	}
-	raw, status, err := c.post(ctx, c.orderURL, body)
+	// The answer lives until it is decoded, which copies what it keeps.
+	buf := getBuf()
+	raw, status, err := c.post(ctx, c.orderURL, body, *buf)
+	defer putBuf(buf, raw)
 	if err != nil {
 		return &Error{Service: service, Msg: "request failed", Body: truncateBody(raw), Err: joinSentinel(ErrTransport, err)}
 	}

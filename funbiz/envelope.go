@@ -143,11 +143,26 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 // parseEnvelopeFast is ParseEnvelope for the bodies where the scanner and
 // encoding/json are known to agree; ok is false for any other.
 func parseEnvelopeFast(body []byte) (env Envelope, ok bool) {
+	ok = readStrings(body, envelopeNames[:], []*string{&env.Version, &env.ShopNo, &env.APIService, &env.Sign, &env.Nonce, &env.Message})
+	return env, ok
+}
+
+var envelopeNames = [...]string{"Version", "ShopNo", "APIService", "Sign", "Nonce", "Message"}
+
+// readStrings reads the string members names[i] of the JSON object body
+// into *dsts[i] exactly as encoding/json's Unmarshal reads them into a
+// struct of string fields (names without regard to case, the last of a
+// name winning, null leaving the field alone, other members ignored, a
+// byte order mark skipped), for the bodies where the scanner and
+// encoding/json are known to agree: ok is false for any other, which the
+// caller leaves to encoding/json. The strings are cut from one copy of
+// body.
+func readStrings(body []byte, names []string, dsts []*string) (ok bool) {
 	var buf [12]member
 	members, err := scanMembers(body, buf[:0])
 	if err != nil {
 		// Invalid JSON, or a name given twice, which encoding/json takes.
-		return Envelope{}, false
+		return false
 	}
 	// The strings are cut from one copy of the body, made on first use.
 	text := decoder{msg: body}
@@ -157,34 +172,27 @@ func parseEnvelopeFast(body []byte) (env Envelope, ok bool) {
 		// names (the Kelvin sign and the long s); it refuses raw control
 		// characters and replaces invalid UTF-8.
 		if !plainText(m.name) {
-			return Envelope{}, false
+			return false
 		}
 		switch m.kind {
 		case '{', '[':
 			// The scanner checks only brackets and strings inside.
 			if !json.Valid(m.raw) {
-				return Envelope{}, false
+				return false
 			}
 		case '"':
 			if bytes.IndexByte(m.raw, '\\') < 0 && !plainText(m.value) {
-				return Envelope{}, false
+				return false
 			}
 		}
 		var dst *string
-		switch {
-		case m.is("Version"):
-			dst = &env.Version
-		case m.is("ShopNo"):
-			dst = &env.ShopNo
-		case m.is("APIService"):
-			dst = &env.APIService
-		case m.is("Sign"):
-			dst = &env.Sign
-		case m.is("Nonce"):
-			dst = &env.Nonce
-		case m.is("Message"):
-			dst = &env.Message
-		default:
+		for j, n := range names {
+			if m.is(n) {
+				dst = dsts[j]
+				break
+			}
+		}
+		if dst == nil {
 			continue
 		}
 		switch m.kind {
@@ -193,10 +201,10 @@ func parseEnvelopeFast(body []byte) (env Envelope, ok bool) {
 		case 'n':
 		default:
 			// A number or boolean for a string: encoding/json's error.
-			return Envelope{}, false
+			return false
 		}
 	}
-	return env, true
+	return true
 }
 
 // plainText reports whether b is printable ASCII.
