@@ -36,7 +36,6 @@ func (l *load) bankCalls(ctx context.Context, w io.Writer) int {
 	if hash == (funbiz.Hash{}) {
 		hash = sandbox.DemoHash()
 	}
-	l.tr.MaxIdleConnsPerHost = 2 * l.c.Concurrency
 	bank, err := funbiz.NewClient(funbiz.Config{BaseURL: apiURL, ShopNo: l.c.ShopNo, Hash: hash, HTTPClient: l.api, Retry: funbiz.NoRetry})
 	if err != nil {
 		fmt.Fprintf(l.progress, "sinopay loadtest: %v\n", err)

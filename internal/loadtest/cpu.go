@@ -121,7 +121,7 @@ func (m *cpuMeter) stop(ctx context.Context) {
 
 // result gives each process's CPU for ops operations in elapsed.
 func (m *cpuMeter) result(ops int64, elapsed time.Duration) []CPU {
-	var out []CPU
+	out := []CPU{}
 	for _, t := range m.targets {
 		c := CPU{Process: t.name, URL: t.url}
 		if t.err != nil {

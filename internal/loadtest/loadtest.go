@@ -108,7 +108,6 @@ type load struct {
 	res           Result
 	meter         *cpuMeter
 	api           *http.Client // the bank's, the callbacks', the metrics'
-	tr            *http.Transport
 	done          atomic.Int64
 	failed        atomic.Int64
 	held          atomic.Int64 // sign-ups held back by the shop
@@ -131,7 +130,7 @@ func newLoad(c Config, shop, sb string, progress io.Writer) *load {
 	tr := &http.Transport{MaxIdleConnsPerHost: c.Concurrency * 2, MaxConnsPerHost: c.Concurrency * 4}
 	api := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	return &load{
-		c: c, shop: shop, sandbox: sb, st: newStats(), progress: progress, api: api, tr: tr,
+		c: c, shop: shop, sandbox: sb, st: newStats(), progress: progress, api: api,
 		browser:   &http.Client{Transport: tr, Timeout: 60 * time.Second},
 		bank:      sandbox.NewControlClient(sb, api),
 		callbacks: shopclient.NewBank(c.ShopNo, api),
