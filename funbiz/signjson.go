@@ -230,15 +230,25 @@ func (s *scanner) str() ([]byte, error) {
 		return nil, s.errorf("want a string")
 	}
 	start := s.i
-	// Fast path: find the closing quote with a vectorised search; the
-	// string is plain when no backslash or control character precedes it.
-	if q := bytes.IndexByte(s.b[start:], '"'); q >= 0 {
-		raw := s.b[start : start+q]
-		// Raw control characters are let through here: the message is read
-		// as sent, and the Sign is over exactly those bytes.
-		if bytes.IndexByte(raw, '\\') < 0 {
-			s.i = start + q + 1
-			return raw, nil
+	// Fast path: the string is plain when no backslash precedes its
+	// closing quote. Raw control characters are let through here: the
+	// message is read as sent, and the Sign is over exactly those bytes.
+	// Names and most values are short, and are looked through byte by
+	// byte; past 32 bytes (the Message's hex) two vectorised searches
+	// take over, which cost more than a short loop to start.
+	i, short := start, min(len(s.b), start+32)
+	for ; i < short; i++ {
+		if c := s.b[i]; c == '"' {
+			s.i = i + 1
+			return s.b[start:i], nil
+		} else if c == '\\' {
+			break
+		}
+	}
+	if i == short {
+		if q := bytes.IndexByte(s.b[i:], '"'); q >= 0 && bytes.IndexByte(s.b[i:i+q], '\\') < 0 {
+			s.i = i + q + 1
+			return s.b[start : i+q], nil
 		}
 	}
 	escaped := false
