@@ -85,13 +85,3 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	return loadtest.Run(ctx, c, stdout, stderr)
 }
 
-// isTerminal reports whether w is a terminal, where progress is redrawn
-// on one line.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
