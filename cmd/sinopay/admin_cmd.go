@@ -20,7 +20,11 @@ import (
 	"github.com/sinopay/sinopay/web"
 )
 
-const adminUsage = `usage: sinopay admin create --email EMAIL [--db DB]
+const adminAbout = `Admins of the back office (/admin/): an admin is a customer with the admin
+role. The database is --db or SINOPAY_DATABASE_URL (or .env), as for
+sinopay migrate.`
+
+const adminCreateUsage = `usage: sinopay admin create --email EMAIL [--db DB]
 
 Makes EMAIL an admin of the back office (/admin/). A new account asks for
 its password: typed twice on a terminal, without echo, or read from the
@@ -34,49 +38,58 @@ sinopay migrate; its schema must be up to date (run sinopay migrate).
 flags:
 `
 
+// adminCommands are the subcommands of sinopay admin, in the order help
+// lists them.
+var adminCommands = []struct {
+	name, summary string
+	run           runFunc
+}{
+	{"create", "make an admin: a new account, or a customer promoted", runAdminCreate},
+}
+
+func adminSubcommands() []subcommand {
+	var out []subcommand
+	for _, c := range adminCommands {
+		out = append(out, subcommand{name: c.name, summary: c.summary, flags: flagSetOf(c.run)})
+	}
+	return out
+}
+
 // runAdmin dispatches the admin subcommands.
 func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		io.WriteString(stdout, strings.SplitN(adminUsage, "\n\nflags:", 2)[0]+"\n")
-		if len(args) == 0 {
-			return 2
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		if wantFlagSet(ctx) == nil {
+			subcommandHelp(stdout, "admin", adminAbout, adminSubcommands())
 		}
 		return 0
 	}
-	if args[0] != "create" {
-		fmt.Fprintf(stderr, "sinopay admin: unknown command %q (want create)\n", args[0])
-		return 2
+	for _, c := range adminCommands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdin, stdout, stderr)
+		}
 	}
-	return runAdminCreate(ctx, args[1:], stdin, stdout, stderr)
+	return usageError(stderr, "sinopay admin", fmt.Sprintf("unknown subcommand %q", args[0]))
 }
 
 func runAdminCreate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("admin create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	emailFlag := fs.String("email", "", "the admin's email (required)")
 	fs.String("db", "./data/sinopay.db", "SQLite file or postgres:// URL (SINOPAY_DATABASE_URL)")
-	fs.Usage = func() { io.WriteString(stderr, adminUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(ctx, fs, args, adminCreateUsage, stdout, stderr); !ok {
+		return code
 	}
 	fail := func(code int, format string, a ...any) int {
 		fmt.Fprintf(stderr, "sinopay admin create: "+format+"\n", a...)
 		return code
 	}
-	if fs.NArg() > 0 {
-		return fail(2, "unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
 	email := shop.NormEmail(*emailFlag)
 	if email == "" {
-		return fail(2, "--email is required")
+		return usageError(stderr, "sinopay admin create", "--email is required")
 	}
 	// The password rules are checked later, once it is known whether a
 	// password is needed; the email's now, before anything is opened.
 	if err := shop.CheckCredentials(email, "a valid password"); err != nil {
-		return fail(2, "--email: %s", locale.T(locale.EN, shop.ErrorKey(err)))
+		return usageError(stderr, "sinopay admin create", "--email: "+locale.T(locale.EN, shop.ErrorKey(err)))
 	}
 	e, err := loadEnv(".env")
 	if err != nil {

@@ -89,7 +89,7 @@ func TestAdminCreate(t *testing.T) {
 				{"long-enough-pw\n", []string{"create", "--email", "not an email"}, 2, "does not look right"},
 				{"short\n", []string{"create", "--email", "new@example.com"}, 1, "too short"},
 				{"", []string{"create", "--email", "new@example.com"}, 1, "no password on stdin"},
-				{"", []string{"delete"}, 2, "unknown command"},
+				{"", []string{"delete"}, 2, "unknown subcommand"},
 			} {
 				code, _, errOut := admin(t, bad.stdin, bad.args...)
 				if code != bad.code || !strings.Contains(errOut, bad.want) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,7 +40,6 @@ flags:
 // runLoadtest reads the flags of `sinopay loadtest` and runs it.
 func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var c loadtest.Config
 	fs.StringVar(&c.Shop, "shop", "", "the shop's `URL`, such as http://127.0.0.1:8080 (required, except with --mode bank)")
 	fs.StringVar(&c.Sandbox, "sandbox", "", "the sandbox's `URL`, such as http://127.0.0.1:8081 (required, or --bank with --mode bank)")
@@ -58,12 +56,8 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.DurationVar(&c.Settle, "settle", 60*time.Second, "how long the audit waits for orders to converge")
 	fs.StringVar(&c.ShopNo, "shop-no", "NA0249_001", "the shop number the sandbox knows the shop by")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as one JSON object on stdout (the tables go to stderr)")
-	fs.Usage = func() { fmt.Fprint(stderr, loadtestUsage); fs.PrintDefaults() }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(ctx, fs, args, loadtestUsage, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sinopay loadtest: unexpected argument %q\n", fs.Arg(0))
@@ -84,4 +78,3 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	c.Live = isTerminal(stderr)
 	return loadtest.Run(ctx, c, stdout, stderr)
 }
-

@@ -1,11 +1,12 @@
 // Command sinopay is the one binary of the project: the shop, the bank
 // sandbox and the funbiz debugging tools.
 //
-//	sinopay [serve]    run the shop, with the bank sandbox embedded
+//	sinopay serve      run the shop, with the bank sandbox embedded
 //	sinopay migrate    apply database migrations
-//	sinopay admin …    make an admin of the back office
+//	sinopay admin …    make admins of the back office
 //	sinopay funbiz …   call the bank's API, or sign and open messages offline
 //	sinopay sandbox    run the offline bank simulator
+//	sinopay help       list every command
 package main
 
 import (
@@ -14,10 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
-
-	"github.com/sinopay/sinopay/internal/funbizcli"
 )
 
 func main() {
@@ -27,48 +25,115 @@ func main() {
 	os.Exit(code)
 }
 
-// run dispatches a subcommand and returns the process exit code.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		// The shop is the default command, so that `go run ./cmd/sinopay`
-		// starts it.
-		return runServe(ctx, args, stdout, stderr)
-	}
-	switch args[0] {
-	case "serve":
-		return runServe(ctx, args[1:], stdout, stderr)
-	case "migrate":
-		return runMigrate(ctx, args[1:], stdout, stderr)
-	case "admin":
-		return runAdmin(ctx, args[1:], stdin, stdout, stderr)
-	case "loadtest":
-		return runLoadtest(ctx, args[1:], stdout, stderr)
-	case "funbiz":
-		return funbizcli.Run(ctx, args[1:], funbizcli.Process{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv})
-	case "sandbox":
-		return runSandbox(ctx, args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		usage(stdout)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "sinopay: unknown command %q\n\n", args[0])
-		usage(stderr)
-		return 2
+// runFunc runs a command with the arguments after its name and returns
+// the process exit code: 0 done, 1 failed, 2 a usage error.
+type runFunc func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int
+
+// command is one command of sinopay. Its flags are those of the flag set
+// it parses (see parseFlags), which help and shell completion read.
+type command struct {
+	name    string
+	summary string
+	run     runFunc
+	// subs lists the subcommands of a command made of several, for
+	// completion; nil for a command with flags of its own.
+	subs func() []subcommand
+}
+
+// commands is in the order help lists them.
+var commands []command
+
+func init() {
+	// Set here rather than in the declaration: help and completion read
+	// the table that holds them.
+	commands = []command{
+		{"serve", "run the shop, with the bank sandbox embedded", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return runServe(ctx, args, stdout, stderr)
+		}, nil},
+		{"migrate", "apply database migrations (a deploy step)", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return runMigrate(ctx, args, stdout, stderr)
+		}, nil},
+		{"admin", "make admins of the back office", runAdmin, adminSubcommands},
+		{"sandbox", "run the offline simulator of the bank", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return runSandbox(ctx, args, stdout, stderr)
+		}, nil},
+		{"funbiz", "call the bank's API (one subcommand per service), or sign and open messages offline", runFunbiz, funbizSubcommands},
+		{"loadtest", "drive synthetic customers through a running shop and sandbox, then audit every order", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return runLoadtest(ctx, args, stdout, stderr)
+		}, nil},
+		{"help", `list the commands; "sinopay help COMMAND" shows one`, runHelp, helpSubcommands},
 	}
 }
 
-func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: sinopay <command> [flags]
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
 
-commands:
-  serve     run the shop (the default), with the bank sandbox embedded
-  migrate   apply database migrations (a deploy step)
-  admin     "admin create --email …" makes an admin of the back office
-  loadtest  drive synthetic customers through a running shop and sandbox,
-            then audit every order against the sandbox; or load a bank
-            alone (--mode bank); CPU per operation from their /metrics
-  funbiz    call the bank's API (one subcommand per service), or sign and
-            open messages offline; "sinopay funbiz help" lists them
-  sandbox   run the offline simulator of the bank
+// run dispatches a command and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	}
+	c := lookup(args[0])
+	if c == nil {
+		if args[0][0] == '-' {
+			// The shop's flags used to work without "serve".
+			return usageError(stderr, "sinopay", fmt.Sprintf("flag %s before a command; a command's flags follow its name (sinopay serve %s)", args[0], args[0]))
+		}
+		return usageError(stderr, "sinopay", fmt.Sprintf("unknown command %q", args[0]))
+	}
+	return c.run(ctx, args[1:], stdin, stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "usage: sinopay <command> [flags]\n\nTakes payments through Bank SinoPac's funBIZ API: the shop, its bank sandbox\nand tools for the bank's API.\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+"sinopay help COMMAND" or "sinopay COMMAND -h" shows a command's flags.
+Start the shop and its sandbox with: sinopay serve
 `)
+}
+
+// runHelp is `sinopay help [COMMAND [SUBCOMMAND]]`: the list of commands,
+// or what COMMAND -h prints.
+func runHelp(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
+	if wantFlagSet(ctx) != nil {
+		return 0
+	}
+	c := lookup(args[0])
+	if c == nil || c.name == "help" {
+		return usageError(stderr, "sinopay help", fmt.Sprintf("unknown command %q", args[0]))
+	}
+	if len(args) > 2 {
+		return usageError(stderr, "sinopay help", "too many arguments: give a command and at most one subcommand")
+	}
+	return c.run(ctx, append(args[1:], "-h"), stdin, stdout, stderr)
+}
+
+// helpSubcommands are the commands, which help takes as its argument.
+func helpSubcommands() []subcommand {
+	var out []subcommand
+	for _, c := range commands {
+		if c.name != "help" {
+			out = append(out, subcommand{name: c.name, summary: c.summary})
+		}
+	}
+	return out
 }

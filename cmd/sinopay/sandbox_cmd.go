@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,11 +65,6 @@ flags:
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, sandboxUsage)
-		fs.PrintDefaults()
-	}
 	addr := fs.String("addr", "127.0.0.1:8081", "listen `address` (port 0 picks a free port)")
 	var merchants merchantFlags
 	fs.Var(&merchants, "merchant", "add a merchant, `SHOPNO:A1:A2:B1:B2` (repeatable)")
@@ -83,19 +77,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	notifyFrom := fs.String("notify-from", "", "send notifications to loopback shops from this local `address` (e.g. 127.0.0.2, for a shop's SINOPAY_NOTIFY_FROM)")
 	logFormat := fs.String("log-format", "", "text or json (SINOPAY_LOG_FORMAT; default text on a terminal, json otherwise)")
 	metricsAddr := fs.String("metrics-addr", "", "`address` of its own for GET /metrics and the profiler (/debug/pprof/); empty serves /metrics on --addr, without the profiler")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(ctx, fs, args, sandboxUsage, stdout, stderr); !ok {
+		return code
 	}
 	if merchants.err != nil {
-		fmt.Fprintf(stderr, "sinopay sandbox: %v\n", merchants.err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sinopay sandbox: unexpected argument %q\n", fs.Arg(0))
-		return 2
+		return usageError(stderr, "sinopay sandbox", merchants.err.Error())
 	}
 	if !isFlagSet(fs, "log-format") {
 		*logFormat = os.Getenv("SINOPAY_LOG_FORMAT")
@@ -105,8 +91,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	if *notifyInterval <= 0 || *notifyAttempts <= 0 || *atmAutoPay < 0 {
-		fmt.Fprintln(stderr, "sinopay sandbox: --notify-interval and --notify-attempts must be positive, --atm-autopay not negative")
-		return 2
+		return usageError(stderr, "sinopay sandbox", "--notify-interval and --notify-attempts must be positive, --atm-autopay not negative")
 	}
 
 	// Listen first: the port is taken (or the error shown) before any

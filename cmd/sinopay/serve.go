@@ -40,9 +40,9 @@ SINOPAY_HASH and SINOPAY_KEY_ID (or their _FILE forms) and --sandbox-addr off.
 flags:
 `
 
-func serveFlags(stderr io.Writer) *flag.FlagSet {
+func serveFlags() *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.String("addr", "127.0.0.1:8080", "shop listen address (SINOPAY_ADDR)")
 	fs.String("sandbox-addr", "127.0.0.1:8081", `embedded bank sandbox address, or "off" (SINOPAY_SANDBOX_ADDR)`)
 	fs.String("db", "./data/sinopay.db", "SQLite file or postgres:// URL (SINOPAY_DATABASE_URL)")
@@ -53,20 +53,26 @@ func serveFlags(stderr io.Writer) *flag.FlagSet {
 	fs.String("log-format", "", "text or json (SINOPAY_LOG_FORMAT; default text on a terminal, json otherwise)")
 	fs.String("card-capture", "auto", `card orders: "auto" charges at once, "manual" authorises and waits for a capture in the back office (SINOPAY_CARD_CAPTURE)`)
 	fs.String("metrics-addr", "", `address of its own for GET /metrics and the profiler (/debug/pprof/), or "off"; empty serves metrics on the shop's address, without the profiler (SINOPAY_METRICS_ADDR)`)
-	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
 	return fs
 }
 
 // readServeConfig parses flags and the environment and checks every value,
 // naming the setting at fault.
 func readServeConfig(args []string, stderr io.Writer) (*serveConfig, error) {
-	fs := serveFlags(stderr)
+	fs := serveFlags()
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %d", fs.NArg())
 	}
+	return serveConfigFrom(fs)
+}
+
+// serveConfigFrom reads the configuration from the parsed flags fs, the
+// environment and .env, and checks every value, naming the setting at
+// fault.
+func serveConfigFrom(fs *flag.FlagSet) (*serveConfig, error) {
 	e, err := loadEnv(".env")
 	if err != nil {
 		return nil, err
@@ -213,10 +219,11 @@ func parseLevel(s string) (slog.Level, error) {
 
 // runServe runs the shop until ctx ends, then shuts down gracefully.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c, err := readServeConfig(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	fs := serveFlags()
+	if code, ok := parseFlags(ctx, fs, args, serveUsage, stdout, stderr); !ok {
+		return code
 	}
+	c, err := serveConfigFrom(fs)
 	if err != nil {
 		fmt.Fprintf(stderr, "sinopay serve: configuration:\n  %s\n", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 		return 2
@@ -415,17 +422,25 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	return nil
 }
 
+const migrateUsage = `usage: sinopay migrate [flags]
+
+Applies the database migrations of the shop and its job queue, and exits.
+Run it as a release step, before new instances start; serve also applies
+them at start unless --migrate=false. The database is --db or
+SINOPAY_DATABASE_URL (or .env).
+
+flags:
+`
+
 // runMigrate applies migrations as a deploy step.
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.String("db", "./data/sinopay.db", "SQLite file or postgres:// URL (SINOPAY_DATABASE_URL)")
+	// Accepted, and unused, so that migrate takes the flags serve is
+	// given.
 	fs.String("sandbox-db", "", `the embedded sandbox's state file, or "memory" (SINOPAY_SANDBOX_DB; default sandbox.db beside a SQLite --db, ./data/sandbox.db with PostgreSQL)`)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(ctx, fs, args, migrateUsage, stdout, stderr); !ok {
+		return code
 	}
 	e, err := loadEnv(".env")
 	if err != nil {

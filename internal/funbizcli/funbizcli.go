@@ -25,6 +25,10 @@ type Process struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(key string) string
+	// FlagSet, when set, is handed the flag set of the subcommand run,
+	// which then stops before doing anything: shell completion lists the
+	// flags a subcommand really parses.
+	FlagSet func(*flag.FlagSet)
 }
 
 func (o Process) getenv(key string) string {
@@ -62,8 +66,8 @@ const firstOffline = "sign"
 // the bank refused or the call failed, 2 a usage error.
 func Run(ctx context.Context, args []string, o Process) int {
 	if len(args) == 0 {
-		printUsage(o.Stderr)
-		return 2
+		printUsage(o.Stdout)
+		return 0
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
@@ -75,9 +79,27 @@ func Run(ctx context.Context, args []string, o Process) int {
 			return c.run(ctx, args[1:], o)
 		}
 	}
-	fmt.Fprintf(o.Stderr, "sinopay funbiz: unknown subcommand %q\n\n", args[0])
-	printUsage(o.Stderr)
+	fmt.Fprintf(o.Stderr, "sinopay funbiz: unknown subcommand %q\nRun 'sinopay funbiz -h' for help.\n", args[0])
 	return 2
+}
+
+// Subcommand is a subcommand as help and shell completion see it.
+type Subcommand struct {
+	Name, Summary string
+	Flags         *flag.FlagSet
+}
+
+// Subcommands lists the subcommands, in the order help lists them, with
+// the flag sets they parse.
+func Subcommands() []Subcommand {
+	var out []Subcommand
+	for _, c := range subcommands {
+		s := Subcommand{Name: c.name, Summary: c.summary}
+		c.run(context.Background(), nil, Process{Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard,
+			FlagSet: func(fs *flag.FlagSet) { s.Flags = fs }})
+		out = append(out, s)
+	}
+	return out
 }
 
 func printUsage(w io.Writer) {
@@ -105,9 +127,14 @@ Exit status: 0 ok, 1 the bank refused or the call failed, 2 usage error.
 // parseFlags parses a subcommand's flags. ok is false when the command must
 // stop, with code as its exit status: 0 after -h, 2 after a bad flag.
 func parseFlags(fs *flag.FlagSet, args []string, synopsis string, o Process) (code int, ok bool) {
-	// The flag package would print the usage itself, always to one writer;
-	// -h belongs on stdout (it was asked for), a mistake on stderr.
-	fs.SetOutput(o.Stderr)
+	if o.FlagSet != nil {
+		o.FlagSet(fs)
+		return 0, false
+	}
+	// The flag package would print the error and the usage itself, always
+	// to one writer; -h belongs on stdout (it was asked for), a mistake on
+	// stderr, in one line and a hint.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	err := fs.Parse(args)
 	switch {
@@ -115,13 +142,13 @@ func parseFlags(fs *flag.FlagSet, args []string, synopsis string, o Process) (co
 		flagUsage(o.Stdout, fs, synopsis)
 		return 0, false
 	case err != nil:
-		flagUsage(o.Stderr, fs, synopsis)
+		fmt.Fprintf(o.Stderr, "sinopay funbiz %s: %v\nRun 'sinopay funbiz %s -h' for help.\n", fs.Name(), err, fs.Name())
 		return 2, false
 	case fs.NArg() > 0:
 		// The stray value is not echoed: it is most often what follows a
 		// flag that lost its own value ("--shop-no --hash A1,…" leaves the
 		// hash values over), and those must not be printed.
-		fmt.Fprintf(o.Stderr, "sinopay funbiz %s: %d unexpected argument(s) after the flags; every value goes in a flag (did a flag miss its value?)\n", fs.Name(), fs.NArg())
+		fmt.Fprintf(o.Stderr, "sinopay funbiz %s: %d unexpected argument(s) after the flags; every value goes in a flag (did a flag miss its value?)\nRun 'sinopay funbiz %s -h' for help.\n", fs.Name(), fs.NArg(), fs.Name())
 		return 2, false
 	}
 	return 0, true

@@ -759,7 +759,7 @@ func TestFunbizUsageErrors(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"unknown flag", b.args("nonce", "--shop", "x"), []string{"-shop", "usage: sinopay funbiz nonce"}},
+		{"unknown flag", b.args("nonce", "--shop", "x"), []string{"-shop", "Run 'sinopay funbiz nonce -h' for help."}},
 		{"stray argument", b.args("bill", "20240105"), []string{"1 unexpected argument"}},
 		{"no pay type", b.args("order-create", "--order-no", "A1", "--amount", "500", "--name", "x"), []string{"--pay-type is required"}},
 		{"bad pay type", b.args("order-create", "--order-no", "A1", "--amount", "500", "--name", "x", "--pay-type", "M"), []string{"--pay-type must be"}},
@@ -778,7 +778,7 @@ func TestFunbizUsageErrors(t *testing.T) {
 		{"bad uncaptured order", b.args("uncaptured", "--order-no", "C 1"), []string{"--order-no"}},
 		{"no bill date", b.args("bill"), []string{"BillDate", "--date"}},
 		{"allot backwards", b.args("allot", "--from", "20240131", "--to", "20240101"), []string{"--from"}},
-		{"unknown subcommand", []string{"refund"}, []string{`unknown subcommand "refund"`, "order-create"}},
+		{"unknown subcommand", []string{"refund"}, []string{`unknown subcommand "refund"`, "sinopay funbiz -h"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -881,7 +881,9 @@ func TestFunbizHelp(t *testing.T) {
 	if out := runCLI(t, "", "order-create", "-h"); !strings.Contains(out.stdout, "-expire-date") {
 		t.Errorf("order-create -h lacks -expire-date:\n%s", out.stdout)
 	}
-	runCLI(t, "").want(t, 2)
+	if out := runCLI(t, ""); out.code != 0 || !strings.Contains(out.stdout, "\n  order-create ") {
+		t.Errorf("no subcommand: exit %d\n%s", out.code, out.stdout)
+	}
 }
 
 // The hash values and the key id may come from the environment; whatever
