@@ -179,3 +179,44 @@ func (db *DB) PayTokenLog(ctx context.Context, q string, limit, offset int) ([]*
 	}
 	return list, total, nil
 }
+
+// RemoveAdmin takes the admin role from email's account, which stays a
+// customer with its password, orders and sessions. removed is false when
+// the account was not an admin; an email with no account is NotFound.
+func (db *DB) RemoveAdmin(ctx context.Context, email string) (removed bool, err error) {
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		var role string
+		if err := tx.QueryRowContext(ctx, `SELECT role FROM customers WHERE email = $1`, email).Scan(&role); err != nil {
+			return mapErr(err, "customer")
+		}
+		if shop.Role(role) != shop.RoleAdmin {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET role = $1 WHERE email = $2`, string(shop.RoleCustomer), email); err != nil {
+			return mapErr(err, "remove admin")
+		}
+		removed = true
+		return nil
+	})
+	return removed, err
+}
+
+// Admins lists the accounts with the admin role, by email.
+func (db *DB) Admins(ctx context.Context) ([]*shop.Customer, error) {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT id, email, role, created_at FROM customers WHERE role = $1 ORDER BY email`, string(shop.RoleAdmin))
+	if err != nil {
+		return nil, mapErr(err, "admins")
+	}
+	defer rows.Close()
+	var out []*shop.Customer
+	for rows.Next() {
+		var c shop.Customer
+		var created int64
+		if err := rows.Scan(&c.ID, &c.Email, &c.Role, &created); err != nil {
+			return nil, mapErr(err, "admins")
+		}
+		c.CreatedAt = fromMS(created)
+		out = append(out, &c)
+	}
+	return out, mapErr(rows.Err(), "admins")
+}

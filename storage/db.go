@@ -57,12 +57,18 @@ type DB struct {
 	file *fileWatch // the SQLite file opened; nil for PostgreSQL and :memory:
 }
 
+// IsURL reports whether target names a PostgreSQL database (a
+// postgres:// URL) rather than a SQLite file.
+func IsURL(target string) bool {
+	return strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://")
+}
+
 // Open opens the database named by target: a file path (SQLite, created
 // with its folder if missing) or a postgres:// URL. It checks the
 // connection and fails with a message naming the database, never a
 // password.
 func Open(ctx context.Context, target string) (*DB, error) {
-	if strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://") {
+	if IsURL(target) {
 		return openPostgres(ctx, target)
 	}
 	return openSQLite(ctx, strings.TrimPrefix(target, "sqlite:"))
@@ -188,6 +194,20 @@ func (db *DB) Migrate(ctx context.Context, more ...Schema) error {
 		}
 	}
 	return nil
+}
+
+// Fresh reports whether none of the shop's migrations is applied yet: a
+// database just made, with no tables of the shop.
+func (db *DB) Fresh(ctx context.Context) (bool, error) {
+	p, err := db.goose()
+	if err != nil {
+		return false, err
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return false, fmt.Errorf("reading the schema version of %s: %w", db.Where, err)
+	}
+	return v == 0, nil
 }
 
 // Pending reports whether migrations, the shop's or those of more, are

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/storage/storagetest"
@@ -40,17 +42,14 @@ func TestAdminCreate(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dsn := c.dsn(t)
-			if code, _, errOut := admin(t, "long-enough-pw\n", "create", "--email", "boss@example.com", "--db", dsn); code != 1 || !strings.Contains(errOut, "sinopay migrate") {
-				t.Fatalf("unmigrated database: %d %s", code, errOut)
-			}
-			var out, errOut bytes.Buffer
-			if code := run(context.Background(), []string{"migrate", "--db", dsn}, nil, &out, &errOut); code != 0 {
-				t.Fatalf("migrate: %s", errOut.String())
-			}
-
+			// The database does not exist yet: it is created and migrated,
+			// as serve would, and the command says so.
 			code, out2, errOut2 := admin(t, "long-enough-pw\r\n", "create", "--email", " Boss@Example.com ", "--db", dsn)
 			if code != 0 || !strings.Contains(out2, "admin boss@example.com created") || strings.Contains(out2+errOut2, "long-enough-pw") {
 				t.Fatalf("create: %d %q %q", code, out2, errOut2)
+			}
+			if !strings.Contains(errOut2, "is a new database: creating its tables") {
+				t.Errorf("creating the database went unsaid: %q", errOut2)
 			}
 			db, err := storage.Open(context.Background(), dsn)
 			if err != nil {
@@ -61,8 +60,11 @@ func TestAdminCreate(t *testing.T) {
 			if err != nil || !boss.IsAdmin() || bcrypt.CompareHashAndPassword([]byte(boss.PasswordHash), []byte("long-enough-pw")) != nil {
 				t.Fatalf("the admin: %+v %v", boss, err)
 			}
-			if code, out, _ := admin(t, "", "create", "--email", "boss@example.com", "--db", dsn); code != 0 || !strings.Contains(out, "already an admin") {
-				t.Fatalf("again: %d %q", code, out)
+			if pending, err := db.Pending(context.Background(), jobqueue.Schema); err != nil || pending {
+				t.Fatalf("the new database is not migrated: %v %v", pending, err)
+			}
+			if code, out, errOut := admin(t, "", "create", "--email", "boss@example.com", "--db", dsn); code != 0 || !strings.Contains(out, "already an admin") || errOut != "" {
+				t.Fatalf("again: %d %q %q", code, out, errOut)
 			}
 
 			// A customer is promoted; the database URL may come from the
@@ -99,7 +101,102 @@ func TestAdminCreate(t *testing.T) {
 			if _, err := db.CustomerByEmail(context.Background(), "new@example.com"); !shop.IsCode(err, shop.NotFound) {
 				t.Errorf("a refused admin was created: %v", err)
 			}
+
+			// An existing database whose schema is behind is not migrated
+			// behind the operator's back: that is a release step.
+			if _, err := db.SQL.Exec(`DELETE FROM goose_db_version WHERE version_id = (SELECT MAX(version_id) FROM goose_db_version)`); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, errOut := admin(t, "long-enough-pw\n", "create", "--email", "late@example.com"); code != 1 || !strings.Contains(errOut, "run `sinopay migrate") {
+				t.Errorf("behind: %d %q", code, errOut)
+			}
 		})
+	}
+}
+
+// `sinopay admin list` and `admin remove` on SQLite and PostgreSQL: the
+// role goes, the account and its password stay; removing a customer or
+// an unknown email changes nothing.
+func TestAdminRemoveAndList(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env
+	t.Setenv("SINOPAY_DATABASE_URL", "")
+	missing := filepath.Join(t.TempDir(), "none.db")
+	for _, args := range [][]string{{"list"}, {"remove", "--email", "a@example.com"}} {
+		if code, _, errOut := admin(t, "", append(args, "--db", missing)...); code != 1 || !strings.Contains(errOut, "no database at") {
+			t.Errorf("%s on a missing file: %d %q", args[0], code, errOut)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("list or remove made a database file")
+	}
+	for _, tc := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") }},
+		{"postgres", func(t *testing.T) string { return storagetest.PostgresURL(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { adminRemoveAndList(t, tc.dsn(t)) })
+	}
+}
+
+func adminRemoveAndList(t *testing.T, dsn string) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx, jobqueue.Schema); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := admin(t, "", "list", "--db", dsn); code != 0 || out != "" || !strings.Contains(errOut, "no admin") {
+		t.Fatalf("list, none: %d %q %q", code, out, errOut)
+	}
+	for _, e := range []string{"b@example.com", "a@example.com"} {
+		if _, err := db.MakeAdmin(ctx, e, "hash-"+e, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateCustomer(ctx, "c@example.com", "hash-c", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := admin(t, "", "list", "--db", dsn)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "a@example.com\t") || !strings.HasPrefix(lines[1], "b@example.com\t") {
+		t.Fatalf("list: %d %q %q", code, out, errOut)
+	}
+
+	if code, out, errOut := admin(t, "", "remove", "--email", " A@example.com", "--db", dsn); code != 0 || !strings.Contains(out, "a@example.com is no longer an admin") {
+		t.Fatalf("remove: %d %q %q", code, out, errOut)
+	}
+	a, err := db.CustomerByEmail(ctx, "a@example.com")
+	if err != nil || a.IsAdmin() || a.PasswordHash != "hash-a@example.com" {
+		t.Fatalf("after remove: %+v %v", a, err)
+	}
+	if code, out, _ := admin(t, "", "list", "--db", dsn); code != 0 || strings.Contains(out, "a@example.com") || !strings.Contains(out, "b@example.com") {
+		t.Errorf("list after remove: %q", out)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"remove", "--email", "a@example.com"}, 0, "not an admin; nothing changed"},
+		{[]string{"remove", "--email", "c@example.com"}, 0, "not an admin; nothing changed"},
+		{[]string{"remove", "--email", "nobody@example.com"}, 1, "has no account"},
+		{[]string{"remove"}, 2, "--email is required"},
+	} {
+		code, out, errOut := admin(t, "", append(c.args, "--db", dsn)...)
+		if code != c.code || !strings.Contains(out+errOut, c.out) {
+			t.Errorf("%v: %d %q %q, want %d %q", c.args, code, out, errOut, c.code, c.out)
+		}
+	}
+	if c, _ := db.CustomerByEmail(ctx, "c@example.com"); c.IsAdmin() {
+		t.Errorf("a customer became an admin")
+	}
+	if code, out, _ := admin(t, "", "remove", "--email", "b@example.com", "--db", dsn); code != 0 || !strings.Contains(out, "No admin is left") {
+		t.Errorf("the last admin: %d %q", code, out)
 	}
 }
 

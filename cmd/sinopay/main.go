@@ -3,7 +3,7 @@
 //
 //	sinopay serve      run the shop, with the bank sandbox embedded
 //	sinopay migrate    apply database migrations
-//	sinopay admin …    make admins of the back office
+//	sinopay admin …    make, list and remove admins of the back office
 //	sinopay funbiz …   call the bank's API, or sign and open messages offline
 //	sinopay sandbox    run the offline bank simulator
 //	sinopay help       list every command
@@ -53,7 +53,7 @@ func init() {
 		{"migrate", "apply database migrations (a deploy step)", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return runMigrate(ctx, args, stdout, stderr)
 		}, nil},
-		{"admin", "make admins of the back office", runAdmin, adminSubcommands},
+		{"admin", "make, list and remove admins of the back office", runAdmin, adminSubcommands},
 		{"sandbox", "run the offline simulator of the bank", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return runSandbox(ctx, args, stdout, stderr)
 		}, nil},
