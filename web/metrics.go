@@ -36,6 +36,7 @@ import (
 //	sinopay_orders_awaiting_capture                    paid manual-capture card orders not captured yet
 //	sinopay_database_file_ok                           SQLite only: 1 while the file at the configured path is the one open, else 0
 //	sinopay_auth_held_total{form,limit}                log-ins and sign-ups answered 429, by the limit that held them (address, account)
+//	sinopay_build_info{version,revision,goversion}     1, labelled with the build (SetBuildInfo)
 //
 // plus the Go runtime, the process and the database pool (go_sql_*).
 type Metrics struct {
@@ -127,6 +128,17 @@ func NewMetrics(db *storage.DB, jobs JobCounter, log *slog.Logger) *Metrics {
 		}
 	}
 	return m
+}
+
+// SetBuildInfo adds sinopay_build_info, always 1, labelled with the
+// version, the source revision and the Go version of the binary, so
+// that a dashboard tells which build each instance runs. Call it once.
+func (m *Metrics) SetBuildInfo(version, revision, goVersion string) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "sinopay_build_info",
+		Help:        "Always 1; its labels are the version, the source revision and the Go version of the binary.",
+		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": goVersion},
+	}, func() float64 { return 1 }))
 }
 
 // Handler serves the metrics in the Prometheus text format. A collector

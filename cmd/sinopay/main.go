@@ -61,6 +61,9 @@ func init() {
 		{"loadtest", "drive synthetic customers through a running shop and sandbox, then audit every order", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return runLoadtest(ctx, args, stdout, stderr)
 		}, nil},
+		{"version", "print the version, the source revision and the Go that built it", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return runVersion(ctx, args, stdout, stderr)
+		}, nil},
 		{"help", `list the commands; "sinopay help COMMAND" shows one`, runHelp, helpSubcommands},
 	}
 }
@@ -84,6 +87,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "-h", "-help", "--help":
 		usage(stdout)
 		return 0
+	case "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	c := lookup(args[0])
 	if c == nil {

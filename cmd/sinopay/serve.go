@@ -250,6 +250,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 }
 
 func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writer) error {
+	build := readBuildInfo()
+	log.Info("starting sinopay serve", "version", build.Version, "revision", build.RevisionLabel(), "time", build.Time, "go", build.Go)
 	// Listen first, so a taken port is reported before anything else starts.
 	shopLn, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -331,6 +333,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 
 	metrics := web.NewMetrics(db, jobqueue.Counter{DB: db}, log.With("component", "metrics"))
+	metrics.SetBuildInfo(build.Version, build.RevisionLabel(), build.Go)
 	// Every request to the bank is timed and counted by its APIService,
 	// and is a span when tracing is on.
 	bankHTTP := funbiz.DefaultHTTPClient()
