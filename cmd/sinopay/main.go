@@ -64,6 +64,7 @@ func init() {
 		{"version", "print the version, the source revision and the Go that built it", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return runVersion(ctx, args, stdout, stderr)
 		}, nil},
+		{"completion", "print a shell completion script: bash, zsh or fish", runCompletion, completionSubcommands},
 		{"help", `list the commands; "sinopay help COMMAND" shows one`, runHelp, helpSubcommands},
 	}
 }
