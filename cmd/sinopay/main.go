@@ -54,6 +54,9 @@ func init() {
 			return runMigrate(ctx, args, stdout, stderr)
 		}, nil},
 		{"admin", "make, list and remove admins of the back office", runAdmin, adminSubcommands},
+		{"health", "ask a running shop whether it is ready (exit 0) or not (exit 1)", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+			return runHealth(ctx, args, stdout, stderr)
+		}, nil},
 		{"sandbox", "run the offline simulator of the bank", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return runSandbox(ctx, args, stdout, stderr)
 		}, nil},
