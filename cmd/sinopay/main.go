@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	c := lookup(args[0])
 	if c == nil {
-		if args[0][0] == '-' {
+		if strings.HasPrefix(args[0], "-") {
 			// The shop's flags used to work without "serve".
 			return usageError(stderr, "sinopay", fmt.Sprintf("flag %s before a command; a command's flags follow its name (sinopay serve %s)", args[0], args[0]))
 		}
@@ -119,7 +120,7 @@ Start the shop and its sandbox with: sinopay serve
 // runHelp is `sinopay help [COMMAND [SUBCOMMAND]]`: the list of commands,
 // or what COMMAND -h prints.
 func runHelp(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		usage(stdout)
 		return 0
 	}
@@ -127,7 +128,7 @@ func runHelp(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 0
 	}
 	c := lookup(args[0])
-	if c == nil || c.name == "help" {
+	if c == nil {
 		return usageError(stderr, "sinopay help", fmt.Sprintf("unknown command %q", args[0]))
 	}
 	if len(args) > 2 {

@@ -48,7 +48,7 @@ func runOut(args ...string) (int, string, string) {
 // error in one line and a hint to -h on stderr, exit 2.
 func TestHelpWalk(t *testing.T) {
 	t.Chdir(t.TempDir()) // no .env
-	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"-h"}, {"-help"}} {
+	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"-h"}, {"-help"}, {"help", "-h"}, {"help", "help"}} {
 		code, out, errOut := runOut(args...)
 		if code != 0 || errOut != "" || !strings.HasPrefix(out, "usage: sinopay <command>") {
 			t.Errorf("sinopay %v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
@@ -126,6 +126,7 @@ func TestHelpWalk(t *testing.T) {
 		t.Errorf("walked %d commands with flags; the table lost some", walked)
 	}
 	usageErr("sinopay", "no-such-command")
+	usageErr("sinopay", "")
 	usageErr("sinopay", "--addr", "127.0.0.1:0")
 	usageErr("sinopay help", "help", "no-such-command")
 }
