@@ -42,6 +42,72 @@ func TestMakeAdmin(t *testing.T) {
 	})
 }
 
+// RemoveAdmin takes the role and nothing else; Admins lists those who
+// have it, by email.
+func TestRemoveAdminAndAdmins(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if list, err := db.Admins(ctx); err != nil || len(list) != 0 {
+			t.Fatalf("no admin yet: %v %v", list, err)
+		}
+		for _, e := range []string{"b@example.com", "a@example.com"} {
+			if _, err := db.MakeAdmin(ctx, e, "hash-"+e, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		newCustomer(t, db, "c@example.com")
+		list, err := db.Admins(ctx)
+		if err != nil || len(list) != 2 || list[0].Email != "a@example.com" || list[1].Email != "b@example.com" || list[0].PasswordHash != "" {
+			t.Fatalf("admins: %+v %v", list, err)
+		}
+		if removed, err := db.RemoveAdmin(ctx, "a@example.com"); err != nil || !removed {
+			t.Fatalf("remove: %v %v", removed, err)
+		}
+		a, err := db.CustomerByEmail(ctx, "a@example.com")
+		if err != nil || a.Role != shop.RoleCustomer || a.PasswordHash != "hash-a@example.com" {
+			t.Fatalf("after remove: %+v %v", a, err)
+		}
+		for _, e := range []string{"a@example.com", "c@example.com"} {
+			if removed, err := db.RemoveAdmin(ctx, e); err != nil || removed {
+				t.Errorf("remove %s, not an admin: %v %v", e, removed, err)
+			}
+		}
+		if _, err := db.RemoveAdmin(ctx, "nobody@example.com"); !shop.IsCode(err, shop.NotFound) {
+			t.Errorf("remove an unknown email: %v", err)
+		}
+		if list, _ := db.Admins(ctx); len(list) != 1 || list[0].Email != "b@example.com" {
+			t.Errorf("admins after remove: %+v", list)
+		}
+	})
+}
+
+// A database with none of the shop's migrations is Fresh; once migrated
+// it is not.
+func TestFresh(t *testing.T) {
+	for name, open := range map[string]func(testing.TB) string{
+		"sqlite":   func(t testing.TB) string { return t.TempDir() + "/fresh.db" },
+		"postgres": storagetest.PostgresURL,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db, err := storage.Open(ctx, open(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if fresh, err := db.Fresh(ctx); err != nil || !fresh {
+				t.Fatalf("new: %v %v", fresh, err)
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if fresh, err := db.Fresh(ctx); err != nil || fresh {
+				t.Fatalf("migrated: %v %v", fresh, err)
+			}
+		})
+	}
+}
+
 // paidCardOrder makes a card order of NT$1,950 in mode and marks it paid.
 func paidCardOrder(t *testing.T, db *storage.DB, customer int64, key string, mode shop.CaptureMode) *shop.Order {
 	t.Helper()
