@@ -62,7 +62,7 @@ func init() {
 			return runSandbox(ctx, args, stdout, stderr)
 		}, nil},
 		{"funbiz", "call the bank's API (one subcommand per service), or sign and open messages offline", runFunbiz, funbizSubcommands},
-		{"loadtest", "drive synthetic customers through a running shop and sandbox, then audit every order", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+		{"loadtest", "drive synthetic customers through a running shop and sandbox, then audit every order; or load a bank alone (--mode bank)", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return runLoadtest(ctx, args, stdout, stderr)
 		}, nil},
 		{"version", "print the version, the source revision and the Go that built it", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
