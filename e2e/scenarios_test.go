@@ -66,6 +66,7 @@ func TestBrowser(t *testing.T) {
 		{"pay-type-kept", payTypeKept},
 		{"password-rule", passwordRule},
 		{"forged-return", forgedReturn},
+		{"card-instead", cardInstead},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {

@@ -402,3 +402,48 @@ func forgedReturn(t *testing.T, e *env, s *shots) {
 	}
 	b.shot("unconfirmed-en")
 }
+
+// cardInstead: an unpaid ATM order's page offers to pay by card instead;
+// the button leads to a card order in its place, paid on the bank's card
+// page; the ATM order's page then shows no account and names the card
+// order, in both languages.
+func cardInstead(t *testing.T, e *env, s *shots) {
+	b := e.newTab(t, s, "")
+	b.signUp(e.app.URL, newEmail("instead"))
+	b.fillCart(1)
+	atm := b.payWith("atm")
+	b.waitFor("the offer to pay by card", `document.querySelector("#card-instead button")`)
+	b.waitFor("the offer on the screen", onScreen("#card-instead button"))
+	b.shot("atm-with-card-instead")
+	b.clickNav("pay by card instead", "#card-instead button", 200)
+	b.waitFor("the card order in its place", `document.querySelector("a#card-pay") && document.querySelector("#replaces")`)
+	m := orderPath.FindStringSubmatch(b.location())
+	if m == nil || m[1] == atm {
+		b.fatalf("paying by card instead did not lead to a new order's page: %s", b.location())
+	}
+	card := m[1]
+	if got := b.text("#replaces"); !strings.Contains(got, atm) {
+		b.fatalf("the card order does not name the ATM order %s: %q", atm, got)
+	}
+	b.shot("card-instead")
+	b.clickNav("go to the bank's card page", "a#card-pay", 200)
+	b.payByCard(cardSuccess, "-instead")
+	b.waitFor("the green result page", resultIs(e.app.URL, card, "success"))
+	b.shot("card-instead-paid")
+
+	b.open(e.app.URL+"/orders/"+atm, 200)
+	b.waitFor("the replaced order's page", `document.querySelector("#replaced-by")`)
+	if n, _ := eval[int](b, `document.querySelectorAll("#account, #card-instead").length`); n != 0 {
+		b.fatalf("the replaced ATM order still offers its account or the card")
+	}
+	if got := b.text("#replaced-by"); !strings.Contains(got, card) || !strings.Contains(got, "請勿再轉帳") {
+		b.fatalf("replaced order says %q, want the card order %s and not to transfer", got, card)
+	}
+	b.shot("atm-replaced")
+	b.toEnglish()
+	if got := b.text("#replaced-by"); !strings.Contains(got, "do not transfer") || !strings.Contains(got, card) {
+		b.fatalf("replaced order in English says %q", got)
+	}
+	b.shot("atm-replaced-en")
+	b.toChinese()
+}
