@@ -72,6 +72,39 @@ func TestAdminBrowser(t *testing.T) {
 	}
 }
 
+// TestAdminBrowserPhone runs the back office's scenarios of what an
+// order allows, of forms that keep what was typed and of the
+// reconciliation's totals on a phone's screen too, on both databases.
+// The back office is made for desks, and may scroll sideways on a phone;
+// what these scenarios check must still work there.
+func TestAdminBrowserPhone(t *testing.T) {
+	requireChromium(t)
+	scenarios := []struct {
+		name string
+		run  func(t *testing.T, e *adminEnv, s *shots)
+	}{
+		{"admin-atm-order", adminATMOrder},
+		{"admin-form-kept", adminFormKept},
+		{"admin-reconciliation", adminReconciliation},
+	}
+	for _, db := range browserDatabases {
+		t.Run(db.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), adminGroupTimeout)
+			defer cancel()
+			e := &adminEnv{env: env{db: db.name, vp: phone}, dsn: db.dsn(t), admin: newEmail("boss")}
+			e.shop = proctest.StartShop(t, proctest.ShopOptions{DB: e.dsn, Env: []string{"SINOPAY_CARD_CAPTURE=manual"}})
+			e.app = &app{URL: e.shop.URL, SandboxURL: e.shop.Sandbox.URL()}
+			createAdmin(t, e.dsn, e.admin)
+			e.browser = newBrowser(t, ctx)
+			for _, sc := range scenarios {
+				t.Run(sc.name, func(t *testing.T) {
+					sc.run(t, e, newShots(t, filepath.Join(db.name, "phone"), sc.name))
+				})
+			}
+		})
+	}
+}
+
 // createAdmin runs `sinopay admin create` as a deploy script would, the
 // password on stdin.
 func createAdmin(t *testing.T, dsn, email string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +19,9 @@ import (
 const sandboxGroupTimeout = 120 * time.Second
 
 // TestSandboxBrowser runs the bank sandbox's own pages in Chromium, against
-// the sandbox the real binary embeds, on SQLite and on PostgreSQL, with
-// screenshots under screenshots/<db>/sandbox-*/.
+// the sandbox the real binary embeds, on SQLite and on PostgreSQL, on the
+// desktop and on a phone's screen, with screenshots under
+// screenshots/<db>/<screen>/sandbox-*/.
 func TestSandboxBrowser(t *testing.T) {
 	requireChromium(t)
 	scenarios := []struct {
@@ -30,14 +32,20 @@ func TestSandboxBrowser(t *testing.T) {
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), sandboxGroupTimeout)
-			defer cancel()
-			e := &env{db: db.name}
-			e.app = startApp(t, db.dsn(t))
-			e.browser = newBrowser(t, ctx)
-			for _, sc := range scenarios {
-				t.Run(sc.name, func(t *testing.T) {
-					sc.run(t, e, newShots(t, db.name, sc.name))
+			// A shop (and its sandbox) for each screen, so that each run
+			// pages through the orders it made.
+			for _, vp := range viewports {
+				t.Run(vp.name, func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(t.Context(), sandboxGroupTimeout)
+					defer cancel()
+					e := &env{db: db.name, vp: vp}
+					e.app = startApp(t, db.dsn(t))
+					e.browser = newBrowser(t, ctx)
+					for _, sc := range scenarios {
+						t.Run(sc.name, func(t *testing.T) {
+							sc.run(t, e, newShots(t, filepath.Join(db.name, vp.name), sc.name))
+						})
+					}
 				})
 			}
 		})
