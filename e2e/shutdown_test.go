@@ -54,11 +54,15 @@ func TestGracefulShutdown(t *testing.T) {
 
 // notifyClient makes a new connection per request, so that each error
 // tells about that request alone (a reused connection closed as idle by
-// the shutdown would be a client-side race, not the server's doing).
-var notifyClient = &http.Client{
-	Timeout:   40 * time.Second,
-	Transport: &http.Transport{DisableKeepAlives: true},
-}
+// the shutdown would be a client-side race, not the server's doing). It
+// posts from the bank's address (proctest.NotifyFrom), as the bank would:
+// the shop gives the bank's notifications a job each.
+var notifyClient = func() *http.Client {
+	c := proctest.BankHTTP()
+	c.Timeout = 40 * time.Second
+	c.Transport.(*http.Transport).DisableKeepAlives = true
+	return c
+}()
 
 type sent struct {
 	token string

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -71,7 +72,10 @@ func newRig(t *testing.T, opts ...rigOption) *rig {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(telemetry.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	var wcfg Config
+	// The bank's notifications (the rig's sandbox posts from 127.0.0.1,
+	// as do the tests' own posts) are the bank's, unless a test says
+	// otherwise: TestNotifyLanes tells senders apart.
+	wcfg := Config{NotifyFrom: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	tr := testrig.New(t, testrig.Options{Log: log, Pay: func(pcfg *payment.Config) {
 		pcfg.PollInterval = 50 * time.Millisecond
 		for _, o := range opts {
