@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -65,18 +66,13 @@ func TestPostgresRecreatedEmpty(t *testing.T) {
 	// Connections cut by the drop fail once each before the pool dials
 	// the new database.
 	var have, want int64
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if err = db.Ping(ctx); err == nil {
-			if have, want, err = db.SchemaVersion(ctx); err == nil {
-				break
-			}
+	waitfor.Event(t, 10*time.Second, "the recreated database to answer", func(context.Context) error {
+		if err := db.Ping(ctx); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the recreated database does not answer: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		have, want, err = db.SchemaVersion(ctx)
+		return err
+	})
 	if err != nil || have != 0 || want < 3 {
 		t.Fatalf("schema version of the recreated database: %d (binary %d), %v; want 0", have, want, err)
 	}

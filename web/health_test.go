@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 )
@@ -33,17 +35,12 @@ func (r *rig) notify(token string) (int, string) {
 // second its write check is cached.
 func (r *rig) waitReady(status int, body string) {
 	r.t.Helper()
-	var p *page
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if p = r.browser().get("/readyz"); p.Status == status && p.Body == body {
-			return
+	waitfor.Event(r.t, 10*time.Second, fmt.Sprintf("/readyz %d %q", status, body), func(context.Context) error {
+		if p := r.browser().get("/readyz"); p.Status != status || p.Body != body {
+			return fmt.Errorf("%d %q", p.Status, p.Body)
 		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("readyz: %d %q; want %d %q", p.Status, p.Body, status, body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // While the SQLite file is not at its path, the shop records no payment:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
@@ -36,17 +38,12 @@ func get(ctx context.Context, base, path string) (int, string) {
 // said after limit.
 func waitFor(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ok, said := cond()
-		if ok {
-			return
+	waitfor.Event(t, limit, what, func(context.Context) error {
+		if ok, said := cond(); !ok {
+			return errors.New(said)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %s; last: %s", what, limit, said)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // waitReadyz waits until /readyz answers status with a body holding want.

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +17,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/funbiztest"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // The shop runs in the test process behind a real HTTP server, and the
@@ -69,17 +73,12 @@ func (s *testShop) order(t *testing.T, no string) Order {
 // waitStatus waits, 10 s at most, until the order has the status.
 func (s *testShop) waitStatus(t *testing.T, no string, want Status) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		o := s.order(t, no)
-		if o.Status == want {
-			return
+	waitfor.Event(t, 10*time.Second, fmt.Sprintf("order %s %s", no, want), func(context.Context) error {
+		if o := s.order(t, no); o.Status != want {
+			return fmt.Errorf("order is %s", o.Status)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("order %s is %s after 10 s, want %s", no, o.Status, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestATMOrder(t *testing.T) {
@@ -150,19 +149,14 @@ func TestForgedNotification(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || string(body) != `{"Status":"S"}` {
 		t.Fatalf("notification: %d %s", resp.StatusCode, body)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		refused := s.bank.Sandbox.Refusals()
-		if len(refused) > 0 {
-			if r := refused[0]; r.APIService != funbiz.ServiceOrderPayQuery || !strings.HasPrefix(r.Description, "E0302") {
-				t.Fatalf("the bank refused %+v", r)
-			}
-			return
+	waitfor.Event(t, 10*time.Second, "the worker asking the bank about the token", func(context.Context) error {
+		if len(s.bank.Sandbox.Refusals()) == 0 {
+			return errors.New("the bank refused nothing yet")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the worker did not ask the bank about the token in 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if r := s.bank.Sandbox.Refusals()[0]; r.APIService != funbiz.ServiceOrderPayQuery || !strings.HasPrefix(r.Description, "E0302") {
+		t.Fatalf("the bank refused %+v", r)
 	}
 }
 
