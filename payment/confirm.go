@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,30 +15,26 @@ import (
 	"github.com/sinopay/sinopay/storage"
 )
 
-// RecordCallback durably records a callback's PayToken and enqueues its
-// confirmation in the same transaction. Only after it returns nil may the
-// notification be acknowledged; an error means nothing was kept and the
-// bank must send again. delay postpones the confirmation job (the return
-// path confirms at once itself and leaves the job as a safety net).
+// RecordCallback durably records a callback's PayToken in LaneKnown, where
+// the service's workers take it to confirm (lanes.go). Only after it
+// returns nil may the notification be acknowledged; an error means it
+// may not have been kept and the bank must send again. delay holds it
+// from the workers that long (the return path confirms at once itself
+// and leaves the workers as a safety net).
 func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, source shop.Source, delay time.Duration) (*shop.Delivery, error) {
 	if n.ShopNo != s.bank.ShopNo() {
 		return nil, shop.Errorf(shop.Invalid, "callback.other_shop", "callback for shop %q", n.ShopNo)
 	}
-	var delivery *shop.Delivery
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		delivery, err = storage.InsertPayToken(ctx, tx, n.PayToken, n.ShopNo, source, s.now())
-		if err != nil {
-			return err
-		}
-		if err := s.queue.InsertTx(ctx, tx, ConfirmArgs{PayTokenID: delivery.ID}, delay); err != nil {
-			return shop.Wrap(shop.Unavailable, "error.unavailable", err, "enqueue confirmation")
-		}
-		return nil
-	})
+	var held time.Time
+	if delay > 0 {
+		held = s.now().Add(delay)
+	}
+	delivery, err := s.db.RecordPayToken(ctx, storage.NewDelivery{Token: n.PayToken, ShopNo: n.ShopNo, Source: source,
+		Lane: shop.LaneKnown, HeldUntil: held, At: s.now()})
 	if err != nil {
 		return nil, err
 	}
+	s.wakeLane(shop.LaneKnown)
 	return delivery, nil
 }
 
@@ -47,8 +42,8 @@ func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, sou
 // PayToken like a notification, then asks the bank at once, waiting at
 // most ReturnWait. It returns the delivery, processed when the bank
 // answered in time. When confirmations are at their rate limit it does
-// not wait for a turn: the browser gets the waiting page at once and the
-// job confirms later, so a flood of forged returns is answered quickly.
+// not wait for a turn: the browser gets the waiting page at once and a
+// worker confirms later, so a flood of forged returns is answered quickly.
 func (s *Service) Return(ctx context.Context, n funbiz.Notification) (*shop.Delivery, error) {
 	delivery, err := s.RecordCallback(ctx, n, shop.SourceReturn, 2*s.cfg.ReturnWait)
 	if err != nil {
@@ -89,7 +84,7 @@ func (s *Service) ConfirmToken(ctx context.Context, id int64) (*shop.Delivery, e
 }
 
 // waitTurn waits for a turn to call the bank, within ctx.
-func (s *Service) waitTurn(ctx context.Context) error {
+func (s *Service) waitTurn(ctx context.Context, _ *shop.Delivery) error {
 	if err := s.limit.Wait(ctx); err != nil {
 		return shop.Wrap(shop.Unavailable, "error.bank_unavailable", fmt.Errorf("%w: %v", ErrBusy, err), "waiting to confirm")
 	}
@@ -97,14 +92,14 @@ func (s *Service) waitTurn(ctx context.Context) error {
 }
 
 // tryTurn takes a turn only when one is free now.
-func (s *Service) tryTurn(context.Context) error {
+func (s *Service) tryTurn(context.Context, *shop.Delivery) error {
 	if !s.limit.Allow() {
 		return shop.Wrap(shop.Unavailable, "error.bank_unavailable", ErrBusy, "no turn to confirm now")
 	}
 	return nil
 }
 
-func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Context) error) (*shop.Delivery, error) {
+func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Context, *shop.Delivery) error) (*shop.Delivery, error) {
 	delivery, err := s.db.PayTokenByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -120,7 +115,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	} else if found {
 		return s.mark(ctx, delivery, twin.OrderNo, shop.Repeat(twin))
 	}
-	if err := turn(ctx); err != nil {
+	if err := turn(ctx, delivery); err != nil {
 		return nil, err
 	}
 	// For fault tests: the callback is acknowledged (or the browser is
@@ -202,7 +197,9 @@ func (s *Service) mark(ctx context.Context, delivery *shop.Delivery, orderNo str
 	return delivery, nil
 }
 
-// ConfirmArgs is the job that confirms one recorded callback.
+// ConfirmArgs is the job that confirmed one recorded callback before each
+// callback became its own work item (lanes.go). The kind stays so that
+// jobs enqueued by an older version are still worked after an upgrade.
 type ConfirmArgs struct {
 	PayTokenID int64 `json:"pay_token_id"`
 }

@@ -19,16 +19,16 @@ func TestConfirmTurns(t *testing.T) {
 		s := &Service{limit: confirmLimit(Config{ConfirmRate: 10, ConfirmBurst: 2})}
 		ctx := context.Background()
 		for i := range 2 {
-			if err := s.tryTurn(ctx); err != nil {
+			if err := s.tryTurn(ctx, nil); err != nil {
 				t.Fatalf("turn %d of the burst: %v", i, err)
 			}
 		}
-		if err := s.tryTurn(ctx); !errors.Is(err, ErrBusy) || !shop.IsCode(err, shop.Unavailable) {
+		if err := s.tryTurn(ctx, nil); !errors.Is(err, ErrBusy) || !shop.IsCode(err, shop.Unavailable) {
 			t.Fatalf("a turn past the burst: %v", err)
 		}
 
 		start := time.Now()
-		if err := s.waitTurn(ctx); err != nil {
+		if err := s.waitTurn(ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 		if waited := time.Since(start); waited != 100*time.Millisecond {
@@ -38,7 +38,7 @@ func TestConfirmTurns(t *testing.T) {
 		dctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
 		start = time.Now()
-		if err := s.waitTurn(dctx); !errors.Is(err, ErrBusy) || !shop.IsCode(err, shop.Unavailable) {
+		if err := s.waitTurn(dctx, nil); !errors.Is(err, ErrBusy) || !shop.IsCode(err, shop.Unavailable) {
 			t.Fatalf("a turn after the deadline: %v", err)
 		}
 		if waited := time.Since(start); waited != 0 {
@@ -47,14 +47,14 @@ func TestConfirmTurns(t *testing.T) {
 
 		time.Sleep(time.Second)
 		for i := range 2 {
-			if err := s.tryTurn(ctx); err != nil {
+			if err := s.tryTurn(ctx, nil); err != nil {
 				t.Fatalf("turn %d of a burst a second later: %v", i, err)
 			}
 		}
 
 		s.limit = confirmLimit(Config{ConfirmRate: -1})
 		for i := range 1000 {
-			if err := s.tryTurn(ctx); err != nil {
+			if err := s.tryTurn(ctx, nil); err != nil {
 				t.Fatalf("turn %d without a limit: %v", i, err)
 			}
 		}

@@ -127,7 +127,8 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 	limit *rate.Limiter // OrderPayQuery calls made by confirmations
-	other otherLane     // notifications from unknown senders (lanes.go)
+	lanes lanes         // the workers confirming callbacks (lanes.go)
+	other otherLane     // the backlog of notifications from unknown senders
 
 	laneHint sync.Once // the hint that a real payment came in LaneOther
 }
@@ -148,7 +149,9 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: db, bank: bank, cfg: cfg, log: log, limit: confirmLimit(cfg)}
-	s.other.wake = make(chan struct{}, 1)
+	for i := range s.lanes.wake {
+		s.lanes.wake[i] = make(chan struct{}, 1)
+	}
 	var err error
 	s.queue, err = jobqueue.New(db, jobqueue.Config{Workers: cfg.Workers, InsertOnly: cfg.InsertOnly,
 		PollInterval: cfg.PollInterval, RescueAfter: cfg.RescueAfter, Log: log}, append(s.jobs(), cfg.OtherJobs...))
@@ -164,14 +167,14 @@ func (s *Service) Start(ctx context.Context) error {
 		return err
 	}
 	if !s.cfg.InsertOnly {
-		s.startOther()
+		s.startLanes()
 	}
 	return nil
 }
 
 // Stop lets running jobs finish (until ctx ends) and stops the workers.
 func (s *Service) Stop(ctx context.Context) error {
-	s.stopOther(ctx)
+	s.stopLanes(ctx)
 	return s.queue.Stop(ctx)
 }
 

@@ -41,12 +41,14 @@ type Delivery struct {
 	ProcessedAt time.Time
 	// Lane is where it waited for its confirmation.
 	Lane Lane
+	// Attempts is how often a worker has taken it to confirm.
+	Attempts int
 }
 
 // Lane is the queue a callback waits in for its confirmation. Anyone can
 // post a notification, so the bank's must not wait behind a flood of
 // forged ones: notifications from the bank's known addresses, and the
-// browser's returns, are confirmed first, each by a job; notifications
+// browser's returns, are confirmed first; notifications
 // from any other address wait behind them, in a queue of bounded length
 // where a PayToken already recorded costs nothing.
 type Lane int

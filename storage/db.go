@@ -54,7 +54,8 @@ type DB struct {
 	// gone or replaced (CheckFile). Set it before use; nil discards.
 	Log *slog.Logger
 
-	file *fileWatch // the SQLite file opened; nil for PostgreSQL and :memory:
+	file       *fileWatch // the SQLite file opened; nil for PostgreSQL and :memory:
+	groupState            // RecordPayToken's writer on SQLite (record.go)
 }
 
 // IsURL reports whether target names a PostgreSQL database (a
@@ -142,7 +143,10 @@ func createSQLite(ctx context.Context, dsn string) error {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.SQL.Close() }
+func (db *DB) Close() error {
+	db.stopGroup()
+	return db.SQL.Close()
+}
 
 func (db *DB) migrationsFS() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations/"+string(db.Dialect))

@@ -3,9 +3,7 @@ package storage
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"slices"
 	"time"
@@ -13,26 +11,17 @@ import (
 	"github.com/sinopay/sinopay/shop"
 )
 
-// The notifications of shop.LaneOther are their own work items: a row of
-// pay_tokens waiting (processed_at 0) is taken by a lease (lease_until),
-// confirmed, and marked processed; a lease that runs out (its instance
-// died, or the bank could not be asked) makes it waiting again. No job is
-// enqueued for them, so a forged PayToken costs one row.
+// Every recorded callback is its own work item: a row of pay_tokens
+// waiting (processed_at 0) is taken by a lease (lease_until), confirmed,
+// and marked processed; a lease that runs out (its instance died, or the
+// bank could not be asked) makes it waiting again. No job is enqueued for
+// a callback, so recording one is one row, and a forged PayToken costs
+// that row and nothing more.
 
 // InsertOtherPayToken records a notification from a sender not known as
-// the bank's, in shop.LaneOther, to be taken by TakeOtherPayTokens.
+// the bank's, in shop.LaneOther, to be taken by TakePayTokens.
 func (db *DB) InsertOtherPayToken(ctx context.Context, token, shopNo string, now time.Time) (*shop.Delivery, error) {
-	var b [16]byte
-	rand.Read(b[:])
-	d := &shop.Delivery{Ref: hex.EncodeToString(b[:]), Token: token, ShopNo: shopNo, Source: shop.SourceNotify,
-		ReceivedAt: now.UTC(), Lane: shop.LaneOther}
-	err := db.SQL.QueryRowContext(ctx, `INSERT INTO pay_tokens (ref, pay_token, shop_no, source, received_at, lane)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		d.Ref, token, shopNo, string(d.Source), ms(now), int(shop.LaneOther)).Scan(&d.ID)
-	if err != nil {
-		return nil, mapErr(err, "record PayToken")
-	}
-	return d, nil
+	return db.RecordPayToken(ctx, NewDelivery{Token: token, ShopNo: shopNo, Source: shop.SourceNotify, Lane: shop.LaneOther, At: now})
 }
 
 // PayTokenSeen reports whether a delivery of token has been recorded
@@ -56,60 +45,63 @@ func (db *DB) OtherBacklog(ctx context.Context) (int, error) {
 	return n, mapErr(err, "count waiting PayTokens")
 }
 
-// TakeOtherPayTokens leases up to n waiting deliveries of
-// shop.LaneOther, oldest first, whose lease has run out, until now+lease,
-// and returns their ids with how often each has been taken (this take
-// included). Instances sharing a database never take the same row while
-// its lease runs.
-func (db *DB) TakeOtherPayTokens(ctx context.Context, n int, lease time.Duration, now time.Time) (ids []int64, attempts []int, err error) {
+// Taken is a delivery taken to confirm.
+type Taken struct {
+	ID int64
+	// Attempts is how often it has been taken, this take included.
+	Attempts int
+	// Origin is the telemetry.Origin of the request that brought it.
+	Origin []byte
+}
+
+// TakePayTokens leases up to n waiting deliveries of lane, oldest first,
+// whose lease has run out, until now+lease. Instances sharing a database
+// never take the same row while its lease runs.
+func (db *DB) TakePayTokens(ctx context.Context, lane shop.Lane, n int, lease time.Duration, now time.Time) ([]Taken, error) {
 	// A read first: on SQLite an UPDATE takes the write lock even when it
 	// matches nothing, and idle workers ask often.
 	var one int
-	err = db.SQL.QueryRowContext(ctx, `SELECT 1 FROM pay_tokens WHERE lane = 1 AND processed_at = 0 AND lease_until < $1 LIMIT 1`,
-		ms(now)).Scan(&one)
+	err := db.SQL.QueryRowContext(ctx, `SELECT 1 FROM pay_tokens WHERE lane = $1 AND processed_at = 0 AND lease_until < $2 LIMIT 1`,
+		int(lane), ms(now)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, nil, mapErr(err, "take waiting PayTokens")
+		return nil, mapErr(err, "take waiting PayTokens")
 	}
-	pick := `SELECT id FROM pay_tokens WHERE lane = 1 AND processed_at = 0 AND lease_until < $2 ORDER BY id LIMIT $3`
+	pick := `SELECT id FROM pay_tokens WHERE lane = $4 AND processed_at = 0 AND lease_until < $2 ORDER BY id LIMIT $3`
 	if db.Dialect == Postgres {
 		pick += ` FOR UPDATE SKIP LOCKED`
 	}
 	rows, err := db.SQL.QueryContext(ctx, `UPDATE pay_tokens SET lease_until = $1, attempts = attempts + 1
-		WHERE id IN (`+pick+`) RETURNING id, attempts`, ms(now.Add(lease)), ms(now), n)
+		WHERE id IN (`+pick+`) RETURNING id, attempts, origin`, ms(now.Add(lease)), ms(now), n, int(lane))
 	if err != nil {
-		return nil, nil, mapErr(err, "take waiting PayTokens")
+		return nil, mapErr(err, "take waiting PayTokens")
 	}
 	defer rows.Close()
+	var taken []Taken
 	for rows.Next() {
-		var id int64
-		var a int
-		if err := rows.Scan(&id, &a); err != nil {
-			return nil, nil, mapErr(err, "take waiting PayTokens")
+		var t Taken
+		var orig string
+		if err := rows.Scan(&t.ID, &t.Attempts, &orig); err != nil {
+			return nil, mapErr(err, "take waiting PayTokens")
 		}
-		ids, attempts = append(ids, id), append(attempts, a)
+		if orig != "" {
+			t.Origin = []byte(orig)
+		}
+		taken = append(taken, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, mapErr(err, "take waiting PayTokens")
+		return nil, mapErr(err, "take waiting PayTokens")
 	}
 	// RETURNING comes in no particular order: oldest first.
-	order := make([]int, len(ids))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
-	sortedIDs, sortedAttempts := make([]int64, len(ids)), make([]int, len(ids))
-	for i, j := range order {
-		sortedIDs[i], sortedAttempts[i] = ids[j], attempts[j]
-	}
-	return sortedIDs, sortedAttempts, nil
+	slices.SortFunc(taken, func(a, b Taken) int { return cmp.Compare(a.ID, b.ID) })
+	return taken, nil
 }
 
-// ReleaseOtherPayToken ends the lease of a delivery not processed, so
-// that it is taken again from at on.
-func (db *DB) ReleaseOtherPayToken(ctx context.Context, id int64, at time.Time) error {
+// ReleasePayToken ends the lease of a delivery not processed, so that it
+// is taken again from at on.
+func (db *DB) ReleasePayToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := db.SQL.ExecContext(ctx, `UPDATE pay_tokens SET lease_until = $1 WHERE id = $2 AND processed_at = 0`, ms(at), id)
 	return mapErr(err, "release PayToken")
 }

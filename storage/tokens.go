@@ -26,13 +26,13 @@ func InsertPayToken(ctx context.Context, tx *sql.Tx, token, shopNo string, sourc
 	return d, nil
 }
 
-const tokenColumns = `id, ref, pay_token, shop_no, source, received_at, order_no, outcome, processed_at, lane`
+const tokenColumns = `id, ref, pay_token, shop_no, source, received_at, order_no, outcome, processed_at, lane, attempts`
 
 func scanToken(row interface{ Scan(...any) error }) (*shop.Delivery, error) {
 	var d shop.Delivery
 	var source, outcome string
 	var recv, proc int64
-	if err := row.Scan(&d.ID, &d.Ref, &d.Token, &d.ShopNo, &source, &recv, &d.OrderNo, &outcome, &proc, &d.Lane); err != nil {
+	if err := row.Scan(&d.ID, &d.Ref, &d.Token, &d.ShopNo, &source, &recv, &d.OrderNo, &outcome, &proc, &d.Lane, &d.Attempts); err != nil {
 		return nil, err
 	}
 	d.Source, d.Outcome = shop.Source(source), decodeOutcome(outcome)

@@ -18,6 +18,7 @@ import (
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/payment"
+	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -292,12 +293,13 @@ func TestAdminReportDoubtfulAmounts(t *testing.T) {
 }
 
 // A failing job shows on the jobs page with its error; the retry button
-// runs it again.
+// runs it again. A callback whose confirmation fails is confirmed later.
 func TestAdminJobRetry(t *testing.T) {
 	r := newRig(t)
 	admin := r.adminBrowser("boss@example.com")
 	ctx := context.Background()
-	// The bank fails every call for a while: the confirmation fails.
+	// The bank fails every call for a while: the day's report and the
+	// confirmation fail.
 	if err := r.bank.Sandbox.ArmChaos(sandbox.ChaosInput{API: "500", Count: 1000}); err != nil {
 		t.Fatal(err)
 	}
@@ -305,19 +307,28 @@ func TestAdminJobRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	day := funbiz.FormatDate(time.Now().In(funbiz.Taipei).AddDate(0, 0, -1))
+	if _, err := r.pay.Queue().Insert(ctx, reconcile.ReportArgs{Day: day}); err != nil {
+		t.Fatal(err)
+	}
 	var job shop.Job
-	r.eventually("the confirmation to fail", func() bool {
+	r.eventually("the report to fail", func() bool {
 		jobs, err := r.pay.Queue().List(ctx, shop.JobRetryable, 100)
 		for _, j := range jobs {
-			if err == nil && j.Kind == "confirm_paytoken" {
+			if err == nil && j.Kind == "reconciliation_report" {
 				job = j
 				return true
 			}
 		}
 		return false
 	})
+	r.eventually("the confirmation to fail twice", func() bool {
+		got, _ := r.db.PayTokenByID(ctx, delivery.ID)
+		return got.Attempts > 1 && got.ProcessedAt.IsZero()
+	})
+	mustContain(t, admin.get("/admin/paytokens").Body, `data-attempts="`, "未能向銀行確認")
 	p := admin.get("/admin/jobs")
-	mustContain(t, p.Body, fmt.Sprintf(`data-job="%d"`, job.ID), "confirm_paytoken", "retry", `data-state="retryable"`)
+	mustContain(t, p.Body, fmt.Sprintf(`data-job="%d"`, job.ID), "reconciliation_report", "retry", `data-state="retryable"`)
 	if err := r.bank.Sandbox.ArmChaos(sandbox.ChaosInput{Clear: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +336,7 @@ func TestAdminJobRetry(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location != "/admin/jobs?state=retryable" {
 		t.Fatalf("retry: %d %q", p.Status, p.Location)
 	}
-	r.eventually("the retried confirmation to finish", func() bool {
+	r.eventually("the confirmation tried again to finish", func() bool {
 		got, _ := r.db.PayTokenByID(ctx, delivery.ID)
 		return !got.ProcessedAt.IsZero()
 	})

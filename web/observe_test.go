@@ -168,8 +168,8 @@ func recordSpans(t *testing.T) *tracetest.InMemoryExporter {
 }
 
 // A notification is one request: its span, the span of the transaction
-// that recorded it as a child, and the span of its confirmation job
-// linked to it; the job's log lines carry the request's id.
+// that recorded it as a child, and the span of its confirmation by a
+// worker linked to it; the confirmation's log lines carry the request's id.
 func TestNotificationTrace(t *testing.T) {
 	exp := recordSpans(t)
 	r := newRig(t)
@@ -177,7 +177,7 @@ func TestNotificationTrace(t *testing.T) {
 	r.bank.Transfer(o.Bank.AtmPayNo, int64(o.Amount))
 	r.shop.WaitStatus(o.No, shop.StatusPaid)
 
-	// The job's span ends once its work returns, after the order is paid.
+	// The confirmation's span ends once it returns, after the order is paid.
 	var request, tx, job tracetest.SpanStub
 	r.eventually("the notification's request, transaction and job spans", func() bool {
 		spans := exp.GetSpans()
@@ -190,7 +190,7 @@ func TestNotificationTrace(t *testing.T) {
 				if c.Name == "db.transaction" && c.Parent.SpanID() == s.SpanContext.SpanID() {
 					tx = c
 				}
-				if strings.HasPrefix(c.Name, "job ") && len(c.Links) == 1 && c.Links[0].SpanContext.SpanID() == s.SpanContext.SpanID() {
+				if c.Name == "confirm PayToken" && len(c.Links) == 1 && c.Links[0].SpanContext.SpanID() == s.SpanContext.SpanID() {
 					job = c
 				}
 			}
@@ -214,7 +214,8 @@ func TestNotificationTrace(t *testing.T) {
 		t.Errorf("request span attributes %v", attrs)
 	}
 
-	// The job's log lines carry the id of the request that enqueued it.
+	// The confirmation's log lines carry the id of the request that
+	// brought the notification.
 	id := attrs["sinopay.request_id"]
 	confirmed := false
 	for _, l := range r.logLines() {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"github.com/sinopay/sinopay/payment"
 	"io"
@@ -212,12 +211,9 @@ func TestPaymentWaitPage(t *testing.T) {
 	b := r.signup("wait@example.com")
 	o := b.order(map[string]int{"bone-matcha": 1}, shop.PayCard)
 	ctx := context.Background()
-	var delivery *shop.Delivery
-	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		delivery, err = storage.InsertPayToken(ctx, tx, strings.Repeat("e", 64), r.bank.ShopNo, "return", time.Now())
-		return err
-	})
+	// A return its request is still confirming: held from the workers.
+	delivery, err := r.db.RecordPayToken(ctx, storage.NewDelivery{Token: strings.Repeat("e", 64), ShopNo: r.bank.ShopNo,
+		Source: shop.SourceReturn, HeldUntil: time.Now().Add(time.Hour), At: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -105,12 +104,9 @@ func TestPaymentWaitFollowsAndFails(t *testing.T) {
 	b := r.signup("waiting@example.com")
 	ctx := context.Background()
 	newDelivery := func(tok string) *shop.Delivery {
-		var d *shop.Delivery
-		err := r.db.Tx(ctx, func(tx *sql.Tx) error {
-			var err error
-			d, err = storage.InsertPayToken(ctx, tx, tok, r.bank.ShopNo, "return", time.Now())
-			return err
-		})
+		// A return its request is still confirming: held from the workers.
+		d, err := r.db.RecordPayToken(ctx, storage.NewDelivery{Token: tok, ShopNo: r.bank.ShopNo,
+			Source: shop.SourceReturn, HeldUntil: time.Now().Add(time.Hour), At: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,12 +148,9 @@ func TestNoContactNoAsk(t *testing.T) {
 	r := newRig(t)
 	b := r.signup("nocontact@example.com")
 	ctx := context.Background()
-	var d *shop.Delivery
-	err := r.db.Tx(ctx, func(tx *sql.Tx) error {
-		var err error
-		d, err = storage.InsertPayToken(ctx, tx, strings.Repeat("b", 64), r.bank.ShopNo, "return", time.Now())
-		return err
-	})
+	// A return its request is still confirming: held from the workers.
+	d, err := r.db.RecordPayToken(ctx, storage.NewDelivery{Token: strings.Repeat("b", 64), ShopNo: r.bank.ShopNo,
+		Source: shop.SourceReturn, HeldUntil: time.Now().Add(time.Hour), At: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
