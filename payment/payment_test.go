@@ -3,6 +3,7 @@ package payment_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -283,5 +284,46 @@ func TestRecordFailsWhenDatabaseIsGone(t *testing.T) {
 	var se *shop.Error
 	if !errors.As(err, &se) {
 		t.Fatalf("error type %T", err)
+	}
+}
+
+// The bank's own notifications take no turn of the confirmation limit,
+// which is there for what anyone can post: a rush of honest payments is
+// confirmed at the bank's pace, not the limit's. A return still needs a
+// turn, and without one waits for its payment's notification.
+func TestBankNotificationsTakeNoTurn(t *testing.T) {
+	r := testrig.New(t, testrig.Options{Pay: func(c *payment.Config) { c.ConfirmRate, c.ConfirmBurst = 0.2, 1 }})
+	ctx := context.Background()
+	var orders []*shop.Order
+	for i := range 12 {
+		orders = append(orders, r.Checkout(fmt.Sprintf("rush-%d", i), shop.PayATM))
+	}
+	start := time.Now()
+	for _, o := range orders {
+		r.Bank.Transfer(o.Bank.AtmPayNo, int64(o.Amount))
+	}
+	for _, o := range orders {
+		r.WaitStatus(o.No, shop.StatusPaid)
+	}
+	// At 0.2 a second, twelve turns would take a minute.
+	if took := time.Since(start); took > 20*time.Second {
+		t.Fatalf("12 notifications confirmed in %s", took)
+	}
+
+	// Card payments returned with no turn left: the waiting page, and
+	// their notifications confirm them.
+	for i := range 3 {
+		o := r.Checkout(fmt.Sprintf("rush-card-%d", i), shop.PayCard)
+		tok := r.Bank.PayCard(o.No, sandbox.OutcomeSuccess)
+		if _, err := r.Pay.Return(ctx, funbiz.Notification{ShopNo: sandbox.DemoShopNo, PayToken: tok}); err != nil {
+			t.Fatalf("return %d: %v", i, err)
+		}
+		orders = append(orders, o)
+	}
+	for _, o := range orders[12:] {
+		r.WaitStatus(o.No, shop.StatusPaid)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("12 notifications and 3 returns confirmed in %s", took)
 	}
 }
