@@ -106,14 +106,14 @@ func (db *DB) AdminOrders(ctx context.Context, f OrderFilter, limit, offset int)
 	where, args := f.where()
 	from := ` FROM orders o JOIN customers c ON c.id = o.customer_id`
 	var total int
-	if err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*)`+from+where, args...).Scan(&total); err != nil {
+	if err := db.q().QueryRowContext(ctx, `SELECT COUNT(*)`+from+where, args...).Scan(&total); err != nil {
 		return nil, 0, mapErr(err, "count orders")
 	}
 	n := len(args)
 	cols := "o." + strings.ReplaceAll(strings.Join(strings.Fields(orderColumns), " "), ", ", ", o.")
 	q := `SELECT ` + cols + `, c.email` + from + where +
 		` ORDER BY o.id DESC LIMIT $` + strconv.Itoa(n+1) + ` OFFSET $` + strconv.Itoa(n+2)
-	rows, err := db.SQL.QueryContext(ctx, q, append(args, limit, offset)...)
+	rows, err := db.q().QueryContext(ctx, q, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, mapErr(err, "orders")
 	}
@@ -141,7 +141,7 @@ func (s scanPlus) Scan(dest ...any) error { return s.row.Scan(append(dest, s.ext
 // OrderCounts counts the orders in each status, and the paid ones still
 // awaiting capture (under FilterAwaitingCapture).
 func (db *DB) OrderCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT status, COUNT(*) FROM orders GROUP BY status
+	rows, err := db.q().QueryContext(ctx, `SELECT status, COUNT(*) FROM orders GROUP BY status
 		UNION ALL SELECT 'uncaptured', COUNT(*) FROM orders WHERE status = 'S' AND pay_type = 'C' AND capture = 'manual' AND captured_at = 0`)
 	if err != nil {
 		return nil, mapErr(err, "count orders")
@@ -168,7 +168,7 @@ func (db *DB) PayTokenLog(ctx context.Context, q string, limit, offset int) ([]*
 		where, args = ` WHERE order_no = $1 OR pay_token LIKE $2 ESCAPE '\'`, []any{q, likeEscape(q) + "%"}
 	}
 	var total int
-	if err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens`+where, args...).Scan(&total); err != nil {
+	if err := db.q().QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens`+where, args...).Scan(&total); err != nil {
 		return nil, 0, mapErr(err, "count PayTokens")
 	}
 	n := len(args)
@@ -203,7 +203,7 @@ func (db *DB) RemoveAdmin(ctx context.Context, email string) (removed bool, err 
 
 // Admins lists the accounts with the admin role, by email.
 func (db *DB) Admins(ctx context.Context) ([]*shop.Customer, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT id, email, role, created_at FROM customers WHERE role = $1 ORDER BY email`, string(shop.RoleAdmin))
+	rows, err := db.q().QueryContext(ctx, `SELECT id, email, role, created_at FROM customers WHERE role = $1 ORDER BY email`, string(shop.RoleAdmin))
 	if err != nil {
 		return nil, mapErr(err, "admins")
 	}

@@ -171,7 +171,7 @@ func (db *DB) Ops(ctx context.Context, orderID int64) ([]*shop.Operation, error)
 
 // OpByID reads one operation.
 func (db *DB) OpByID(ctx context.Context, id int64) (*shop.Operation, error) {
-	op, err := scanOp(db.SQL.QueryRowContext(ctx, `SELECT `+opColumns+` FROM order_ops WHERE id = $1`, id))
+	op, err := scanOp(db.q().QueryRowContext(ctx, `SELECT `+opColumns+` FROM order_ops WHERE id = $1`, id))
 	if err != nil {
 		return nil, mapErr(err, "operation")
 	}
@@ -187,7 +187,7 @@ func (db *DB) StaleOps(ctx context.Context, cutoff time.Time, limit int) ([]*sho
 }
 
 func (db *DB) ops(ctx context.Context, q string, args ...any) ([]*shop.Operation, error) {
-	rows, err := db.SQL.QueryContext(ctx, q, args...)
+	rows, err := db.q().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, "operations")
 	}

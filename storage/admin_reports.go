@@ -26,7 +26,7 @@ type Movement struct {
 // authorisation); a refund is a refund the bank did. Cancelled
 // authorisations moved no money and are not listed.
 func (db *DB) Ledger(ctx context.Context, from, to time.Time) ([]Movement, error) {
-	rows, err := db.SQL.QueryContext(ctx, `
+	rows, err := db.q().QueryContext(ctx, `
 		SELECT o.order_no, o.pay_type, 'P', o.amount, e.at FROM payment_events e JOIN orders o ON o.id = e.order_id
 		 WHERE e.event = 'paid' AND e.at >= $1 AND e.at < $2 AND NOT (o.pay_type = 'C' AND o.capture = 'manual')
 		UNION ALL
@@ -99,7 +99,7 @@ func scanReport(row interface{ Scan(...any) error }, body *string) (*shop.Report
 // Reports lists the stored reports, newest first, with their counts but
 // without their rows.
 func (db *DB) Reports(ctx context.Context, limit int) ([]*shop.Report, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT `+reportColumns+` FROM recon_reports ORDER BY id DESC LIMIT $1`, limit)
+	rows, err := db.q().QueryContext(ctx, `SELECT `+reportColumns+` FROM recon_reports ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, mapErr(err, "reports")
 	}
@@ -119,7 +119,7 @@ func (db *DB) Reports(ctx context.Context, limit int) ([]*shop.Report, error) {
 // is Internal.
 func (db *DB) ReportByID(ctx context.Context, id int64) (*shop.Report, error) {
 	var body string
-	r, err := scanReport(db.SQL.QueryRowContext(ctx, `SELECT `+reportColumns+`, body FROM recon_reports WHERE id = $1`, id), &body)
+	r, err := scanReport(db.q().QueryRowContext(ctx, `SELECT `+reportColumns+`, body FROM recon_reports WHERE id = $1`, id), &body)
 	if err != nil {
 		return nil, mapErr(err, "report")
 	}

@@ -12,7 +12,7 @@ import (
 // CreateCustomer adds an account; a taken email is a Conflict.
 func (db *DB) CreateCustomer(ctx context.Context, email, passwordHash string, now time.Time) (int64, error) {
 	var id int64
-	err := db.SQL.QueryRowContext(ctx, `INSERT INTO customers (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
+	err := db.q().QueryRowContext(ctx, `INSERT INTO customers (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		email, passwordHash, ms(now)).Scan(&id)
 	if err != nil {
 		err = mapErr(err, "create customer")
@@ -28,7 +28,7 @@ func (db *DB) CreateCustomer(ctx context.Context, email, passwordHash string, no
 func (db *DB) CustomerByEmail(ctx context.Context, email string) (*shop.Customer, error) {
 	var c shop.Customer
 	var created int64
-	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE email = $1`, email).
+	err := db.q().QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE email = $1`, email).
 		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)
 	if err != nil {
 		return nil, mapErr(err, "customer")
@@ -41,7 +41,7 @@ func (db *DB) CustomerByEmail(ctx context.Context, email string) (*shop.Customer
 func (db *DB) CustomerByID(ctx context.Context, id int64) (*shop.Customer, error) {
 	var c shop.Customer
 	var created int64
-	err := db.SQL.QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE id = $1`, id).
+	err := db.q().QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE id = $1`, id).
 		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)
 	if err != nil {
 		return nil, mapErr(err, "customer")
@@ -59,7 +59,7 @@ func tokenHash(token string) string {
 
 // CreateSession stores a session token for a customer.
 func (db *DB) CreateSession(ctx context.Context, token string, customerID int64, now, expires time.Time) error {
-	_, err := db.SQL.ExecContext(ctx, `INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+	_, err := db.q().ExecContext(ctx, `INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		tokenHash(token), customerID, ms(now), ms(expires))
 	return mapErr(err, "create session")
 }
@@ -67,7 +67,7 @@ func (db *DB) CreateSession(ctx context.Context, token string, customerID int64,
 // SessionCustomer returns the customer of a live session.
 func (db *DB) SessionCustomer(ctx context.Context, token string, now time.Time) (int64, error) {
 	var id int64
-	err := db.SQL.QueryRowContext(ctx, `SELECT customer_id FROM sessions WHERE token_hash = $1 AND expires_at > $2`,
+	err := db.q().QueryRowContext(ctx, `SELECT customer_id FROM sessions WHERE token_hash = $1 AND expires_at > $2`,
 		tokenHash(token), ms(now)).Scan(&id)
 	if err != nil {
 		return 0, mapErr(err, "session")
@@ -77,13 +77,13 @@ func (db *DB) SessionCustomer(ctx context.Context, token string, now time.Time) 
 
 // DeleteSession ends a session.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	_, err := db.SQL.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token))
+	_, err := db.q().ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash(token))
 	return mapErr(err, "delete session")
 }
 
 // DeleteExpiredSessions removes sessions past their expiry.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
-	res, err := db.SQL.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
+	res, err := db.q().ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
 	if err != nil {
 		return 0, mapErr(err, "delete sessions")
 	}

@@ -56,6 +56,7 @@ type DB struct {
 
 	file       *fileWatch // the SQLite file opened; nil for PostgreSQL and :memory:
 	groupState            // RecordPayToken's writer on SQLite (record.go)
+	stmts      stmtCache  // prepared statements on SQLite (stmt.go)
 }
 
 // IsURL reports whether target names a PostgreSQL database (a
@@ -116,7 +117,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
+	// As many kept idle as may be open: a connection closed after a busy
+	// moment is opened again at the next (its pragmas run again, its
+	// prepared statements are lost).
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -145,6 +150,7 @@ func createSQLite(ctx context.Context, dsn string) error {
 // Close closes the database.
 func (db *DB) Close() error {
 	db.stopGroup()
+	db.closeStmts()
 	return db.SQL.Close()
 }
 

@@ -37,7 +37,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (have, want int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	err = db.SQL.QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM `+goose.DefaultTablename).Scan(&have)
+	err = db.q().QueryRowContext(ctx, `SELECT COALESCE(MAX(version_id), 0) FROM `+goose.DefaultTablename).Scan(&have)
 	if isNoTable(err) {
 		return 0, want, nil
 	}

@@ -28,7 +28,7 @@ func (db *DB) InsertOtherPayToken(ctx context.Context, token, shopNo string, now
 // already, in any lane.
 func (db *DB) PayTokenSeen(ctx context.Context, token string) (bool, error) {
 	var one int
-	err := db.SQL.QueryRowContext(ctx, `SELECT 1 FROM pay_tokens WHERE pay_token = $1 LIMIT 1`, token).Scan(&one)
+	err := db.q().QueryRowContext(ctx, `SELECT 1 FROM pay_tokens WHERE pay_token = $1 LIMIT 1`, token).Scan(&one)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
@@ -41,7 +41,7 @@ func (db *DB) PayTokenSeen(ctx context.Context, token string) (bool, error) {
 // OtherBacklog counts the deliveries of shop.LaneOther not processed yet.
 func (db *DB) OtherBacklog(ctx context.Context) (int, error) {
 	var n int
-	err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens WHERE lane = 1 AND processed_at = 0`).Scan(&n)
+	err := db.q().QueryRowContext(ctx, `SELECT COUNT(*) FROM pay_tokens WHERE lane = 1 AND processed_at = 0`).Scan(&n)
 	return n, mapErr(err, "count waiting PayTokens")
 }
 
@@ -61,7 +61,7 @@ func (db *DB) TakePayTokens(ctx context.Context, lane shop.Lane, n int, lease ti
 	// A read first: on SQLite an UPDATE takes the write lock even when it
 	// matches nothing, and idle workers ask often.
 	var one int
-	err := db.SQL.QueryRowContext(ctx, `SELECT 1 FROM pay_tokens WHERE lane = $1 AND processed_at = 0 AND lease_until < $2 LIMIT 1`,
+	err := db.q().QueryRowContext(ctx, `SELECT 1 FROM pay_tokens WHERE lane = $1 AND processed_at = 0 AND lease_until < $2 LIMIT 1`,
 		int(lane), ms(now)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -73,7 +73,7 @@ func (db *DB) TakePayTokens(ctx context.Context, lane shop.Lane, n int, lease ti
 	if db.Dialect == Postgres {
 		pick += ` FOR UPDATE SKIP LOCKED`
 	}
-	rows, err := db.SQL.QueryContext(ctx, `UPDATE pay_tokens SET lease_until = $1, attempts = attempts + 1
+	rows, err := db.q().QueryContext(ctx, `UPDATE pay_tokens SET lease_until = $1, attempts = attempts + 1
 		WHERE id IN (`+pick+`) RETURNING id, attempts, origin`, ms(now.Add(lease)), ms(now), n, int(lane))
 	if err != nil {
 		return nil, mapErr(err, "take waiting PayTokens")
@@ -102,7 +102,7 @@ func (db *DB) TakePayTokens(ctx context.Context, lane shop.Lane, n int, lease ti
 // ReleasePayToken ends the lease of a delivery not processed, so that it
 // is taken again from at on.
 func (db *DB) ReleasePayToken(ctx context.Context, id int64, at time.Time) error {
-	_, err := db.SQL.ExecContext(ctx, `UPDATE pay_tokens SET lease_until = $1 WHERE id = $2 AND processed_at = 0`, ms(at), id)
+	_, err := db.q().ExecContext(ctx, `UPDATE pay_tokens SET lease_until = $1 WHERE id = $2 AND processed_at = 0`, ms(at), id)
 	return mapErr(err, "release PayToken")
 }
 
@@ -111,7 +111,7 @@ func (db *DB) ReleasePayToken(ctx context.Context, id int64, at time.Time) error
 // forgery or a mistake), which nothing refers to, and returns how many.
 // What the bank knew stays, whoever sent it.
 func (db *DB) PruneOtherPayTokens(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := db.SQL.ExecContext(ctx, `DELETE FROM pay_tokens
+	res, err := db.q().ExecContext(ctx, `DELETE FROM pay_tokens
 		WHERE lane = 1 AND processed_at <> 0 AND processed_at < $1 AND outcome LIKE 'refused%'`, ms(cutoff))
 	if err != nil {
 		return 0, mapErr(err, "prune PayTokens")

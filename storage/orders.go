@@ -37,7 +37,8 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 	if o.Capture == "" {
 		o.Capture = shop.CaptureAuto
 	}
-	return db.Tx(ctx, func(tx *sql.Tx) error {
+	return db.Tx(ctx, func(sqltx *sql.Tx) error {
+		tx := db.inTx(sqltx)
 		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id`,
 			o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now),
@@ -72,7 +73,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 
 // OrderByCheckoutKey finds the order a checkout key made.
 func (db *DB) OrderByCheckoutKey(ctx context.Context, customerID int64, key string) (*shop.Order, error) {
-	o, err := scanOrder(db.SQL.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE customer_id = $1 AND checkout_key = $2`, customerID, key))
+	o, err := scanOrder(db.q().QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE customer_id = $1 AND checkout_key = $2`, customerID, key))
 	if err != nil {
 		return nil, mapErr(err, "order")
 	}
@@ -81,18 +82,18 @@ func (db *DB) OrderByCheckoutKey(ctx context.Context, customerID int64, key stri
 
 // OrderByNo finds an order by its number.
 func (db *DB) OrderByNo(ctx context.Context, no string) (*shop.Order, error) {
-	return db.orderWhere(ctx, db.SQL, `order_no = $1`, no)
+	return db.orderWhere(ctx, db.q(), `order_no = $1`, no)
 }
 
 // OrderByID finds an order by id.
 func (db *DB) OrderByID(ctx context.Context, id int64) (*shop.Order, error) {
-	return db.orderWhere(ctx, db.SQL, `id = $1`, id)
+	return db.orderWhere(ctx, db.q(), `id = $1`, id)
 }
 
 // CustomerOrder finds a customer's order by number. Another customer's
 // order is NotFound, exactly as a missing one.
 func (db *DB) CustomerOrder(ctx context.Context, customerID int64, no string) (*shop.Order, error) {
-	o, err := db.orderWhere(ctx, db.SQL, `order_no = $1 AND customer_id = $2`, no, customerID)
+	o, err := db.orderWhere(ctx, db.q(), `order_no = $1 AND customer_id = $2`, no, customerID)
 	if err != nil {
 		return nil, err
 	}
@@ -125,10 +126,10 @@ func (db *DB) orderWhere(ctx context.Context, q querier, where string, args ...a
 // the total count.
 func (db *DB) CustomerOrders(ctx context.Context, customerID int64, limit, offset int) ([]*shop.Order, int, error) {
 	var total int
-	if err := db.SQL.QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_id = $1`, customerID).Scan(&total); err != nil {
+	if err := db.q().QueryRowContext(ctx, `SELECT COUNT(*) FROM orders WHERE customer_id = $1`, customerID).Scan(&total); err != nil {
 		return nil, 0, mapErr(err, "count orders")
 	}
-	rows, err := db.SQL.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3`,
+	rows, err := db.q().QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE customer_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3`,
 		customerID, limit, offset)
 	if err != nil {
 		return nil, 0, mapErr(err, "orders")
@@ -147,7 +148,7 @@ func (db *DB) CustomerOrders(ctx context.Context, customerID int64, limit, offse
 
 // SetBank records what the bank said about creating an order.
 func (db *DB) SetBank(ctx context.Context, orderID int64, b shop.BankOrder, now time.Time) error {
-	_, err := db.SQL.ExecContext(ctx, `UPDATE orders SET bank_state = $1, ts_no = $2, atm_pay_no = $3, web_atm_url = $4, otp_url = $5,
+	_, err := db.q().ExecContext(ctx, `UPDATE orders SET bank_state = $1, ts_no = $2, atm_pay_no = $3, web_atm_url = $4, otp_url = $5,
 		card_pay_url = $6, expire_date = $7, card_expires_at = $8, bank_error = $9, updated_at = $10 WHERE id = $11`,
 		string(b.State), b.TSNo, b.AtmPayNo, b.WebAtmURL, b.OtpURL, b.CardPayURL, b.ExpireDate, ms(b.CardExpiresAt), b.Error, ms(now), orderID)
 	return mapErr(err, "set bank order")
@@ -159,7 +160,7 @@ func (db *DB) SetBank(ctx context.Context, orderID int64, b shop.BankOrder, now 
 // OrderCreate needs no claim: only the request that inserted the order
 // makes it.)
 func (db *DB) ClaimBankCreate(ctx context.Context, orderID int64, from shop.BankState, now time.Time) (bool, error) {
-	res, err := db.SQL.ExecContext(ctx, `UPDATE orders SET bank_state = $1, updated_at = $2 WHERE id = $3 AND bank_state = $4`,
+	res, err := db.q().ExecContext(ctx, `UPDATE orders SET bank_state = $1, updated_at = $2 WHERE id = $3 AND bank_state = $4`,
 		string(shop.BankCreating), ms(now), orderID, string(from))
 	if err != nil {
 		return false, mapErr(err, "claim order")
@@ -182,7 +183,8 @@ type EventMeta struct {
 // computed from, and a loser re-reads and finds nothing left to do.
 func (db *DB) ApplyEvent(ctx context.Context, orderID int64, ev shop.Event, meta EventMeta, now time.Time) (changed bool, order *shop.Order, err error) {
 	for attempt := 0; attempt < 5; attempt++ {
-		err = db.Tx(ctx, func(tx *sql.Tx) error {
+		err = db.Tx(ctx, func(sqltx *sql.Tx) error {
+			tx := db.inTx(sqltx)
 			o, err := db.orderWhere(ctx, tx, `id = $1`, orderID)
 			if err != nil {
 				return err
@@ -203,7 +205,7 @@ var errRaced = shop.Errorf(shop.Conflict, "", "order changed meanwhile")
 // applyEventTx moves o (as read in tx) through the transition table and
 // records the event, when it moves. It fails with errRaced when the row
 // changed since it was read.
-func (db *DB) applyEventTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
+func (db *DB) applyEventTx(ctx context.Context, tx querier, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
 	if ev == shop.EventPaid {
 		if other, err := db.paidPartner(ctx, tx, o); err != nil {
 			return false, err
@@ -219,7 +221,7 @@ func (db *DB) applyEventTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev sh
 
 // applyTransitionTx is applyEventTx without the look at the order of the
 // same purchase, for the events that are not payments.
-func applyTransitionTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
+func applyTransitionTx(ctx context.Context, tx querier, o *shop.Order, ev shop.Event, meta EventMeta, now time.Time) (bool, error) {
 	to, move, err := shop.Next(o.Status, ev)
 	if err != nil || !move {
 		return false, err
@@ -243,7 +245,7 @@ func applyTransitionTx(ctx context.Context, tx *sql.Tx, o *shop.Order, ev shop.E
 // by, when that order is paid already (or on review: its money may have
 // moved); "" otherwise. On PostgreSQL it locks both rows, in the order of
 // their ids, so that payments of the two at once see each other.
-func (db *DB) paidPartner(ctx context.Context, tx *sql.Tx, o *shop.Order) (string, error) {
+func (db *DB) paidPartner(ctx context.Context, tx querier, o *shop.Order) (string, error) {
 	other := o.ReplacedBy
 	if other == "" {
 		other = o.Replaces
@@ -274,7 +276,7 @@ func (db *DB) paidPartner(ctx context.Context, tx *sql.Tx, o *shop.Order) (strin
 }
 
 // insertEvent adds one line to an order's timeline.
-func insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, from, to shop.Status, ev shop.Event, meta EventMeta, now time.Time) error {
+func insertEvent(ctx context.Context, tx querier, orderID int64, from, to shop.Status, ev shop.Event, meta EventMeta, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		orderID, string(from), string(to), string(ev), string(meta.Source), meta.PayToken, int64(meta.Amount), meta.Note, ms(now))
@@ -283,7 +285,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, orderID int64, from, to shop.S
 
 // Events lists an order's payment events, oldest first.
 func (db *DB) Events(ctx context.Context, orderID int64) ([]shop.PaymentEvent, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT id, order_id, from_status, to_status, event, source, pay_token, amount, note, at
+	rows, err := db.q().QueryContext(ctx, `SELECT id, order_id, from_status, to_status, event, source, pay_token, amount, note, at
 		FROM payment_events WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, mapErr(err, "events")
@@ -308,7 +310,7 @@ func (db *DB) Events(ctx context.Context, orderID int64) ([]shop.PaymentEvent, e
 // limit, least recently looked at first. Orders whose creation at the bank
 // is unknown, or was never answered (a crash mid-call), come too.
 func (db *DB) OrdersToCheck(ctx context.Context, cutoff time.Time, limit int) ([]*shop.Order, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+	rows, err := db.q().QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
 		WHERE status IN ('W', 'F') AND bank_state IN ('created', 'unknown', 'creating') AND updated_at < $1
 		ORDER BY updated_at, id LIMIT $2`, ms(cutoff), limit)
 	if err != nil {
@@ -329,14 +331,14 @@ func (db *DB) OrdersToCheck(ctx context.Context, cutoff time.Time, limit int) ([
 // TouchOrder marks an order as looked at, so a sweep with a limit moves on
 // to others next time.
 func (db *DB) TouchOrder(ctx context.Context, orderID int64, now time.Time) error {
-	_, err := db.SQL.ExecContext(ctx, `UPDATE orders SET updated_at = $1 WHERE id = $2`, ms(now), orderID)
+	_, err := db.q().ExecContext(ctx, `UPDATE orders SET updated_at = $1 WHERE id = $2`, ms(now), orderID)
 	return mapErr(err, "touch order")
 }
 
 // ExpiredATMOrders lists waiting ATM orders whose last day to pay is
 // before today (yyyyMMdd, Taiwan time).
 func (db *DB) ExpiredATMOrders(ctx context.Context, today string, limit int) ([]*shop.Order, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
+	rows, err := db.q().QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
 		WHERE pay_type = 'A' AND status = 'W' AND bank_state = 'created' AND expire_date <> '' AND expire_date < $1
 		ORDER BY id LIMIT $2`, today, limit)
 	if err != nil {

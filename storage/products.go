@@ -18,7 +18,7 @@ var SeedProducts = []shop.Product{
 // SeedProducts inserts the catalogue's products that are missing, by SKU.
 func (db *DB) SeedProducts(ctx context.Context, products []shop.Product) error {
 	for i, p := range products {
-		_, err := db.SQL.ExecContext(ctx, `INSERT INTO products (sku, name_zh, name_en, price, sort)
+		_, err := db.q().ExecContext(ctx, `INSERT INTO products (sku, name_zh, name_en, price, sort)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sku) DO NOTHING`, p.SKU, p.NameZH, p.NameEN, int64(p.Price), i)
 		if err != nil {
 			return mapErr(err, "seed products")
@@ -29,7 +29,7 @@ func (db *DB) SeedProducts(ctx context.Context, products []shop.Product) error {
 
 // Products lists the catalogue in display order.
 func (db *DB) Products(ctx context.Context) ([]shop.Product, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT id, sku, name_zh, name_en, price FROM products ORDER BY sort, id`)
+	rows, err := db.q().QueryContext(ctx, `SELECT id, sku, name_zh, name_en, price FROM products ORDER BY sort, id`)
 	if err != nil {
 		return nil, mapErr(err, "products")
 	}

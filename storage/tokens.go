@@ -43,7 +43,7 @@ func scanToken(row interface{ Scan(...any) error }) (*shop.Delivery, error) {
 // deliveries runs a query of tokenColumns and names the deliveries the
 // rows repeat. what names the query in errors.
 func (db *DB) deliveries(ctx context.Context, what, query string, args ...any) ([]*shop.Delivery, error) {
-	rows, err := db.SQL.QueryContext(ctx, query, args...)
+	rows, err := db.q().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, mapErr(err, what)
 	}
@@ -99,7 +99,7 @@ func (db *DB) nameRepeated(ctx context.Context, list []*shop.Delivery) error {
 	if len(conds) == 0 {
 		return nil
 	}
-	rows, err := db.SQL.QueryContext(ctx, `SELECT id, ref, source, received_at FROM pay_tokens WHERE `+strings.Join(conds, " OR "), args...)
+	rows, err := db.q().QueryContext(ctx, `SELECT id, ref, source, received_at FROM pay_tokens WHERE `+strings.Join(conds, " OR "), args...)
 	if err != nil {
 		return mapErr(err, "repeated PayTokens")
 	}
@@ -146,7 +146,7 @@ func (db *DB) PayTokenByRef(ctx context.Context, ref string) (*shop.Delivery, er
 
 // MarkPayToken records what confirming a delivery did.
 func (db *DB) MarkPayToken(ctx context.Context, id int64, orderNo string, outcome shop.Outcome, now time.Time) error {
-	_, err := db.SQL.ExecContext(ctx, `UPDATE pay_tokens SET order_no = $1, outcome = $2, processed_at = $3 WHERE id = $4`,
+	_, err := db.q().ExecContext(ctx, `UPDATE pay_tokens SET order_no = $1, outcome = $2, processed_at = $3 WHERE id = $4`,
 		orderNo, encodeOutcome(outcome), ms(now), id)
 	return mapErr(err, "mark PayToken")
 }

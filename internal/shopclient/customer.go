@@ -8,6 +8,7 @@ package shopclient
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -269,6 +270,28 @@ var (
 	rePaidTo  = regexp.MustCompile(`data-to="S"`)
 	reAccount = regexp.MustCompile(`id="account">([0-9 ]+)<`)
 )
+
+// OrderStatus reads the status of the customer's order no as its pages
+// follow it (GET /orders/{no}/status): the order's status letter, from
+// the version the shop answers. An answer that is not 200 is a
+// *StatusError.
+func (c *Customer) OrderStatus(ctx context.Context, shopURL, no string) (string, error) {
+	resp, body, err := c.Get(ctx, shopURL, "/orders/"+no+"/status")
+	if err != nil {
+		return "", fmt.Errorf("order %s status: %w", no, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", &StatusError{What: "order " + no + " status", Code: resp.StatusCode}
+	}
+	var st struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Version == "" {
+		return "", fmt.Errorf("order %s status: not a status: %.80q", no, body)
+	}
+	status, _, _ := strings.Cut(st.Version, ".")
+	return status, nil
+}
 
 // Order reads the page of the customer's order no. A page that does not
 // answer 200 (another customer's order, a busy shop) is a *StatusError.
