@@ -22,7 +22,10 @@ against the sandbox's records: paid at the bank ⇔ paid in the shop, same
 amount, one payment each. Exits 1 on any difference.
 
 With --mode notify it instead floods the shop's notification endpoint with
-forged PayTokens and reports acknowledgements per second.
+forged PayTokens and reports acknowledgements per second; with --from
+127.0.0.2 they come from the address the shop knows as its embedded bank's,
+and take the bank's own path (each is recorded, then asked about and
+refused by the bank), otherwise they are an unknown sender's.
 
 With --mode bank it loads a bank alone with the funbiz client: OrderCreate,
 OrderQuery and OrderPayQuery, each a Nonce and an /Order request; --sandbox
@@ -52,6 +55,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Float64Var(&c.ATMShare, "atm", 0.3, "share of ATM purchases (the rest by card), 0–1")
 	fs.Float64Var(&c.DeclineShare, "decline", 0.1, "share of card purchases declined once before paying again, 0–1")
 	fs.Float64Var(&c.DupShare, "dup", 0.2, "share of payments whose notification the sandbox sends twice, 0–1")
+	fs.StringVar(&c.From, "from", "", "with --mode notify: the loopback `address` to post from, such as 127.0.0.2, which the shop takes as its embedded bank's (default: the system's choice)")
 	fs.StringVar(&c.Mode, "mode", loadtest.ModeFlow, `"flow" (purchases), "notify" (notification endpoint only) or "bank" (bank calls only)`)
 	fs.DurationVar(&c.Settle, "settle", 60*time.Second, "how long the audit waits for orders to converge")
 	fs.StringVar(&c.ShopNo, "shop-no", "NA0249_001", "the shop number the sandbox knows the shop by")

@@ -68,6 +68,12 @@ type Config struct {
 	Settle time.Duration
 	// ShopNo is the shop number the sandbox knows the shop by (--shop-no).
 	ShopNo string
+	// From is the loopback address ModeNotify posts from (--from): the
+	// shop takes notifications from an address it knows as the bank's
+	// (127.0.0.2 for its embedded sandbox) on the bank's own path, and
+	// every other sender's in a lane of their own. Empty: the system's
+	// choice, 127.0.0.1.
+	From string
 }
 
 // check validates c, naming every bad setting at once, and returns the
@@ -123,6 +129,13 @@ func (c Config) check() (shop, sandbox *url.URL, err error) {
 	}
 	if c.Duration <= 0 || c.Duration > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("--duration: want up to 24h, got %v", c.Duration))
+	}
+	if c.From != "" {
+		if ip := net.ParseIP(c.From); ip == nil || !ip.IsLoopback() {
+			errs = append(errs, fmt.Errorf("--from: want a loopback address such as 127.0.0.2, got %q", c.From))
+		} else if c.Mode != ModeNotify {
+			errs = append(errs, errors.New("--from: only --mode notify posts from another address"))
+		}
 	}
 	if c.Mode != ModeFlow && c.Mode != ModeNotify && c.Mode != ModeBank {
 		errs = append(errs, fmt.Errorf("--mode: want flow, notify or bank, got %q", c.Mode))

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -129,11 +130,17 @@ func newLoad(c Config, shop, sb string, progress io.Writer) *load {
 	// One pool of connections for everything, sized for the customers.
 	tr := &http.Transport{MaxIdleConnsPerHost: c.Concurrency * 2, MaxConnsPerHost: c.Concurrency * 4}
 	api := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	posts := api
+	if c.From != "" {
+		d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(c.From)}}
+		posts = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext,
+			MaxIdleConnsPerHost: c.Concurrency * 2, MaxConnsPerHost: c.Concurrency * 4}}
+	}
 	return &load{
 		c: c, shop: shop, sandbox: sb, st: newStats(), progress: progress, api: api,
 		browser:   &http.Client{Transport: tr, Timeout: 60 * time.Second},
 		bank:      sandbox.NewControlClient(sb, api),
-		callbacks: shopclient.NewBank(c.ShopNo, api),
+		callbacks: shopclient.NewBank(c.ShopNo, posts),
 	}
 }
 
@@ -554,7 +561,11 @@ func (l *load) auditOnce(ctx context.Context, orders []*order) (audit.Result, []
 // 127.0.0.1 in SINOPAY_NOTIFY_FROM, they come from an unknown sender:
 // past the shop's backlog they are answered 503, counted apart.
 func (l *load) notifyFlood(ctx context.Context, stdout io.Writer) int {
-	fmt.Fprintf(l.progress, "loadtest: %d senders posting notifications for %s to %s/funbiz/notify\n", l.c.Concurrency, l.c.Duration, l.shop)
+	from := "127.0.0.1"
+	if l.c.From != "" {
+		from = l.c.From
+	}
+	fmt.Fprintf(l.progress, "loadtest: %d senders posting notifications for %s to %s/funbiz/notify from %s\n", l.c.Concurrency, l.c.Duration, l.shop, from)
 	l.begin(ctx)
 	runCtx, cancel := context.WithTimeout(ctx, l.c.Duration)
 	defer cancel()

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -255,5 +258,44 @@ func TestSignUpHonoursRetryAfter(t *testing.T) {
 	}
 	if !strings.Contains(progress.String(), "Retry-After") {
 		t.Errorf("progress does not say why it waits:\n%s", progress.String())
+	}
+}
+
+// --from posts the notifications from another loopback address, as the
+// bank's would come, and only in notify mode, only from loopback.
+func TestNotifyFrom(t *testing.T) {
+	var mu sync.Mutex
+	peers := map[string]int{}
+	shop := fakeMetrics(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		mu.Lock()
+		peers[host]++
+		mu.Unlock()
+		io.WriteString(w, `{"Status":"S"}`)
+	}))
+	sb := fakeMetrics(t, http.NotFoundHandler())
+	c := Config{Shop: shop.URL, Sandbox: sb.URL, Mode: ModeNotify, From: "127.0.0.2", Duration: 300 * time.Millisecond,
+		Concurrency: 2, ShopNo: "NA0249_001"}
+	var out, progress bytes.Buffer
+	if code := Run(context.Background(), c, &out, &progress); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), progress.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(peers) != 1 || peers["127.0.0.2"] == 0 {
+		t.Fatalf("notifications came from %v, want 127.0.0.2 alone", peers)
+	}
+	if !strings.Contains(progress.String(), "from 127.0.0.2") {
+		t.Errorf("progress does not name the address:\n%s", progress.String())
+	}
+
+	for _, bad := range []Config{
+		{Shop: shop.URL, Sandbox: sb.URL, Mode: ModeNotify, From: "192.0.2.1", Duration: time.Second, Concurrency: 1},
+		{Shop: shop.URL, Sandbox: sb.URL, Mode: ModeFlow, From: "127.0.0.2", Duration: time.Second, Concurrency: 1},
+	} {
+		var out, errOut bytes.Buffer
+		if code := Run(context.Background(), bad, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--from:") {
+			t.Errorf("%s from %s: exit %d\n%s", bad.Mode, bad.From, code, errOut.String())
+		}
 	}
 }
