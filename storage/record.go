@@ -172,14 +172,10 @@ func (db *DB) insertGroup(batch []*recordReq) error {
 		return unavailable(err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, insertPayToken)
-	if err != nil {
-		return mapErr(err, "record PayToken")
-	}
-	defer stmt.Close()
+	q := db.inTx(tx)
 	for _, r := range batch {
 		d := r.d
-		if err := stmt.QueryRowContext(ctx, d.Ref, d.Token, d.ShopNo, string(d.Source), r.at, int(d.Lane), r.held, r.origin).Scan(&d.ID); err != nil {
+		if err := q.QueryRowContext(ctx, insertPayToken, d.Ref, d.Token, d.ShopNo, string(d.Source), r.at, int(d.Lane), r.held, r.origin).Scan(&d.ID); err != nil {
 			return mapErr(err, "record PayToken")
 		}
 	}

@@ -10,16 +10,17 @@ import (
 )
 
 // funbizNotify is the BackendURL (POST /funbiz/notify): the bank's server
-// tells us a PayToken. It is acknowledged only after the PayToken and its
-// confirmation are stored; when they cannot be, the answer is 503 and the
-// bank sends it again (every 10 minutes, 5 times). Input the bank would
-// never send is a 400 with the reason, for whoever is testing.
+// tells us a PayToken. It is acknowledged only after the PayToken is
+// stored (one row, which is also the work item of its confirmation); when
+// it cannot be, the answer is 503 and the bank sends it again (every 10
+// minutes, 5 times). Input the bank would never send is a 400 with the
+// reason, for whoever is testing.
 //
 // Anyone can post here. A notification from one of the bank's addresses
-// (Config.NotifyFrom) is recorded with its confirmation job and confirmed
-// first; any other sender's waits behind the bank's, in a queue of
-// bounded length that answers 503 when full, where a PayToken recorded
-// before costs nothing (payment.Service.RecordOther).
+// (Config.NotifyFrom) is recorded in the bank's lane and confirmed first;
+// any other sender's waits behind the bank's, in a queue of bounded
+// length that answers 503 when full, where a PayToken recorded before
+// costs nothing (payment.Service.RecordOther).
 //
 // On SQLite, stored means in the file at the configured path: the bank
 // never sends again what was acknowledged, so a notification is refused
