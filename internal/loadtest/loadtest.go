@@ -292,12 +292,8 @@ func (l *load) awaitStatus(ctx context.Context, c *shopclient.Customer, no, want
 	defer cancel()
 	err := waitfor.Until(wctx, 25*time.Millisecond, func(wctx context.Context) error {
 		status, err := c.OrderStatus(wctx, l.shop, no)
-		var refused *shopclient.StatusError
-		if err != nil && !errors.As(err, &refused) && wctx.Err() == nil {
-			return waitfor.Stop(err)
-		}
 		if err != nil {
-			return err
+			return againIfRefused(wctx, err)
 		}
 		if status != want {
 			return fmt.Errorf("order %s, want %s", status, want)
@@ -307,12 +303,8 @@ func (l *load) awaitStatus(ctx context.Context, c *shopclient.Customer, no, want
 	if err == nil {
 		err = waitfor.Until(wctx, 25*time.Millisecond, func(wctx context.Context) error {
 			p, err := c.Order(wctx, l.shop, no)
-			var refused *shopclient.StatusError
-			if err != nil && !errors.As(err, &refused) && wctx.Err() == nil {
-				return waitfor.Stop(err)
-			}
 			if err != nil {
-				return err
+				return againIfRefused(wctx, err)
 			}
 			if p.Status != want {
 				return waitfor.Stop(fmt.Errorf("order %s: status URL says %s, page says %s", no, want, p.Status))
@@ -322,6 +314,17 @@ func (l *load) awaitStatus(ctx context.Context, c *shopclient.Customer, no, want
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	return err
+}
+
+// againIfRefused is err for waitfor.Until: an answer the shop gave but
+// could not fill (a *shopclient.StatusError), or the wait's end, is asked
+// again; anything else stops the wait.
+func againIfRefused(ctx context.Context, err error) error {
+	var refused *shopclient.StatusError
+	if !errors.As(err, &refused) && ctx.Err() == nil {
+		return waitfor.Stop(err)
 	}
 	return err
 }
