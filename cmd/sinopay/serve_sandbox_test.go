@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/sinopay/sinopay/internal/proctest"
+	"github.com/sinopay/sinopay/internal/waitfor"
 )
 
 // The embedded bank keeps its state beside the shop's database: after a
@@ -20,8 +21,9 @@ func TestServeEmbeddedBankRemembers(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	shop := proctest.StartShop(t, proctest.ShopOptions{DB: filepath.Join(dir, "shop.db")})
-	if !strings.Contains(shop.Output(), "state in "+filepath.Join(dir, "sandbox.db")) {
-		t.Errorf("the banner does not say where the bank keeps its state:\n%s", shop.Output())
+	// The sandbox's banner line may come after the shop answers.
+	if err := shop.WaitOutput("state in "+filepath.Join(dir, "sandbox.db"), 10*time.Second); err != nil {
+		t.Errorf("the banner does not say where the bank keeps its state: %v\n%s", err, shop.Output())
 	}
 	buyer, err := proctest.NewCustomer(ctx, shop.URL, "remember@example.com")
 	if err != nil {
@@ -49,17 +51,16 @@ func TestServeEmbeddedBankRemembers(t *testing.T) {
 	if _, err := shop.Sandbox.Transfer(ctx, page.ATMAccount, page.Amount); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		page, err = buyer.Order(ctx, shop.URL, no)
-		if err == nil && page.Status == "S" {
-			break
+	waitfor.Event(t, 20*time.Second, "order "+no+" paid after the restart", func(ctx context.Context) error {
+		page, err := buyer.Order(ctx, shop.URL, no)
+		if err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("order %s not paid after the restart: %+v %v\n%s", no, page, err, shop.Output())
-		case <-time.After(50 * time.Millisecond):
+		if page.Status != "S" {
+			return fmt.Errorf("order is %s", page.Status)
 		}
-	}
+		return nil
+	})
 	if err := shop.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +69,9 @@ func TestServeEmbeddedBankRemembers(t *testing.T) {
 	opts := shop.Options
 	opts.Args = append(opts.Args, "--sandbox-db", "memory")
 	shop = proctest.StartShop(t, opts)
-	if !strings.Contains(shop.Output(), "state in memory") {
-		t.Errorf("the banner does not say the bank keeps its state in memory:\n%s", shop.Output())
+	// The sandbox's banner line may come after the shop answers.
+	if err := shop.WaitOutput("state in memory", 10*time.Second); err != nil {
+		t.Errorf("the banner does not say the bank keeps its state in memory: %v\n%s", err, shop.Output())
 	}
 	if _, err := shop.Sandbox.Order(ctx, "", no); err == nil {
 		t.Errorf("a bank in memory knew order %s from an earlier run", no)
