@@ -41,19 +41,32 @@ func (db *DB) inTx(tx *sql.Tx) querier {
 
 // stmt is the prepared statement of query, or nil when it cannot be had.
 func (db *DB) stmt(ctx context.Context, query string) *sql.Stmt {
-	c := &db.stmts
-	c.mu.Lock()
-	s, ok := c.m[query]
-	full := len(c.m) >= maxStmts
-	c.mu.Unlock()
-	if ok || full {
+	s, known := db.cachedStmt(query)
+	if known {
 		return s
 	}
+	return db.prepare(ctx, query)
+}
+
+// cachedStmt is the statement of query in the cache; known is false when
+// it is not there and may be prepared.
+func (db *DB) cachedStmt(query string) (s *sql.Stmt, known bool) {
+	c := &db.stmts
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[query]
+	return s, ok || len(c.m) >= maxStmts
+}
+
+// prepare prepares query on the pool, keeps it in the cache and returns
+// it; nil when it cannot be prepared.
+func (db *DB) prepare(ctx context.Context, query string) *sql.Stmt {
 	s, err := db.SQL.PrepareContext(ctx, query)
 	if err != nil {
 		// Run unprepared: the statement's own error, if any, comes then.
 		return nil
 	}
+	c := &db.stmts
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if prev, ok := c.m[query]; ok {
@@ -85,11 +98,24 @@ type cached struct {
 }
 
 func (c cached) prepared(ctx context.Context, query string) *sql.Stmt {
-	s := c.db.stmt(ctx, query)
-	if s != nil && c.tx != nil {
-		s = c.tx.StmtContext(ctx, s)
+	if c.tx == nil {
+		return c.db.stmt(ctx, query)
 	}
-	return s
+	s, known := c.db.cachedStmt(query)
+	if !known {
+		// Preparing on the pool would wait for a second connection while
+		// the transaction holds one (and on SQLite the write lock): with
+		// every connection of the pool in a transaction waiting for that
+		// lock, none would come. It is prepared aside, for the next time;
+		// this time it runs unprepared.
+		go c.db.prepare(context.Background(), query)
+		return nil
+	}
+	if s == nil {
+		return nil
+	}
+	// On the transaction's own connection, where it is prepared once.
+	return c.tx.StmtContext(ctx, s)
 }
 
 func (c cached) plain() querier {
