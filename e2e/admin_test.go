@@ -21,6 +21,9 @@ import (
 	"github.com/sinopay/sinopay/internal/proctest"
 	"github.com/sinopay/sinopay/internal/shopclient"
 	"github.com/sinopay/sinopay/internal/waitfor"
+	"github.com/sinopay/sinopay/jobqueue"
+	"github.com/sinopay/sinopay/reconcile"
+	"github.com/sinopay/sinopay/storage"
 )
 
 // adminEnv is the shop the back-office scenarios run against: card orders
@@ -451,9 +454,11 @@ func paidATMOrder(t *testing.T, ctx context.Context, e *adminEnv) string {
 	return no
 }
 
-// adminJobs: while the bank fails, a confirmation job fails and waits to
-// retry; the admin sees it with its error, and once the bank is back, the
-// retry button runs it at once.
+// adminJobs: while the bank answers 500, the day's report (a job) fails
+// and shows on the jobs page with the bank's error, and a notification's
+// confirmation fails and shows on the PayToken page with its attempts;
+// once the bank is back, the retry button runs the job, and the
+// confirmation is taken again on its own.
 func adminJobs(t *testing.T, e *adminEnv, s *shots) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -466,15 +471,16 @@ func adminJobs(t *testing.T, e *adminEnv, s *shots) {
 	if status, body, err := shopclient.NewBank(proctest.DemoShopNo, proctest.BankHTTP()).Notify(ctx, e.app.URL, token); err != nil || body != shopclient.Ack {
 		t.Fatalf("notification: %d %q %v", status, body, err)
 	}
+	enqueueReport(t, ctx, e.dsn, funbiz.FormatDate(time.Now().In(funbiz.Taipei).AddDate(0, 0, -2)))
 
 	a := e.newTab(t, s, "")
 	a.logIn(e.app.URL, e.admin, "/admin/jobs")
 	a.shot("jobs")
-	// Three failed attempts: the next is 8 s away, so the retry button, not
-	// the schedule, is what runs it.
-	row := `document.querySelector('#jobs tr[data-kind=confirm_paytoken]')`
-	a.reloadUntil("the confirmation failing a third time", e.app.URL+"/admin/jobs?state=retryable",
-		row+` && parseInt(`+row+`.children[3].innerText, 10) >= 3`)
+	// Failed once: the next attempt is seconds away, so the retry button,
+	// not the schedule, is what runs it.
+	row := `document.querySelector('#jobs tr[data-kind=reconciliation_report]')`
+	a.reloadUntil("the report failing", e.app.URL+"/admin/jobs?state=retryable",
+		row+` && parseInt(`+row+`.children[3].innerText, 10) >= 1`)
 	if !strings.Contains(a.text("#jobs"), "500") {
 		a.fatalf("the job's error does not show the bank's 500:\n%s", a.text("#jobs"))
 	}
@@ -484,20 +490,46 @@ func adminJobs(t *testing.T, e *adminEnv, s *shots) {
 	}
 	a.shot("jobs-retryable")
 
+	// The confirmation failed too, and says how often it was tried.
+	a.reloadUntil("the confirmation failing twice", e.app.URL+"/admin/paytokens?q="+token[:16],
+		`document.querySelector('#tokens tbody [data-attempts]')`)
+	a.shot("paytokens-waiting")
+
 	if _, err := bank.ArmChaos(ctx, sandbox.ChaosInput{Clear: true}); err != nil {
 		t.Fatal(err)
 	}
+	a.open(e.app.URL+"/admin/jobs?state=retryable", 200)
 	a.clickNav("retry the job", fmt.Sprintf(`#jobs tr[data-job="%s"] button.retry`, id), 200)
 	a.reloadUntil("the job completed", e.app.URL+"/admin/jobs?state=completed", fmt.Sprintf(`document.querySelector('#jobs tr[data-job="%s"]')`, id))
 	a.shot("jobs-completed")
 
 	// The PayToken log shows what confirming it did: the bank does not
-	// know this token.
-	a.open(e.app.URL+"/admin/paytokens?q="+token[:16], 200)
+	// know this token. The confirmation's next attempt is up to 16 s away
+	// (2, 4, 8, 16 s after each failure).
+	a.reloadUntilWithin(45*time.Second, "the confirmation taken again", e.app.URL+"/admin/paytokens?q="+token[:16],
+		`document.querySelector('#tokens tbody [data-outcome^=refused]')`)
 	if got := a.text("#tokens tbody"); !strings.Contains(got, token) || !strings.Contains(got, "銀行不認得這個 PayToken") {
 		a.fatalf("the PayToken log: %s", got)
 	}
 	a.shot("paytokens")
+}
+
+// enqueueReport puts the reconciliation report of day in the job queue of
+// the shop's database at dsn, as its daily schedule would.
+func enqueueReport(t *testing.T, ctx context.Context, dsn, day string) {
+	t.Helper()
+	db, err := storage.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	q, err := jobqueue.New(db, jobqueue.Config{InsertOnly: true}, reconcile.New(db, nil, reconcile.Config{}, nil).Jobs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := q.Insert(ctx, reconcile.ReportArgs{Day: day}); err != nil || !ok {
+		t.Fatalf("enqueue the report of %s: %v %v", day, ok, err)
+	}
 }
 
 // adminLanguage: the back office speaks English after the switch, on

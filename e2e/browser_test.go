@@ -358,7 +358,14 @@ func (b *tab) waitFor(what, cond string) {
 // do their work.
 func (b *tab) reloadUntil(what, url, cond string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, bankTimeout)
+	b.reloadUntilWithin(bankTimeout, what, url, cond)
+}
+
+// reloadUntilWithin is reloadUntil with a limit of its own: for work the
+// shop does on a schedule of its own, such as a retry after a backoff.
+func (b *tab) reloadUntilWithin(limit time.Duration, what, url, cond string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, limit)
 	defer cancel()
 	err := waitfor.Until(ctx, 300*time.Millisecond, func(context.Context) error {
 		b.open(url, 200)

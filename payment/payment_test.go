@@ -87,12 +87,14 @@ func TestSilentDeclineEndsBySweep(t *testing.T) {
 	}
 	r.Bank.Advance(31 * time.Minute)
 	r.Clock.Advance(31 * time.Minute)
+	// The sweep that runs when the workers start may reach the order
+	// first on a busy machine: then this one finds it expired already.
 	res, err := r.Pay.Sweep(context.Background())
-	if err != nil || res.Changed != 1 {
+	if err != nil || res.Failed != 0 || res.Changed > 1 {
 		t.Fatalf("sweep after the card page expired: %+v %v", res, err)
 	}
 	if got := r.Order(o.No); got.Status != shop.StatusExpired {
-		t.Fatalf("status %s, want expired", got.Status)
+		t.Fatalf("status %s, want expired (sweep %+v)", got.Status, res)
 	}
 }
 
