@@ -38,6 +38,25 @@ func (db *DB) PayTokenSeen(ctx context.Context, token string) (bool, error) {
 	return true, nil
 }
 
+// WaitingCallbacks counts the deliveries not processed yet, by lane.
+func (db *DB) WaitingCallbacks(ctx context.Context) (map[shop.Lane]int, error) {
+	rows, err := db.q().QueryContext(ctx, `SELECT lane, COUNT(*) FROM pay_tokens WHERE processed_at = 0 GROUP BY lane`)
+	if err != nil {
+		return nil, mapErr(err, "count waiting PayTokens")
+	}
+	defer rows.Close()
+	out := map[shop.Lane]int{}
+	for rows.Next() {
+		var lane shop.Lane
+		var n int
+		if err := rows.Scan(&lane, &n); err != nil {
+			return nil, mapErr(err, "count waiting PayTokens")
+		}
+		out[lane] = n
+	}
+	return out, mapErr(rows.Err(), "count waiting PayTokens")
+}
+
 // OtherBacklog counts the deliveries of shop.LaneOther not processed yet.
 func (db *DB) OtherBacklog(ctx context.Context) (int, error) {
 	var n int

@@ -375,6 +375,8 @@ func TestMetricsAndReadiness(t *testing.T) {
 		`sinopay_orders{status="S"} 1`,
 		`sinopay_orders_awaiting_capture 0`,
 		`sinopay_jobs{state="completed"}`,
+		`sinopay_callbacks_waiting{lane="known"} `,
+		`sinopay_callbacks_waiting{lane="other"} 0`,
 		`go_sql_open_connections{db_name="sqlite"}`,
 		`go_goroutines`,
 	} {

@@ -32,6 +32,7 @@ import (
 //	sinopay_bank_request_duration_seconds{service}     every HTTP request to the bank, retries included
 //	sinopay_bank_requests_total{service,outcome}       outcome: ok, http_error (a status other than 200), transport_error
 //	sinopay_jobs{state}                                the job queue by state, counted at scrape time
+//	sinopay_callbacks_waiting{lane}                    callbacks recorded, not confirmed yet, by lane (known, other)
 //	sinopay_orders{status}                             orders by status, counted at scrape time
 //	sinopay_orders_awaiting_capture                    paid manual-capture card orders not captured yet
 //	sinopay_database_file_ok                           SQLite only: 1 while the file at the configured path is the one open, else 0
@@ -276,10 +277,13 @@ var (
 	jobsDesc      = prometheus.NewDesc("sinopay_jobs", "Jobs in the queue by River state.", []string{"state"}, nil)
 	ordersDesc    = prometheus.NewDesc("sinopay_orders", "Orders by payment status (W, S, F, E, R, V).", []string{"status"}, nil)
 	uncapturedDsc = prometheus.NewDesc("sinopay_orders_awaiting_capture", "Paid manual-capture card orders not captured yet.", nil, nil)
+	waitingDesc   = prometheus.NewDesc("sinopay_callbacks_waiting",
+		"Callbacks recorded and not confirmed yet, by lane: known (the bank's addresses and the card returns) and other.", []string{"lane"}, nil)
 )
 
 func (c *countsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- jobsDesc
+	ch <- waitingDesc
 	ch <- ordersDesc
 	ch <- uncapturedDsc
 }
@@ -292,6 +296,13 @@ func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		for _, st := range shop.JobStates {
 			ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(jobs[st]), string(st))
+		}
+	}
+	if waiting, err := c.db.WaitingCallbacks(ctx); err != nil {
+		ch <- prometheus.NewInvalidMetric(waitingDesc, err)
+	} else {
+		for _, l := range []shop.Lane{shop.LaneKnown, shop.LaneOther} {
+			ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(waiting[l]), l.String())
 		}
 	}
 	orders, err := c.db.OrderCounts(ctx)
