@@ -285,6 +285,19 @@ func (s *Service) confirmTaken(ctx context.Context, t storage.Taken, lane shop.L
 	return err
 }
 
+// ConfirmSoon makes a callback that has not been confirmed yet (the bank
+// could not be asked, and its next try is some way off) a worker's next
+// work: for the back office, once the bank is back. NotFound when it is
+// confirmed already.
+func (s *Service) ConfirmSoon(ctx context.Context, id int64) error {
+	lane, err := s.db.RetryPayTokenNow(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.wakeLane(lane)
+	return nil
+}
+
 // release gives back taken deliveries, to be taken again from at.
 func (s *Service) release(taken []storage.Taken, at time.Time) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

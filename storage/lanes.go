@@ -125,6 +125,18 @@ func (db *DB) ReleasePayToken(ctx context.Context, id int64, at time.Time) error
 	return mapErr(err, "release PayToken")
 }
 
+// RetryPayTokenNow makes a delivery not processed yet waiting again at
+// once, whatever its backoff, and returns its lane; NotFound when there
+// is no such delivery or it is processed already.
+func (db *DB) RetryPayTokenNow(ctx context.Context, id int64) (shop.Lane, error) {
+	var lane shop.Lane
+	err := db.q().QueryRowContext(ctx, `UPDATE pay_tokens SET lease_until = 0 WHERE id = $1 AND processed_at = 0 RETURNING lane`, id).Scan(&lane)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, shop.Errorf(shop.NotFound, "admin.tokens.gone", "PayToken %d is confirmed already, or was never recorded", id)
+	}
+	return lane, mapErr(err, "retry PayToken")
+}
+
 // PruneOtherPayTokens deletes the deliveries of shop.LaneOther processed
 // before cutoff that the bank refused (a PayToken it does not know: a
 // forgery or a mistake), which nothing refers to, and returns how many.

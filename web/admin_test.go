@@ -326,8 +326,33 @@ func TestAdminJobRetry(t *testing.T) {
 		got, _ := r.db.PayTokenByID(ctx, delivery.ID)
 		return got.Attempts > 1 && got.ProcessedAt.IsZero()
 	})
-	mustContain(t, admin.get("/admin/paytokens").Body, `data-attempts="`, "未能向銀行確認")
-	p := admin.get("/admin/jobs")
+	mustContain(t, admin.get("/admin/paytokens").Body, `data-attempts="`, "未能向銀行確認",
+		fmt.Sprintf(`action="/admin/paytokens/%d/retry"`, delivery.ID), "立即重試")
+	// Its next try an hour away, as after many failures: "try now" makes
+	// it the workers' next work, which fails again while the bank does.
+	// Moved only while it waits on its backoff (due within a minute, not
+	// yet): not while a worker holds it (2 minutes), who would give it
+	// back with its own next try.
+	r.eventually("the confirmation waiting on its backoff", func() bool {
+		now := time.Now().UnixMilli()
+		res, err := r.db.SQL.ExecContext(ctx, `UPDATE pay_tokens SET lease_until = $1 WHERE id = $2 AND lease_until > $3 AND lease_until < $4`,
+			now+time.Hour.Milliseconds(), delivery.ID, now, now+time.Minute.Milliseconds())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := res.RowsAffected()
+		return n == 1
+	})
+	before, _ := r.db.PayTokenByID(ctx, delivery.ID)
+	p := admin.post(fmt.Sprintf("/admin/paytokens/%d/retry", delivery.ID), url.Values{"q": {"abab"}})
+	if p.Status != http.StatusSeeOther || p.Location != "/admin/paytokens?q=abab" {
+		t.Fatalf("try now: %d %q", p.Status, p.Location)
+	}
+	r.eventually("the confirmation tried at once", func() bool {
+		got, _ := r.db.PayTokenByID(ctx, delivery.ID)
+		return got.Attempts > before.Attempts
+	})
+	p = admin.get("/admin/jobs")
 	mustContain(t, p.Body, fmt.Sprintf(`data-job="%d"`, job.ID), "reconciliation_report", "retry", `data-state="retryable"`)
 	if err := r.bank.Sandbox.ArmChaos(sandbox.ChaosInput{Clear: true}); err != nil {
 		t.Fatal(err)
@@ -336,10 +361,19 @@ func TestAdminJobRetry(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location != "/admin/jobs?state=retryable" {
 		t.Fatalf("retry: %d %q", p.Status, p.Location)
 	}
+	// Once the bank is back, "try now" brings the confirmation forward
+	// (it may have been tried on its own already: then it is confirmed).
+	p = admin.post(fmt.Sprintf("/admin/paytokens/%d/retry", delivery.ID), url.Values{"q": {"abab"}})
+	if p.Status != http.StatusSeeOther && p.Status != http.StatusNotFound {
+		t.Fatalf("try now: %d %q", p.Status, p.Location)
+	}
 	r.eventually("the confirmation tried again to finish", func() bool {
 		got, _ := r.db.PayTokenByID(ctx, delivery.ID)
 		return !got.ProcessedAt.IsZero()
 	})
+	if p := admin.post(fmt.Sprintf("/admin/paytokens/%d/retry", delivery.ID), nil); p.Status != http.StatusNotFound {
+		t.Errorf("try now on a confirmed PayToken: %d", p.Status)
+	}
 	if p := admin.post("/admin/jobs/999999/retry", nil); p.Status != http.StatusNotFound {
 		t.Errorf("retry of no job: %d", p.Status)
 	}

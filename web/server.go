@@ -200,6 +200,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /admin/paytokens", s.adminPayTokens)
 	mux.HandleFunc("GET /admin/jobs", s.adminJobs)
 	mux.HandleFunc("POST /admin/jobs/{id}/retry", s.adminJobRetry)
+	mux.HandleFunc("POST /admin/paytokens/{id}/retry", s.adminPayTokenRetry)
 	mux.HandleFunc("GET /admin/reports", s.adminReports)
 	mux.HandleFunc("POST /admin/reports", s.adminReportRun)
 	mux.HandleFunc("GET /admin/reports/{id}", s.adminReportShow)
