@@ -77,7 +77,7 @@ func TestAdminIsHidden(t *testing.T) {
 			t.Errorf("customer %s: %d, and the page differs from the shop's 404: %v", path, p.Status, body != notFound)
 		}
 	}
-	for _, path := range []string{"/admin/jobs/1/retry", "/admin/reports", "/admin/orders/K1/refund", "/admin/orders/K1/ops/1/settle"} {
+	for _, path := range []string{"/admin/jobs/1/retry", "/admin/paytokens/1/retry", "/admin/reports", "/admin/orders/K1/refund", "/admin/orders/K1/ops/1/settle"} {
 		if p := customer.post(path, url.Values{"day": {"2026-01-01"}}); p.Status != http.StatusNotFound {
 			t.Errorf("customer POST %s: %d", path, p.Status)
 		}
