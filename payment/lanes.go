@@ -213,10 +213,16 @@ func (s *Service) laneWorker(ctx context.Context, lane shop.Lane, batch int, tur
 	idle := time.NewTimer(0)
 	defer idle.Stop()
 	lease := s.lease()
+	failing := false // said once per outage, not at every poll
 	for ctx.Err() == nil {
 		taken, err := s.db.TakePayTokens(ctx, lane, batch, lease, s.now())
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("cannot take callbacks to confirm", "lane", lane, "error", err)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			failing = true
+			s.log.Warn("cannot take callbacks to confirm; trying again every poll", "lane", lane, "error", err)
+		case err == nil && failing:
+			failing = false
+			s.log.Info("taking callbacks to confirm again", "lane", lane)
 		}
 		if len(taken) == 0 {
 			idle.Reset(max(s.cfg.PollInterval, lanePoll))
