@@ -101,8 +101,13 @@ func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source shop.Sou
 	if o.Bank.State != shop.BankCreated {
 		if !found {
 			// The bank never got it: now, and only now, creating it again is
-			// safe. The claim keeps two sweeps from both doing so.
-			won, err := s.db.ClaimBankCreate(ctx, o.ID, o.Bank.State, s.now())
+			// safe. The claim keeps two sweeps from both doing so; it holds
+			// only if the order is as it was read before the bank was
+			// asked (its state and its last change), so a sweep whose
+			// OrderQuery came before another sweep's OrderCreate, which
+			// then timed out and put the state back, does not create it
+			// a second time.
+			won, err := s.db.ClaimBankCreate(ctx, o.ID, o.Bank.State, o.UpdatedAt, s.now())
 			if err != nil || !won {
 				return false, err
 			}

@@ -156,12 +156,16 @@ func (db *DB) SetBank(ctx context.Context, orderID int64, b shop.BankOrder, now 
 
 // ClaimBankCreate moves an order from one bank state to creating, and
 // reports whether this caller won: only the winner calls OrderCreate, so
-// concurrent sweeps never create one order twice at the bank. (The first
+// concurrent sweeps never create one order twice at the bank. It holds
+// only while the order is as the caller read it before asking the bank
+// (the bank state from, last changed at readAt): a state that went to
+// creating and back meanwhile is another sweep's OrderCreate, which may
+// have reached the bank after this caller's OrderQuery. (The first
 // OrderCreate needs no claim: only the request that inserted the order
 // makes it.)
-func (db *DB) ClaimBankCreate(ctx context.Context, orderID int64, from shop.BankState, now time.Time) (bool, error) {
-	res, err := db.q().ExecContext(ctx, `UPDATE orders SET bank_state = $1, updated_at = $2 WHERE id = $3 AND bank_state = $4`,
-		string(shop.BankCreating), ms(now), orderID, string(from))
+func (db *DB) ClaimBankCreate(ctx context.Context, orderID int64, from shop.BankState, readAt, now time.Time) (bool, error) {
+	res, err := db.q().ExecContext(ctx, `UPDATE orders SET bank_state = $1, updated_at = $2 WHERE id = $3 AND bank_state = $4 AND updated_at = $5`,
+		string(shop.BankCreating), ms(now), orderID, string(from), ms(readAt))
 	if err != nil {
 		return false, mapErr(err, "claim order")
 	}
