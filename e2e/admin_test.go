@@ -76,8 +76,9 @@ func TestAdminBrowser(t *testing.T) {
 }
 
 // TestAdminBrowserPhone runs the back office's scenarios of what an
-// order allows, of forms that keep what was typed and of the
-// reconciliation's totals on a phone's screen too, on both databases.
+// order allows, of forms that keep what was typed, of the
+// reconciliation's totals and of the jobs and PayToken pages on a
+// phone's screen too, on both databases.
 // The back office is made for desks, and may scroll sideways on a phone;
 // what these scenarios check must still work there.
 func TestAdminBrowserPhone(t *testing.T) {
@@ -89,6 +90,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"admin-atm-order", adminATMOrder},
 		{"admin-form-kept", adminFormKept},
 		{"admin-reconciliation", adminReconciliation},
+		{"admin-jobs", adminJobs},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
