@@ -56,6 +56,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"admin-language", adminLanguage},
 		{"admin-atm-order", adminATMOrder},
 		{"admin-form-kept", adminFormKept},
+		{"admin-mail-reset", adminMailReset},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -91,6 +92,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"admin-form-kept", adminFormKept},
 		{"admin-reconciliation", adminReconciliation},
 		{"admin-jobs", adminJobs},
+		{"admin-mail-reset", adminMailReset},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -646,4 +648,65 @@ func adminFormKept(t *testing.T, e *adminEnv, s *shots) {
 
 	a.clickNav("switch to English", `#admin-nav a[href^="/lang/en"]`, 200)
 	submitOver("refund", "returned 退貨", "A refund cannot be more than")
+}
+
+// adminMailReset: a customer buys by card and forgets their password. The
+// shop has no SMTP server, so the messages are in the back office's
+// outbox: the order's two (received, paid) and the reset link, which the
+// customer follows to a new password, logged in at once; the link does
+// not work twice.
+func adminMailReset(t *testing.T, e *adminEnv, s *shots) {
+	c := e.newTab(t, s, "customer")
+	email := newEmail("forgetful")
+	c.signUp(e.app.URL, email)
+	no, _ := c.buyByCard(e.app.URL, 1)
+	// On another device, not logged in, the customer cannot remember the
+	// password.
+	f := e.newTab(t, s, "forgetful")
+	f.open(e.app.URL+"/login", 200)
+	f.clickNav("forgot the password", "a#forgot-link", 200)
+	f.waitFor("the forgot-password form", `location.pathname === "/password/forgot"`)
+	f.fillInput("email", "not an email")
+	f.clickNav("send with a bad email", `form[action="/password/forgot"] button[type=submit]`, 400)
+	f.waitFor("the error next to the field", `document.querySelector("#email.is-invalid") && document.getElementById("email-error")?.innerText.length > 0`)
+	f.shot("forgot-bad-email")
+	f.fillInput("email", email)
+	f.clickNav("send the link", `form[action="/password/forgot"] button[type=submit]`, 200)
+	f.waitFor("the link sent", `document.getElementById("forgot-sent")`)
+	f.shot("forgot-sent")
+
+	a := e.newTab(t, s, "admin")
+	a.logIn(e.app.URL, e.admin, "/admin/mail")
+	a.waitFor("the outbox, kept mode", `document.getElementById("mail-mode") && document.querySelector("#mails tbody tr")`)
+	a.shot("outbox")
+	for _, kind := range []string{"order_received", "paid", "password_reset"} {
+		// The order's two messages are written by the sender in the
+		// background: they may need a moment.
+		a.reloadUntil("the "+kind+" message to "+email, e.app.URL+"/admin/mail",
+			fmt.Sprintf(`[...document.querySelectorAll('#mails tr[data-kind=%q][data-status="kept"]')].some(r => r.innerText.includes(%s))`, kind, jsString(email)))
+	}
+	a.clickNav("open the reset message", `#mails tr[data-kind="password_reset"] a`, 200)
+	a.waitFor("the message's text", `document.getElementById("text")?.innerText.includes("/password/reset/")`)
+	a.shot("reset-message")
+	link, err := eval[string](a, `document.getElementById("text").innerText.match(/http\S+\/password\/reset\/[0-9a-f]+/)[0]`)
+	if err != nil {
+		a.fatalf("no reset link: %v", err)
+	}
+	a.open(e.app.URL+"/admin/mail", 200)
+	a.clickNav("open the paid message", `#mails tr[data-kind="paid"] a`, 200)
+	a.waitFor("the paid message names the order", fmt.Sprintf(`document.getElementById("text")?.innerText.includes(%s)`, jsString(no)))
+
+	f.open(link, 200)
+	f.waitFor("the new-password form", `document.querySelector("form[action^='/password/reset/'] #password")`)
+	f.shot("reset-form")
+	f.fillInput("password", "a brand new password")
+	f.clickNav("save the new password", `form[action^="/password/reset/"] button[type=submit]`, 200)
+	f.waitFor("my orders, logged in", fmt.Sprintf(`location.pathname === "/orders" && document.body.innerText.includes(%s)`, jsString(no)))
+	f.shot("orders-after-reset")
+	f.noSidewaysScroll("orders after reset")
+	f.open(link, 404)
+	f.waitFor("the used link refused", `document.getElementById("reset-invalid")`)
+	// The first device's session ended with the new password.
+	c.open(e.app.URL+"/orders", 200)
+	c.waitFor("the log-in page", `location.pathname === "/login"`)
 }

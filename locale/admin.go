@@ -62,3 +62,11 @@ func Outcome(lang string, o shop.Outcome) string {
 	}
 	return out
 }
+
+// MailStatus names where a message of the outbox stands.
+func MailStatus(lang string, s shop.MailStatus) string {
+	return word(lang, "admin.mail_status.", string(s))
+}
+
+// MailKind names why a message was written.
+func MailKind(lang string, k shop.MailKind) string { return word(lang, "admin.mail_kind.", string(k)) }

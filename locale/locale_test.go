@@ -1,10 +1,12 @@
 package locale
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,15 +35,37 @@ func TestCataloguesAgree(t *testing.T) {
 }
 
 // A text's fmt verbs must agree between the languages, or one language
-// prints %!d(MISSING).
+// prints %!d(MISSING). A translation may take the arguments in another
+// order (%[2]s), so what must agree is which argument each verb prints.
 func TestCataloguesAgreeOnArguments(t *testing.T) {
-	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
 	for k, zh := range catalogues[ZH] {
-		a, b := verbs.FindAllString(zh, -1), verbs.FindAllString(catalogues[EN][k], -1)
+		a, b := argVerbs(zh), argVerbs(catalogues[EN][k])
 		if strings.Join(a, " ") != strings.Join(b, " ") {
 			t.Errorf("%s: zh-TW has %v, en has %v", k, a, b)
 		}
 	}
+}
+
+var verbRE = regexp.MustCompile(`%(?:\[(\d+)\])?[-+# 0-9.]*([a-zA-Z%])`)
+
+// argVerbs lists a text's verbs as "argument:verb", sorted by argument,
+// numbering arguments as fmt does.
+func argVerbs(s string) []string {
+	var out []string
+	next := 1
+	for _, m := range verbRE.FindAllStringSubmatch(s, -1) {
+		if m[2] == "%" {
+			continue
+		}
+		n := next
+		if m[1] != "" {
+			n, _ = strconv.Atoi(m[1])
+		}
+		next = n + 1
+		out = append(out, fmt.Sprintf("%02d:%s", n, m[2]))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // requireKeys fails for each key that a catalogue lacks.

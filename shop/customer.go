@@ -14,7 +14,10 @@ type Customer struct {
 	Email        string
 	PasswordHash string
 	Role         Role
-	CreatedAt    time.Time
+	// Lang is the language the customer reads the shop in ("" until
+	// known): the e-mail to them is written in it.
+	Lang      string
+	CreatedAt time.Time
 }
 
 // IsAdmin reports whether c may use the back office; a nil c (a visitor)
@@ -83,6 +86,12 @@ func CheckCredentials(email, password string) error {
 	if err := CheckEmail(email); err != nil {
 		return err
 	}
+	return CheckPassword(password)
+}
+
+// CheckPassword checks a new password: MinPassword characters at least,
+// MaxPassword bytes at most. The error is Invalid with an auth.* key.
+func CheckPassword(password string) error {
 	if utf8.RuneCountInString(password) < MinPassword {
 		return Errorf(Invalid, "auth.password_short", "password too short")
 	}

@@ -28,8 +28,8 @@ func (db *DB) CreateCustomer(ctx context.Context, email, passwordHash string, no
 func (db *DB) CustomerByEmail(ctx context.Context, email string) (*shop.Customer, error) {
 	var c shop.Customer
 	var created int64
-	err := db.q().QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE email = $1`, email).
-		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)
+	err := db.q().QueryRowContext(ctx, `SELECT id, email, password_hash, role, lang, created_at FROM customers WHERE email = $1`, email).
+		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &c.Lang, &created)
 	if err != nil {
 		return nil, mapErr(err, "customer")
 	}
@@ -41,8 +41,8 @@ func (db *DB) CustomerByEmail(ctx context.Context, email string) (*shop.Customer
 func (db *DB) CustomerByID(ctx context.Context, id int64) (*shop.Customer, error) {
 	var c shop.Customer
 	var created int64
-	err := db.q().QueryRowContext(ctx, `SELECT id, email, password_hash, role, created_at FROM customers WHERE id = $1`, id).
-		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &created)
+	err := db.q().QueryRowContext(ctx, `SELECT id, email, password_hash, role, lang, created_at FROM customers WHERE id = $1`, id).
+		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &c.Lang, &created)
 	if err != nil {
 		return nil, mapErr(err, "customer")
 	}

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -147,8 +148,24 @@ func (db *DB) CustomerOrders(ctx context.Context, customerID int64, limit, offse
 }
 
 // SetBank records what the bank said about creating an order.
+//
+// The first time the bank has the order, its customer's "order received"
+// message is queued in the same transaction.
 func (db *DB) SetBank(ctx context.Context, orderID int64, b shop.BankOrder, now time.Time) error {
-	_, err := db.q().ExecContext(ctx, `UPDATE orders SET bank_state = $1, ts_no = $2, atm_pay_no = $3, web_atm_url = $4, otp_url = $5,
+	if b.State == shop.BankCreated {
+		return db.Tx(ctx, func(sqltx *sql.Tx) error {
+			tx := db.inTx(sqltx)
+			if err := setBank(ctx, tx, orderID, b, now); err != nil {
+				return err
+			}
+			return queueOrderMail(ctx, tx, fmt.Sprintf("order-%d-received", orderID), shop.MailOrderReceived, orderID, 0, now)
+		})
+	}
+	return setBank(ctx, db.q(), orderID, b, now)
+}
+
+func setBank(ctx context.Context, q querier, orderID int64, b shop.BankOrder, now time.Time) error {
+	_, err := q.ExecContext(ctx, `UPDATE orders SET bank_state = $1, ts_no = $2, atm_pay_no = $3, web_atm_url = $4, otp_url = $5,
 		card_pay_url = $6, expire_date = $7, card_expires_at = $8, bank_error = $9, updated_at = $10 WHERE id = $11`,
 		string(b.State), b.TSNo, b.AtmPayNo, b.WebAtmURL, b.OtpURL, b.CardPayURL, b.ExpireDate, ms(b.CardExpiresAt), b.Error, ms(now), orderID)
 	return mapErr(err, "set bank order")
@@ -280,11 +297,39 @@ func (db *DB) paidPartner(ctx context.Context, tx querier, o *shop.Order) (strin
 }
 
 // insertEvent adds one line to an order's timeline.
+// An event the customer hears of (mailFor) queues its message in the same
+// transaction, keyed by the event's id: one message per event.
 func insertEvent(ctx context.Context, tx querier, orderID int64, from, to shop.Status, ev shop.Event, meta EventMeta, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		orderID, string(from), string(to), string(ev), string(meta.Source), meta.PayToken, int64(meta.Amount), meta.Note, ms(now))
-	return mapErr(err, "insert payment event")
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		orderID, string(from), string(to), string(ev), string(meta.Source), meta.PayToken, int64(meta.Amount), meta.Note, ms(now)).Scan(&id)
+	if err != nil {
+		return mapErr(err, "insert payment event")
+	}
+	kind, amount, ok := mailFor(from, to, ev, meta)
+	if !ok {
+		return nil
+	}
+	return queueOrderMail(ctx, tx, fmt.Sprintf("event-%d", id), kind, orderID, amount, now)
+}
+
+// mailFor says which message, if any, an order's event sends its
+// customer, and the amount it names (0: the order's).
+func mailFor(from, to shop.Status, ev shop.Event, meta EventMeta) (shop.MailKind, shop.Money, bool) {
+	switch {
+	case ev == shop.EventPaid && to == shop.StatusPaid && from != shop.StatusPaid:
+		return shop.MailPaid, 0, true
+	case ev == shop.EventFailed && to == shop.StatusFailed:
+		return shop.MailFailed, 0, true
+	case ev == shop.EventExpired && to == shop.StatusExpired:
+		return shop.MailExpired, 0, true
+	case ev == shop.EventRefunded && to == shop.StatusRefunded:
+		return shop.MailRefunded, 0, true
+	case ev == shop.EventPartRefunded && meta.Amount > 0:
+		return shop.MailRefunded, meta.Amount, true
+	}
+	return "", 0, false
 }
 
 // Events lists an order's payment events, oldest first.

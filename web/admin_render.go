@@ -17,7 +17,7 @@ import (
 // adminPageNames are the back office's pages; each is
 // templates/admin_<name>.html on top of templates/admin_layout.html, a
 // layout of its own (its own navigation, wider tables).
-var adminPageNames = []string{"admin_orders", "admin_order", "admin_op", "admin_paytokens", "admin_jobs", "admin_reports", "admin_report", "admin_error"}
+var adminPageNames = []string{"admin_orders", "admin_order", "admin_op", "admin_paytokens", "admin_jobs", "admin_reports", "admin_report", "admin_mail", "admin_mail_show", "admin_error"}
 
 // parseAdminPages adds the back office's pages to p, per language.
 func parseAdminPages(p *pages) error {
@@ -54,6 +54,8 @@ func adminFuncs(lang string) template.FuncMap {
 		"outcome":      func(o shop.Outcome) string { return locale.Outcome(lang, o) },
 		"jobkind":      func(k string) string { return locale.JobKind(lang, k) },
 		"whensec":      locale.When,
+		"mailstatus":   func(s shop.MailStatus) string { return locale.MailStatus(lang, s) },
+		"mailkind":     func(k shop.MailKind) string { return locale.MailKind(lang, k) },
 		// query is typed as a URL so that html/template keeps its & and =
 		// (a plain string after "?" would be escaped as one value).
 		"query": func(q url.Values, n int) template.URL { return template.URL(pageQuery(q, n)) },

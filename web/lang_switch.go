@@ -19,5 +19,13 @@ func (s *Server) langSwitch(w http.ResponseWriter, r *http.Request) {
 		Name: langCookie, Value: code, Path: "/", MaxAge: int(langTTL.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode,
 	})
+	// A customer's e-mail follows the language they chose.
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	if c := s.visitor(ctx, r); c != nil && c.Lang != code {
+		if err := s.db.SetCustomerLang(ctx, c.ID, code); err != nil {
+			s.log.WarnContext(r.Context(), "cannot remember the customer's language", "err", err)
+		}
+	}
 	http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 }

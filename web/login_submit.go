@@ -65,6 +65,12 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if lang := langOf(r); lang != c.Lang {
+		// The e-mail to the customer follows the language they use.
+		if err := s.db.SetCustomerLang(ctx, c.ID, lang); err != nil {
+			s.log.WarnContext(r.Context(), "cannot remember the customer's language", "err", err)
+		}
+	}
 	s.rememberDevice(w, r, c)
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
 }

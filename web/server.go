@@ -63,6 +63,9 @@ type Config struct {
 	// line shown in every page's footer and where a page asks the
 	// customer to get in touch; "" shows none.
 	Contact string
+	// Outbox sends the shop's e-mail; nil leaves queued messages for
+	// another instance (or a later start) to send.
+	Outbox Outbox
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -78,6 +81,7 @@ type Server struct {
 	handler http.Handler
 	hooks   *crash.Points
 	contact string
+	outbox  Outbox
 
 	notifyFrom []netip.Prefix
 
@@ -128,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 		hooks:      cfg.Hooks,
 		notifyFrom: cfg.NotifyFrom,
 		contact:    cfg.Contact,
+		outbox:     cfg.Outbox,
 		passwords:  newPasswords(shop.PasswordCost, 0),
 		throttle:   newAuthThrottle(),
 		dbTimeout:  10 * time.Second,
@@ -177,6 +182,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /login", s.loginForm)
 	mux.HandleFunc("POST /login", s.loginSubmit)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /password/forgot", s.forgotForm)
+	mux.HandleFunc("POST /password/forgot", s.forgotSubmit)
+	mux.HandleFunc("GET /password/reset/{token}", s.resetForm)
+	mux.HandleFunc("POST /password/reset/{token}", s.resetSubmit)
 	mux.HandleFunc("GET /lang/{code}", s.langSwitch)
 	mux.HandleFunc("POST /funbiz/notify", s.funbizNotify)
 	mux.HandleFunc("POST /funbiz/return", s.funbizReturn)
@@ -205,6 +214,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/reports", s.adminReportRun)
 	mux.HandleFunc("GET /admin/reports/{id}", s.adminReportShow)
 	mux.HandleFunc("GET /admin/reports/{id}/csv", s.adminReportCSV)
+	mux.HandleFunc("GET /admin/mail", s.adminMail)
+	mux.HandleFunc("GET /admin/mail/{id}", s.adminMailShow)
+	mux.HandleFunc("POST /admin/mail/{id}/resend", s.adminMailResend)
 	mux.HandleFunc("/admin/", s.adminNotFound)
 	mux.Handle("GET /static/", s.staticFiles())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {

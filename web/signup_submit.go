@@ -41,6 +41,10 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 		if id, err = s.db.CreateCustomer(ctx, email, string(hash), s.now()); err == nil {
 			err = s.startSession(ctx, w, r, id)
 		}
+		if err == nil {
+			// The e-mail to the customer is written in the shop's language.
+			err = s.db.SetCustomerLang(ctx, id, langOf(r))
+		}
 	}
 	switch code := shop.ErrorCode(err); {
 	case err == nil:

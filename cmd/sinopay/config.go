@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/mail"
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -184,6 +185,11 @@ type serveConfig struct {
 	// Contact is how customers reach the shop, shown in every page's
 	// footer; "" shows none.
 	Contact string
+	// SMTP is the server the shop's e-mail goes through
+	// (SINOPAY_SMTP_URL); nil keeps it in the back office's outbox.
+	SMTP *mail.SMTP
+	// MailFrom is the sender of the shop's e-mail (SINOPAY_MAIL_FROM).
+	MailFrom string
 	// MetricsAddr is where GET /metrics is served: "" on the shop's own
 	// address, "off" nowhere, else an address of its own.
 	MetricsAddr string

@@ -21,6 +21,8 @@ import (
 	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/locale"
+	"github.com/sinopay/sinopay/mail"
+	"github.com/sinopay/sinopay/outbox"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
@@ -196,6 +198,21 @@ func serveConfigFrom(fs *flag.FlagSet) (*serveConfig, error) {
 	if err := checkContact(c.Contact); err != nil {
 		errs = append(errs, err)
 	}
+	if v := get("", "SINOPAY_SMTP_URL", ""); v != "" {
+		smtp, err := mail.ParseURL(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SINOPAY_SMTP_URL: %w", err))
+		}
+		c.SMTP = smtp
+	}
+	c.MailFrom = get("", "SINOPAY_MAIL_FROM", "")
+	if c.SMTP != nil && c.MailFrom == "" {
+		errs = append(errs, errors.New("SINOPAY_MAIL_FROM: required with SINOPAY_SMTP_URL, such as 'KummyShop <shop@example.com>'"))
+	} else if c.MailFrom != "" {
+		if err := mail.CheckAddress(c.MailFrom); err != nil {
+			errs = append(errs, fmt.Errorf("SINOPAY_MAIL_FROM: want an address such as 'KummyShop <shop@example.com>': %v", err))
+		}
+	}
 	c.MetricsAddr = get("metrics-addr", "SINOPAY_METRICS_ADDR", "")
 	if c.MetricsAddr != "" && c.MetricsAddr != "off" {
 		if err := checkAddr("--metrics-addr (SINOPAY_METRICS_ADDR)", c.MetricsAddr); err != nil {
@@ -360,9 +377,17 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
+	obCfg := outbox.Config{From: c.MailFrom, BaseURL: c.BaseURL, Log: log.With("component", "mail")}
+	if c.SMTP != nil {
+		obCfg.Sender = c.SMTP
+	}
+	mailer, err := outbox.New(db, obCfg)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Recon: rec, Log: log.With("component", "web"), BaseURL: c.BaseURL,
 		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks, NotifyFrom: c.NotifyFrom,
-		TrustedProxies: c.TrustedProxies, Contact: c.Contact})
+		TrustedProxies: c.TrustedProxies, Contact: c.Contact, Outbox: mailer})
 	if err != nil {
 		return err
 	}
@@ -401,6 +426,12 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 		go metricsSrv.Serve(metricsLn)
 	}
 	go cleanSessions(jobsCtx, db, log)
+	mailer.Start()
+	if c.SMTP != nil {
+		log.Info("e-mail goes out through SMTP", "server", c.SMTP.String(), "from", c.MailFrom)
+	} else {
+		log.Info("no SMTP server (SINOPAY_SMTP_URL): e-mail is kept in the back office's outbox, /admin/mail")
+	}
 
 	select {
 	case <-ctx.Done():
@@ -412,6 +443,9 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	defer cancel()
 	if err := httpSrv.Shutdown(shutCtx); err != nil {
 		log.Warn("shop server shutdown", "error", err)
+	}
+	if err := mailer.Stop(shutCtx); err != nil {
+		log.Warn("mail sender shutdown", "error", err)
 	}
 	if err := pay.Stop(shutCtx); err != nil {
 		log.Warn("job queue shutdown", "error", err)
