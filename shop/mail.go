@@ -27,6 +27,9 @@ const (
 	MailGaveUp MailStatus = "failed" // refused for good, or out of attempts
 )
 
+// MailStatuses lists every status.
+var MailStatuses = []MailStatus{MailQueued, MailSent, MailKept, MailGaveUp}
+
 // Mail is one message of the shop's outbox: what caused it, and, once a
 // sender took it, what was written.
 type Mail struct {

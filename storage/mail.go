@@ -248,3 +248,22 @@ func (db *DB) ResetPassword(ctx context.Context, token, passwordHash string, now
 	})
 	return id, err
 }
+
+// MailCounts counts the outbox's messages by status.
+func (db *DB) MailCounts(ctx context.Context) (map[shop.MailStatus]int, error) {
+	rows, err := db.q().QueryContext(ctx, `SELECT status, COUNT(*) FROM mails GROUP BY status`)
+	if err != nil {
+		return nil, mapErr(err, "count mail")
+	}
+	defer rows.Close()
+	out := map[shop.MailStatus]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, mapErr(err, "count mail")
+		}
+		out[shop.MailStatus(st)] = n
+	}
+	return out, mapErr(rows.Err(), "count mail")
+}

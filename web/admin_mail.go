@@ -30,8 +30,6 @@ type adminMailPage struct {
 	Total, Page, Pages, Prev, Next int
 }
 
-var mailStatuses = []shop.MailStatus{shop.MailQueued, shop.MailSent, shop.MailKept, shop.MailGaveUp}
-
 // adminMail lists the e-mail the shop wrote, newest first (GET
 // /admin/mail?status=…): with no SMTP server configured, this is where a
 // developer reads it.
@@ -42,8 +40,8 @@ func (s *Server) adminMail(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	p := adminMailPage{Sending: s.outbox != nil && s.outbox.Sending(), Statuses: mailStatuses, Query: url.Values{}}
-	if st := shop.MailStatus(r.URL.Query().Get("status")); slices.Contains(mailStatuses, st) {
+	p := adminMailPage{Sending: s.outbox != nil && s.outbox.Sending(), Statuses: shop.MailStatuses, Query: url.Values{}}
+	if st := shop.MailStatus(r.URL.Query().Get("status")); slices.Contains(shop.MailStatuses, st) {
 		p.Status = st
 		p.Query.Set("status", string(st))
 	}

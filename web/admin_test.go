@@ -411,6 +411,8 @@ func TestMetricsAndReadiness(t *testing.T) {
 		`sinopay_jobs{state="completed"}`,
 		`sinopay_callbacks_waiting{lane="known"} `,
 		`sinopay_callbacks_waiting{lane="other"} 0`,
+		`sinopay_mail{status="queued"} 2`, // the rig runs no outbox: received and paid wait
+		`sinopay_mail{status="failed"} 0`,
 		`go_sql_open_connections{db_name="sqlite"}`,
 		`go_goroutines`,
 	} {

@@ -34,6 +34,7 @@ import (
 //	sinopay_jobs{state}                                the job queue by state, counted at scrape time
 //	sinopay_callbacks_waiting{lane}                    callbacks recorded, not confirmed yet, by lane (known, other)
 //	sinopay_orders{status}                             orders by status, counted at scrape time
+//	sinopay_mail{status}                               the outbox's messages by status (queued, sent, kept, failed), counted at scrape time
 //	sinopay_orders_awaiting_capture                    paid manual-capture card orders not captured yet
 //	sinopay_database_file_ok                           SQLite only: 1 while the file at the configured path is the one open, else 0
 //	sinopay_auth_held_total{form,limit}                log-ins and sign-ups answered 429, by the limit that held them (address, account)
@@ -277,6 +278,7 @@ var (
 	jobsDesc      = prometheus.NewDesc("sinopay_jobs", "Jobs in the queue by River state.", []string{"state"}, nil)
 	ordersDesc    = prometheus.NewDesc("sinopay_orders", "Orders by payment status (W, S, F, E, R, V).", []string{"status"}, nil)
 	uncapturedDsc = prometheus.NewDesc("sinopay_orders_awaiting_capture", "Paid manual-capture card orders not captured yet.", nil, nil)
+	mailDesc      = prometheus.NewDesc("sinopay_mail", "The outbox's messages by status: queued (to send), sent, kept (no SMTP server), failed.", []string{"status"}, nil)
 	waitingDesc   = prometheus.NewDesc("sinopay_callbacks_waiting",
 		"Callbacks recorded and not confirmed yet, by lane: known (the bank's addresses and the card returns) and other.", []string{"lane"}, nil)
 )
@@ -286,6 +288,7 @@ func (c *countsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- waitingDesc
 	ch <- ordersDesc
 	ch <- uncapturedDsc
+	ch <- mailDesc
 }
 
 func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
@@ -303,6 +306,13 @@ func (c *countsCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		for _, l := range []shop.Lane{shop.LaneKnown, shop.LaneOther} {
 			ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(waiting[l]), l.String())
+		}
+	}
+	if mails, err := c.db.MailCounts(ctx); err != nil {
+		ch <- prometheus.NewInvalidMetric(mailDesc, err)
+	} else {
+		for _, st := range shop.MailStatuses {
+			ch <- prometheus.MustNewConstMetric(mailDesc, prometheus.GaugeValue, float64(mails[st]), string(st))
 		}
 	}
 	orders, err := c.db.OrderCounts(ctx)
