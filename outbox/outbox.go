@@ -192,7 +192,8 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 	}
 }
 
-// attempt renders m when it has not been, then sends or keeps it.
+// attempt renders m when it has not been, sends or keeps it, and saves
+// the outcome with what it says, in one write.
 func (o *Outbox) attempt(ctx context.Context, m *shop.Mail) {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Lease)
 	defer cancel()
@@ -203,7 +204,7 @@ func (o *Outbox) attempt(ctx context.Context, m *shop.Mail) {
 				// The customer or the order is gone, or the message
 				// cannot be written: nothing will change that.
 				log.Error("outbox: message cannot be written", "err", err)
-				o.finish(ctx, m, shop.MailGaveUp, err.Error())
+				o.save(ctx, m, shop.MailGaveUp, err)
 				return
 			}
 			o.retry(ctx, m, err, log)
@@ -211,7 +212,7 @@ func (o *Outbox) attempt(ctx context.Context, m *shop.Mail) {
 		}
 	}
 	if o.cfg.Sender == nil {
-		o.finish(ctx, m, shop.MailKept, "")
+		o.save(ctx, m, shop.MailKept, nil)
 		return
 	}
 	err := o.cfg.Sender.Send(ctx, sinomail.Message{
@@ -221,10 +222,10 @@ func (o *Outbox) attempt(ctx context.Context, m *shop.Mail) {
 	switch {
 	case err == nil:
 		log.Info("outbox: sent", "attempt", m.Attempts)
-		o.finish(ctx, m, shop.MailSent, "")
+		o.save(ctx, m, shop.MailSent, nil)
 	case sinomail.Permanent(err):
 		log.Error("outbox: the mail server refused the message for good", "err", err)
-		o.finish(ctx, m, shop.MailGaveUp, err.Error())
+		o.save(ctx, m, shop.MailGaveUp, err)
 	default:
 		o.retry(ctx, m, err, log)
 	}
@@ -232,7 +233,7 @@ func (o *Outbox) attempt(ctx context.Context, m *shop.Mail) {
 
 var errCannotWrite = errors.New("cannot write the message")
 
-// render writes m in its customer's language and stores what it says.
+// render writes m in its customer's language.
 func (o *Outbox) render(ctx context.Context, m *shop.Mail) error {
 	c, err := o.db.CustomerByID(ctx, m.CustomerID)
 	if err != nil {
@@ -257,13 +258,18 @@ func (o *Outbox) render(ctx context.Context, m *shop.Mail) error {
 		return fmt.Errorf("%w: %v", errCannotWrite, err)
 	}
 	m.To, m.Lang, m.Subject, m.Text, m.HTML = c.Email, lang, content.Subject, content.Text(lang), html
-	return o.db.RenderedMail(ctx, m)
+	return nil
 }
 
-func (o *Outbox) finish(ctx context.Context, m *shop.Mail, status shop.MailStatus, why string) {
-	if err := o.db.MailDone(context.WithoutCancel(ctx), m.ID, status, why, o.cfg.Now()); err != nil {
-		// Its lease ends and it is taken again.
-		o.cfg.Log.Error("outbox: cannot mark a message done", "mail", m.ID, "status", string(status), "err", err)
+// save stores the attempt's outcome; a message it cannot store is taken
+// again when its lease ends.
+func (o *Outbox) save(ctx context.Context, m *shop.Mail, status shop.MailStatus, why error) {
+	m.Status, m.LastError = status, ""
+	if why != nil {
+		m.LastError = why.Error()
+	}
+	if err := o.db.SaveMail(context.WithoutCancel(ctx), m, o.cfg.Now()); err != nil {
+		o.cfg.Log.Error("outbox: cannot save a message's attempt; it is taken again when its lease ends", "mail", m.ID, "status", string(status), "err", err)
 	}
 }
 
@@ -273,14 +279,12 @@ func (o *Outbox) retry(ctx context.Context, m *shop.Mail, err error, log *slog.L
 	now := o.cfg.Now()
 	if now.Sub(m.CreatedAt) >= o.cfg.GiveUpAfter {
 		log.Error("outbox: giving up on a message", "attempts", m.Attempts, "err", err)
-		o.finish(ctx, m, shop.MailGaveUp, err.Error())
+		o.save(ctx, m, shop.MailGaveUp, err)
 		return
 	}
-	next := now.Add(Backoff(m.Attempts))
-	log.Warn("outbox: could not send; trying again", "attempt", m.Attempts, "next", next, "err", err)
-	if err := o.db.RetryMail(context.WithoutCancel(ctx), m.ID, next, err.Error()); err != nil {
-		log.Error("outbox: cannot put a message back; it is taken again when its lease ends", "err", err)
-	}
+	m.NextAt = now.Add(Backoff(m.Attempts))
+	log.Warn("outbox: could not send; trying again", "attempt", m.Attempts, "next", m.NextAt, "err", err)
+	o.save(ctx, m, shop.MailQueued, err)
 }
 
 // Backoff is the wait after the attempt-th failed attempt: a minute,

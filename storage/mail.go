@@ -83,35 +83,29 @@ func (db *DB) TakeMails(ctx context.Context, n int, lease time.Duration, now tim
 	return out, nil
 }
 
-// RenderedMail stores what a message says, once rendered: its address,
-// language and text stay as first written, whatever changes later.
-func (db *DB) RenderedMail(ctx context.Context, m *shop.Mail) error {
-	_, err := db.q().ExecContext(ctx, `UPDATE mails SET to_addr = $1, lang = $2, subject = $3, text_body = $4, html_body = $5 WHERE id = $6`,
-		m.To, m.Lang, m.Subject, m.Text, m.HTML, m.ID)
-	return mapErr(err, "store rendered mail")
-}
-
-// MailDone ends a message: sent, kept in the outbox, or failed for good
-// (with why). A sent message forgets its reset token and the link in its
-// text: the customer's mailbox has them now, the database need not. It
-// is a no-op on a message already done.
-func (db *DB) MailDone(ctx context.Context, id int64, status shop.MailStatus, why string, now time.Time) error {
-	q := `UPDATE mails SET status = $1, last_error = $2, done_at = $3 WHERE id = $4 AND status = 'queued'`
-	if status == shop.MailSent {
-		q = `UPDATE mails SET status = $1, last_error = $2, done_at = $3,
-			text_body = CASE WHEN secret = '' THEN text_body ELSE '' END,
-			html_body = CASE WHEN secret = '' THEN html_body ELSE '' END, secret = '' WHERE id = $4 AND status = 'queued'`
+// SaveMail stores an attempt at a message taken with TakeMails, in one
+// write: what it says (its address, language and text stay as first
+// written, whatever changes later), and its Status. Queued puts it back
+// to be tried at NextAt, with LastError saying why; any other status ends
+// it at now. A sent reset message forgets its token and its text: the
+// customer's mailbox has them now, the database need not. It changes
+// nothing on a message no longer queued.
+func (db *DB) SaveMail(ctx context.Context, m *shop.Mail, now time.Time) error {
+	var err error
+	if m.Status == shop.MailQueued {
+		_, err = db.q().ExecContext(ctx, `UPDATE mails SET to_addr = $1, lang = $2, subject = $3, text_body = $4, html_body = $5,
+			next_at = $6, last_error = $7 WHERE id = $8 AND status = 'queued'`,
+			m.To, m.Lang, m.Subject, m.Text, m.HTML, ms(m.NextAt), m.LastError, m.ID)
+		return mapErr(err, "save mail")
 	}
-	_, err := db.q().ExecContext(ctx, q, string(status), why, ms(now), id)
-	return mapErr(err, "finish mail")
-}
-
-// RetryMail puts a message back to be tried again at next, saying why
-// the attempt failed.
-func (db *DB) RetryMail(ctx context.Context, id int64, next time.Time, why string) error {
-	_, err := db.q().ExecContext(ctx, `UPDATE mails SET next_at = $1, last_error = $2 WHERE id = $3 AND status = 'queued'`,
-		ms(next), why, id)
-	return mapErr(err, "retry mail")
+	text, html, secret := m.Text, m.HTML, m.Secret
+	if m.Status == shop.MailSent && secret != "" {
+		text, html, secret = "", "", ""
+	}
+	_, err = db.q().ExecContext(ctx, `UPDATE mails SET to_addr = $1, lang = $2, subject = $3, text_body = $4, html_body = $5,
+		status = $6, last_error = $7, done_at = $8, secret = $9 WHERE id = $10 AND status = 'queued'`,
+		m.To, m.Lang, m.Subject, text, html, string(m.Status), m.LastError, ms(now), secret, m.ID)
+	return mapErr(err, "save mail")
 }
 
 // ResendMail queues a message that ended (sent, kept or failed) to be

@@ -118,11 +118,14 @@ func TestTakeMailsLease(t *testing.T) {
 			t.Fatalf("after the lease: %d taken (attempts %v), %v; want 20 at attempt 2", len(again), again, err)
 		}
 		for _, m := range again[:10] {
-			if err := db.MailDone(ctx, m.ID, shop.MailKept, "", t0); err != nil {
+			m.Status = shop.MailKept
+			if err := db.SaveMail(ctx, m, t0); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := db.RetryMail(ctx, again[10].ID, t0.Add(10*time.Minute), "451 try later"); err != nil {
+		back := again[10]
+		back.NextAt, back.LastError = t0.Add(10*time.Minute), "451 try later"
+		if err := db.SaveMail(ctx, back, t0); err != nil {
 			t.Fatal(err)
 		}
 		last, err := db.TakeMails(ctx, 100, time.Minute, t0.Add(5*time.Minute))
@@ -184,11 +187,8 @@ func TestPasswordReset(t *testing.T) {
 		if err != nil || len(ms) != 2 || ms[0].Secret != "old" {
 			t.Fatalf("taken %+v, %v", ms, err)
 		}
-		ms[0].To, ms[0].Subject, ms[0].Text = "r@example.com", "Reset", "link /password/reset/old"
-		if err := db.RenderedMail(ctx, ms[0]); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.MailDone(ctx, ms[0].ID, shop.MailSent, "", t0); err != nil {
+		ms[0].To, ms[0].Subject, ms[0].Text, ms[0].Status = "r@example.com", "Reset", "link /password/reset/old", shop.MailSent
+		if err := db.SaveMail(ctx, ms[0], t0); err != nil {
 			t.Fatal(err)
 		}
 		m, err := db.Mail(ctx, ms[0].ID)
