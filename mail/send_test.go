@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
+	"github.com/sinopay/sinopay/internal/smtptest"
 	"github.com/sinopay/sinopay/mail"
 )
 
@@ -29,9 +30,9 @@ func parseURL(t *testing.T, raw string) *mail.SMTP {
 
 // checkDelivered fails t unless ts took exactly m, over TLS or not as
 // wantTLS says, from the user wantUser ("" for none).
-func checkDelivered(t *testing.T, ts *testServer, m mail.Message, wantTLS bool, wantUser string) {
+func checkDelivered(t *testing.T, ts *smtptest.Server, m mail.Message, wantTLS bool, wantUser string) {
 	t.Helper()
-	got := ts.deliveries()
+	got := ts.Deliveries()
 	if len(got) != 1 {
 		t.Fatalf("server took %d messages, want 1", len(got))
 	}
@@ -49,9 +50,9 @@ func checkDelivered(t *testing.T, ts *testServer, m mail.Message, wantTLS bool, 
 // both parts.
 func TestSendDelivers(t *testing.T) {
 	t.Parallel()
-	ts := (&testServer{}).start(t)
+	ts := (&smtptest.Server{}).Start(t)
 	m := paidMessage()
-	if err := parseURL(t, ts.url("smtp")).Send(t.Context(), m); err != nil {
+	if err := parseURL(t, ts.URL("smtp")).Send(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
 	checkDelivered(t, ts, m, false, "")
@@ -60,17 +61,17 @@ func TestSendDelivers(t *testing.T) {
 // What arrives is byte for byte what Bytes gives, dotted lines and all.
 func TestSendBytesExactly(t *testing.T) {
 	t.Parallel()
-	ts := (&testServer{}).start(t)
+	ts := (&smtptest.Server{}).Start(t)
 	m := paidMessage()
 	m.HTML = "" // a text-only message has no random boundary
-	if err := parseURL(t, ts.url("smtp")).Send(t.Context(), m); err != nil {
+	if err := parseURL(t, ts.URL("smtp")).Send(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
 	want, err := m.Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := ts.deliveries(); len(got) != 1 || !bytes.Equal(got[0].Data, want) {
+	if got := ts.Deliveries(); len(got) != 1 || !bytes.Equal(got[0].Data, want) {
 		t.Fatalf("server took %d messages; want one equal to Bytes:\n%s", len(got), want)
 	}
 }
@@ -79,9 +80,9 @@ func TestSendBytesExactly(t *testing.T) {
 // authenticates with the URL's percent-decoded user and password.
 func TestSendStartTLSAuth(t *testing.T) {
 	t.Parallel()
-	cert, pool := testCert(t)
-	ts := (&testServer{TLS: cert, User: "shop@shop.example", Pass: "p@ss:wörd/%?"}).start(t)
-	s := parseURL(t, ts.url("smtp"))
+	cert, pool := smtptest.Cert(t)
+	ts := (&smtptest.Server{TLS: cert, User: "shop@shop.example", Pass: "p@ss:wörd/%?"}).Start(t)
+	s := parseURL(t, ts.URL("smtp"))
 	s.TLSConfig = &tls.Config{RootCAs: pool}
 	m := paidMessage()
 	if err := s.Send(t.Context(), m); err != nil {
@@ -94,9 +95,9 @@ func TestSendStartTLSAuth(t *testing.T) {
 // shop's configuration, and the message goes once an operator fixes it.
 func TestSendAuthFails(t *testing.T) {
 	t.Parallel()
-	cert, pool := testCert(t)
-	ts := (&testServer{TLS: cert, User: "shop", Pass: "right"}).start(t)
-	s := parseURL(t, "smtp://shop:wrong@"+ts.addr)
+	cert, pool := smtptest.Cert(t)
+	ts := (&smtptest.Server{TLS: cert, User: "shop", Pass: "right"}).Start(t)
+	s := parseURL(t, "smtp://shop:wrong@"+ts.Addr())
 	s.TLSConfig = &tls.Config{RootCAs: pool}
 	err := s.Send(t.Context(), paidMessage())
 	if err == nil || mail.Permanent(err) || !strings.Contains(err.Error(), "AUTH PLAIN: 535") {
@@ -105,7 +106,7 @@ func TestSendAuthFails(t *testing.T) {
 	if strings.Contains(err.Error(), "wrong") {
 		t.Errorf("error %q shows the password", err)
 	}
-	if n := len(ts.deliveries()); n != 0 {
+	if n := len(ts.Deliveries()); n != 0 {
 		t.Errorf("server took %d messages, want none", n)
 	}
 }
@@ -113,9 +114,9 @@ func TestSendAuthFails(t *testing.T) {
 // smtps:// speaks TLS from the first byte.
 func TestSendImplicitTLS(t *testing.T) {
 	t.Parallel()
-	cert, pool := testCert(t)
-	ts := (&testServer{TLS: cert, Implicit: true, User: "shop", Pass: "secret"}).start(t)
-	s := parseURL(t, ts.url("smtps"))
+	cert, pool := smtptest.Cert(t)
+	ts := (&smtptest.Server{TLS: cert, Implicit: true, User: "shop", Pass: "secret"}).Start(t)
+	s := parseURL(t, ts.URL("smtps"))
 	s.TLSConfig = &tls.Config{RootCAs: pool}
 	m := paidMessage()
 	if err := s.Send(t.Context(), m); err != nil {
@@ -128,9 +129,9 @@ func TestSendImplicitTLS(t *testing.T) {
 // password goes only to a loopback address, as here.
 func TestSendLoginAuthLoopback(t *testing.T) {
 	t.Parallel()
-	ts := (&testServer{User: "shop", Pass: "secret", Mechs: []string{sasl.Login}, InsecureAuth: true}).start(t)
+	ts := (&smtptest.Server{User: "shop", Pass: "secret", Mechs: []string{sasl.Login}, InsecureAuth: true}).Start(t)
 	m := paidMessage()
-	if err := parseURL(t, ts.url("smtp")).Send(t.Context(), m); err != nil {
+	if err := parseURL(t, ts.URL("smtp")).Send(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
 	checkDelivered(t, ts, m, false, "shop")
@@ -141,13 +142,13 @@ func TestSendLoginAuthLoopback(t *testing.T) {
 func TestSendNoPasswordWithoutTLS(t *testing.T) {
 	t.Parallel()
 	ip := nonLoopbackIP(t)
-	ts := (&testServer{User: "shop", Pass: "secret", InsecureAuth: true}).startOn(t, net.JoinHostPort(ip, "0"))
-	err := parseURL(t, ts.url("smtp")).Send(t.Context(), paidMessage())
+	ts := (&smtptest.Server{User: "shop", Pass: "secret", InsecureAuth: true}).StartOn(t, net.JoinHostPort(ip, "0"))
+	err := parseURL(t, ts.URL("smtp")).Send(t.Context(), paidMessage())
 	if err == nil || mail.Permanent(err) || !strings.Contains(err.Error(), "refusing to send the password over a connection without TLS") {
 		t.Fatalf("Send = %v; want a refusal to send the password without TLS, not Permanent", err)
 	}
-	if ts.auths() != 0 || len(ts.deliveries()) != 0 {
-		t.Errorf("server saw %d AUTHs and took %d messages, want none", ts.auths(), len(ts.deliveries()))
+	if ts.Auths() != 0 || len(ts.Deliveries()) != 0 {
+		t.Errorf("server saw %d AUTHs and took %d messages, want none", ts.Auths(), len(ts.Deliveries()))
 	}
 }
 
@@ -171,17 +172,17 @@ func nonLoopbackIP(t *testing.T) string {
 // pass (the server's certificate may be renewed, or the setting fixed).
 func TestSendUntrustedCertificate(t *testing.T) {
 	t.Parallel()
-	cert, _ := testCert(t)
+	cert, _ := smtptest.Cert(t)
 	for _, c := range []struct {
 		scheme, step string
 		implicit     bool
 	}{{"smtp", "STARTTLS", false}, {"smtps", "TLS handshake", true}} {
-		ts := (&testServer{TLS: cert, Implicit: c.implicit}).start(t)
-		err := parseURL(t, ts.url(c.scheme)).Send(t.Context(), paidMessage())
-		if err == nil || mail.Permanent(err) || !strings.Contains(err.Error(), "smtp "+ts.addr+": "+c.step+": ") || !strings.Contains(err.Error(), "certificate") {
+		ts := (&smtptest.Server{TLS: cert, Implicit: c.implicit}).Start(t)
+		err := parseURL(t, ts.URL(c.scheme)).Send(t.Context(), paidMessage())
+		if err == nil || mail.Permanent(err) || !strings.Contains(err.Error(), "smtp "+ts.Addr()+": "+c.step+": ") || !strings.Contains(err.Error(), "certificate") {
 			t.Errorf("%s: Send = %v; want a certificate error at %s, not Permanent", c.scheme, err, c.step)
 		}
-		if n := len(ts.deliveries()); n != 0 {
+		if n := len(ts.Deliveries()); n != 0 {
 			t.Errorf("%s: server took %d messages, want none", c.scheme, n)
 		}
 	}
@@ -196,13 +197,14 @@ func TestSendRefused(t *testing.T) {
 		want      string
 		permanent bool
 	}{
-		{&gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "no such user"}, `RCPT TO: 550 "5.1.1 no such user"`, true},
+		{smtptest.Refuse, `RCPT TO: 550 "5.1.1 no such user"`, true},
 		{&gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 7, 1}, Message: "greylisted, try again later"}, `RCPT TO: 451 "4.7.1 greylisted`, false},
 	} {
-		ts := (&testServer{RcptErr: c.reply}).start(t)
-		err := parseURL(t, ts.url("smtp")).Send(t.Context(), paidMessage())
-		if err == nil || !strings.Contains(err.Error(), "smtp "+ts.addr+": "+c.want) {
-			t.Errorf("Send = %v; want it to say smtp %s: %s", err, ts.addr, c.want)
+		ts := (&smtptest.Server{}).Start(t)
+		ts.SetRcptErr(c.reply)
+		err := parseURL(t, ts.URL("smtp")).Send(t.Context(), paidMessage())
+		if err == nil || !strings.Contains(err.Error(), "smtp "+ts.Addr()+": "+c.want) {
+			t.Errorf("Send = %v; want it to say smtp %s: %s", err, ts.Addr(), c.want)
 		}
 		if mail.Permanent(err) != c.permanent {
 			t.Errorf("Permanent(%v) = %v, want %v", err, !c.permanent, c.permanent)
@@ -238,7 +240,7 @@ func TestSendServerDown(t *testing.T) {
 func TestSendSilentServer(t *testing.T) {
 	t.Parallel()
 	const limit = 300 * time.Millisecond
-	addr, _ := silentServer(t)
+	addr, _ := smtptest.Silent(t)
 	for _, c := range []struct {
 		name    string
 		timeout time.Duration
@@ -267,7 +269,7 @@ func TestSendSilentServer(t *testing.T) {
 // Cancelling ctx ends a Send that waits on a silent server.
 func TestSendCancel(t *testing.T) {
 	t.Parallel()
-	addr, accepted := silentServer(t)
+	addr, accepted := smtptest.Silent(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	s := parseURL(t, "smtp://"+addr)
@@ -292,14 +294,14 @@ func TestSendCancel(t *testing.T) {
 // An invalid message is refused before anything is sent.
 func TestSendHeaderInjection(t *testing.T) {
 	t.Parallel()
-	ts := (&testServer{}).start(t)
+	ts := (&smtptest.Server{}).Start(t)
 	m := paidMessage()
 	m.Subject = "Your order\r\nBcc: everyone@example.com"
-	err := parseURL(t, ts.url("smtp")).Send(t.Context(), m)
+	err := parseURL(t, ts.URL("smtp")).Send(t.Context(), m)
 	if !errors.Is(err, mail.ErrInvalid) || !mail.Permanent(err) || !strings.Contains(err.Error(), "Subject contains a line break") {
 		t.Fatalf("Send = %v; want ErrInvalid about the Subject, Permanent", err)
 	}
-	if n := len(ts.deliveries()); n != 0 {
+	if n := len(ts.Deliveries()); n != 0 {
 		t.Errorf("server took %d messages, want none", n)
 	}
 }
