@@ -123,11 +123,32 @@ func (b *tab) fillCart(qty ...int) cart {
 
 var orderPath = regexp.MustCompile(`/orders/([^/?#]+)$`)
 
-// payWith chooses ATM ("atm") or card ("card") on the checkout page, places
+// fillDelivery fills in the checkout's delivery, unless the page offers
+// the customer's last one: then it checks that it does.
+func (b *tab) fillDelivery() {
+	b.t.Helper()
+	if name, err := eval[string](b, `document.getElementById("ship_name").value`); err != nil {
+		b.fatalf("the checkout has no delivery: %v", err)
+	} else if name != "" {
+		if phone, _ := eval[string](b, `document.getElementById("ship_phone").value`); phone != "0912345678" {
+			b.fatalf("the last delivery offered again has phone %q", phone)
+		}
+		return
+	}
+	b.fillInput("ship_name", "王小明")
+	b.fillInput("ship_phone", "0912345678")
+	b.fillInput("ship_postal", "100")
+	b.do("choose the city", chromedp.SetValue(chromedp.ID("ship_city"), "臺北市"))
+	b.fillInput("ship_district", "中正區")
+	b.fillInput("ship_street", "重慶南路一段122號")
+}
+
+// payWith fills in the delivery, chooses ATM ("atm") or card ("card") on the checkout page, places
 // the order, and returns its number once the order page shows how to pay
 // (the page reloads itself while the bank has not answered).
 func (b *tab) payWith(how string) string {
 	b.t.Helper()
+	b.fillDelivery()
 	b.click("choose "+how, "#pay_"+how)
 	b.waitFor(how+" chosen", fmt.Sprintf(`document.querySelector("#pay_%s").checked`, how))
 	b.shot("checkout-" + how)

@@ -41,7 +41,7 @@ func (s *Service) CardInstead(ctx context.Context, customerID int64, orderNo str
 	}
 	now := s.now()
 	o := &shop.Order{CustomerID: customerID, PayType: shop.PayCard, Amount: old.Amount, Items: old.Items,
-		Capture: s.cfg.CardCapture, Replaces: old.No}
+		Capture: s.cfg.CardCapture, Replaces: old.No, ShipTo: old.ShipTo}
 	// The checkout key of a replacement is derived from the order it
 	// replaces: two clicks at once make one order, the second a Conflict.
 	key := "instead:" + old.No

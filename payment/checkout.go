@@ -17,6 +17,13 @@ import (
 // keep their names in both languages; the one sent to the bank is in the
 // shop's primary language (Config.NameLang), not the customer's.
 func (s *Service) Checkout(ctx context.Context, customerID int64, key string, lines []shop.CartLine, payType shop.PayType) (*shop.Order, error) {
+	return s.CheckoutTo(ctx, customerID, key, lines, payType, shop.ShipTo{})
+}
+
+// CheckoutTo is Checkout of goods that go to ship (checked by the
+// caller: the storefront's form requires it; the zero ShipTo is an order
+// with nothing to send).
+func (s *Service) CheckoutTo(ctx context.Context, customerID int64, key string, lines []shop.CartLine, payType shop.PayType, ship shop.ShipTo) (*shop.Order, error) {
 	if key == "" || len(key) > 64 {
 		return nil, shop.Errorf(shop.Invalid, "checkout.expired_form", "bad checkout key")
 	}
@@ -32,7 +39,7 @@ func (s *Service) Checkout(ctx context.Context, customerID int64, key string, li
 		return nil, err
 	}
 	now := s.now()
-	o := &shop.Order{CustomerID: customerID, PayType: payType, Amount: total, Items: items, Capture: shop.CaptureAuto}
+	o := &shop.Order{CustomerID: customerID, PayType: payType, Amount: total, Items: items, Capture: shop.CaptureAuto, ShipTo: ship}
 	if payType == shop.PayCard {
 		o.Capture = s.cfg.CardCapture
 	}

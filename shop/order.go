@@ -206,6 +206,10 @@ type Order struct {
 	// Bank is what the bank said when the order was created.
 	Bank BankOrder
 
+	// ShipTo is where the goods go; zero on an order placed before the
+	// checkout asked.
+	ShipTo ShipTo
+
 	// Capture is how a card order's authorisation becomes a charge; see
 	// CaptureMode. Captured and CapturedAt are set when the shop captures
 	// a manual one; Refunded is the whole NT$ refunded so far.

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,7 +13,8 @@ import (
 
 const orderColumns = `id, order_no, customer_id, pay_type, amount, status, bank_state, ts_no, atm_pay_no,
 	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at,
-	capture, captured, captured_at, refunded, replaces, replaced_by`
+	capture, captured, captured_at, refunded, replaces, replaced_by,
+	ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street`
 
 func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var o shop.Order
@@ -20,7 +22,8 @@ func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var payType, status, bankState, capture string
 	err := row.Scan(&o.ID, &o.No, &o.CustomerID, &payType, &amount, &status, &bankState, &o.Bank.TSNo, &o.Bank.AtmPayNo,
 		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated,
-		&capture, &captured, &capturedAt, &refunded, &o.Replaces, &o.ReplacedBy)
+		&capture, &captured, &capturedAt, &refunded, &o.Replaces, &o.ReplacedBy,
+		&o.ShipTo.Name, &o.ShipTo.Phone, &o.ShipTo.PostalCode, &o.ShipTo.City, &o.ShipTo.District, &o.ShipTo.Street)
 	if err != nil {
 		return nil, err
 	}
@@ -40,10 +43,12 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 	}
 	return db.Tx(ctx, func(sqltx *sql.Tx) error {
 		tx := db.inTx(sqltx)
-		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10) RETURNING id`,
+		st := o.ShipTo
+		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces,
+				ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 			o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now),
-			string(o.Capture), o.Replaces).Scan(&o.ID)
+			string(o.Capture), o.Replaces, st.Name, st.Phone, st.PostalCode, st.City, st.District, st.Street).Scan(&o.ID)
 		if err != nil {
 			return mapErr(err, "create order")
 		}
@@ -70,6 +75,19 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 		o.Status, o.Bank.State, o.CreatedAt, o.UpdatedAt = shop.StatusWaiting, shop.BankCreating, now.UTC(), now.UTC()
 		return nil
 	})
+}
+
+// LastShipTo returns where the customer's latest order with a delivery
+// went, to offer it again; the zero ShipTo when there is none.
+func (db *DB) LastShipTo(ctx context.Context, customerID int64) (shop.ShipTo, error) {
+	var st shop.ShipTo
+	err := db.q().QueryRowContext(ctx, `SELECT ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street
+		FROM orders WHERE customer_id = $1 AND ship_name <> '' ORDER BY id DESC LIMIT 1`, customerID).
+		Scan(&st.Name, &st.Phone, &st.PostalCode, &st.City, &st.District, &st.Street)
+	if errors.Is(err, sql.ErrNoRows) {
+		return shop.ShipTo{}, nil
+	}
+	return st, mapErr(err, "last delivery address")
 }
 
 // OrderByCheckoutKey finds the order a checkout key made.

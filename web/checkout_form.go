@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/sinopay/sinopay/shop"
@@ -23,6 +24,14 @@ type checkoutPage struct {
 	// language switch keeps the choice there), else ATM when it can take
 	// the total, else card.
 	Pay shop.PayType
+	// ShipTo is where the goods go: the customer's last address at
+	// first, what they typed when the form comes back.
+	ShipTo shop.ShipTo
+	// Problems says, per field (ship_name…), what is wrong with it: a
+	// locale key.
+	Problems map[string]string
+	// Cities are the choices of city or county.
+	Cities []string
 }
 
 // checkoutForm prices the cart of the query and offers the two ways to pay
@@ -39,22 +48,36 @@ func (s *Server) checkoutForm(w http.ResponseWriter, r *http.Request) {
 		s.failBack(w, r, err, "/")
 		return
 	}
-	products, err := s.db.Products(ctx)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	lang := langOf(r)
-	items, total, err := shop.PriceCart(products, lines, lang)
+	p, err := s.newCheckoutPage(ctx, r, lines, randomHex(16), shop.PayType(r.URL.Query().Get("pay")))
 	if err != nil {
 		s.failBack(w, r, err, "/")
 		return
 	}
+	if p.ShipTo, err = s.db.LastShipTo(ctx, c.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := s.newView(r, c, "checkout.title", p)
+	s.render(w, http.StatusOK, "checkout", v)
+}
+
+// newCheckoutPage prices lines from the catalogue for the checkout page,
+// with pay chosen when it can be.
+func (s *Server) newCheckoutPage(ctx context.Context, r *http.Request, lines []shop.CartLine, key string, pay shop.PayType) (checkoutPage, error) {
+	products, err := s.db.Products(ctx)
+	if err != nil {
+		return checkoutPage{}, err
+	}
+	items, total, err := shop.PriceCart(products, lines, langOf(r))
+	if err != nil {
+		return checkoutPage{}, err
+	}
 	p := checkoutPage{
-		Items: items, Total: total, Key: randomHex(16),
+		Items: items, Total: total, Key: key,
 		ATMMax: s.pay.ATMMax(), ATMOK: s.pay.Payable(shop.PayATM, total) == nil, ATMLarge: total > shop.NonDesignatedLimit,
 		BackURL: "/?" + cartQuery(items),
-		Pay:     shop.PayType(r.URL.Query().Get("pay")),
+		Pay:     pay,
+		Cities:  shop.Cities,
 	}
 	if !p.Pay.Valid() || (p.Pay == shop.PayATM && !p.ATMOK) {
 		p.Pay = shop.PayATM
@@ -62,6 +85,5 @@ func (s *Server) checkoutForm(w http.ResponseWriter, r *http.Request) {
 			p.Pay = shop.PayCard
 		}
 	}
-	v := s.newView(r, c, "checkout.title", p)
-	s.render(w, http.StatusOK, "checkout", v)
+	return p, nil
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // checkoutSubmit places the order (POST /checkout) and sends the browser to
-// its page. The form carries the cart lines, the pay type and the checkout
-// key; any amount in it is ignored, since payment.Checkout prices the cart
+// its page. The form carries the cart lines, the pay type, where the goods
+// go (a field that is wrong brings the form back, saying why next to it)
+// and the checkout key; any amount in it is ignored, since payment.Checkout prices the cart
 // again from the catalogue. A second submit of the same form finds the
 // first order by its key; when that order is paid another way than the
 // form now asks, its page says so: the form may come back from the
@@ -42,7 +43,23 @@ func (s *Server) checkoutSubmit(w http.ResponseWriter, r *http.Request) {
 		s.failBack(w, r, shop.Errorf(shop.Invalid, "checkout.bad_pay_type", "pay type %q", payType), backToCart(form))
 		return
 	}
-	o, err := s.pay.Checkout(ctx, c.ID, key, lines, payType)
+	ship := shop.NormShipTo(shop.ShipTo{Name: form.Get("ship_name"), Phone: form.Get("ship_phone"), PostalCode: form.Get("ship_postal"),
+		City: form.Get("ship_city"), District: form.Get("ship_district"), Street: form.Get("ship_street")})
+	if problems := ship.Problems(); len(problems) > 0 {
+		// The form comes back with what was typed and, next to each
+		// field, what is wrong with it.
+		tctx, cancel := s.timeout(r)
+		defer cancel()
+		p, err := s.newCheckoutPage(tctx, r, lines, key, payType)
+		if err != nil {
+			s.failBack(w, r, err, "/")
+			return
+		}
+		p.ShipTo, p.Problems = ship, problems
+		s.render(w, http.StatusBadRequest, "checkout", s.newView(r, c, "checkout.title", p))
+		return
+	}
+	o, err := s.pay.CheckoutTo(ctx, c.ID, key, lines, payType, ship)
 	if err != nil {
 		s.failBack(w, r, err, backToCart(form))
 		return

@@ -206,3 +206,64 @@ func TestDoubleSubmitOneOrder(t *testing.T) {
 		t.Fatalf("%d orders after a late resubmit", n)
 	}
 }
+
+// The checkout asks where the goods go: each wrong field brings the form
+// back, with what was typed and the reason next to the field, and makes
+// no order; the order keeps the delivery, normalised, its page shows it
+// (to its customer only), and the next checkout offers it again.
+func TestCheckoutDelivery(t *testing.T) {
+	r := newRig(t)
+	b := r.signup("ship@example.com")
+	good := b.checkoutForm(map[string]int{"bone-matcha": 1})
+	good.Set("pay_type", "C")
+	for field, bad := range map[string]string{
+		"ship_name":     "",
+		"ship_phone":    "0212345678",
+		"ship_postal":   "1000",
+		"ship_city":     "東京都",
+		"ship_district": "",
+		"ship_street":   strings.Repeat("路", 101),
+	} {
+		f := url.Values{}
+		for k, v := range good {
+			f[k] = v
+		}
+		f.Set(field, bad)
+		p := b.post("/checkout", f)
+		if p.Status != http.StatusBadRequest {
+			t.Fatalf("%s %q: %d", field, bad, p.Status)
+		}
+		mustContain(t, p.Body, `id="`+field+`-error"`, `name="key" value="`+good.Get("key")+`"`)
+		if field != "ship_name" {
+			mustContain(t, p.Body, `value="王小明"`) // what was typed stays
+		}
+		if strings.Count(p.Body, "invalid-feedback") != 1 {
+			t.Errorf("%s: %d fields marked wrong, want 1", field, strings.Count(p.Body, "invalid-feedback"))
+		}
+	}
+	if _, n, _ := r.db.CustomerOrders(context.Background(), 1, 10, 0); n != 0 {
+		t.Fatalf("%d orders made by refused forms", n)
+	}
+	// HTML typed into a field is shown as text.
+	good.Set("ship_street", `<b>重慶南路</b>一段122號`)
+	p := b.post("/checkout", good)
+	m := orderPathRE.FindStringSubmatch(p.Location)
+	if p.Status != http.StatusSeeOther || m == nil {
+		t.Fatalf("checkout: %d %s", p.Status, p.Body)
+	}
+	o, err := r.db.OrderByNo(context.Background(), m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := shop.ShipTo{Name: "王小明", Phone: "0912345678", PostalCode: "100", City: "臺北市", District: "中正區", Street: "<b>重慶南路</b>一段122號"}
+	if o.ShipTo != want {
+		t.Fatalf("ship to %+v, want %+v", o.ShipTo, want)
+	}
+	page := b.get(p.Location)
+	mustContain(t, page.Body, `id="ship-to"`, "0912345678", "100 臺北市中正區&lt;b&gt;重慶南路&lt;/b&gt;一段122號")
+	if other := r.signup("other@example.com").get(p.Location); strings.Contains(other.Body, "0912345678") {
+		t.Fatal("another customer sees the delivery")
+	}
+	next := b.get("/checkout?" + url.Values{r.q("bowl-hiphop"): {"1"}}.Encode())
+	mustContain(t, next.Body, `name="ship_phone" value="0912345678"`, `<option value="臺北市" selected>`)
+}

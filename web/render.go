@@ -59,6 +59,12 @@ func funcs(lang string) template.FuncMap {
 		"itemname": func(it shop.Item) string { return it.NameIn(lang) },
 		"when":     func(t time.Time) string { return t.In(funbiz.Taipei).Format("2006-01-02 15:04") },
 		"static":   staticURL,
+		"city": func(c string) string {
+			if en := shop.CityEN[c]; lang == locale.EN && en != "" {
+				return en + " " + c
+			}
+			return c
+		},
 	}
 }
 

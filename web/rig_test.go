@@ -219,8 +219,15 @@ func (b *browser) checkoutForm(cart map[string]int) url.Values {
 		b.r.t.Fatalf("no checkout key in %s", p.Body)
 	}
 	q.Set("key", m[1])
+	for k, v := range testShipTo {
+		q.Set(k, v)
+	}
 	return q
 }
+
+// testShipTo is the delivery a test's checkout gives.
+var testShipTo = map[string]string{"ship_name": "王小明", "ship_phone": "0912-345-678", "ship_postal": "100",
+	"ship_city": "台北市", "ship_district": "中正區", "ship_street": "重慶南路一段122號"}
 
 // order checks out cart with pay type payType and returns the order.
 func (b *browser) order(cart map[string]int, payType shop.PayType) *shop.Order {

@@ -221,7 +221,8 @@ func (c *Customer) Checkout(ctx context.Context, shopURL, cart, payType string) 
 }
 
 // CheckoutForm opens the checkout page of cart and returns its form, with
-// payType chosen, ready to be submitted (once, or many times at once).
+// payType chosen and a delivery address in Taipei, ready to be submitted
+// (once, or many times at once).
 func (c *Customer) CheckoutForm(ctx context.Context, shopURL, cart, payType string) (url.Values, error) {
 	form, err := c.form(ctx, shopURL, "/checkout?"+cart, "checkout form")
 	if err != nil {
@@ -231,6 +232,10 @@ func (c *Customer) CheckoutForm(ctx context.Context, shopURL, cart, payType stri
 		return nil, fmt.Errorf("checkout form without a checkout key")
 	}
 	form.Set("pay_type", payType)
+	for k, v := range map[string]string{"ship_name": "王小明", "ship_phone": "0912345678", "ship_postal": "100",
+		"ship_city": "臺北市", "ship_district": "中正區", "ship_street": "重慶南路一段122號"} {
+		form.Set(k, v)
+	}
 	return form, nil
 }
 
