@@ -58,6 +58,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"admin-atm-order", adminATMOrder},
 		{"admin-form-kept", adminFormKept},
 		{"admin-mail-reset", adminMailReset},
+		{"admin-ship", adminShip},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -94,6 +95,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"admin-reconciliation", adminReconciliation},
 		{"admin-jobs", adminJobs},
 		{"admin-mail-reset", adminMailReset},
+		{"admin-ship", adminShip},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -713,4 +715,40 @@ func adminMailReset(t *testing.T, e *adminEnv, s *shots) {
 	// The first device's session ended with the new password.
 	c.open(e.app.URL+"/orders", 200)
 	c.waitFor("the log-in page", `location.pathname === "/login"`)
+}
+
+// adminShip: a customer buys by card with a delivery address; the order
+// waits in the back office's "paid, waiting to ship"; the packing list
+// shows where it goes; a tracking number with spaces is refused beside
+// its field; marked shipped, the customer's order page shows the carrier
+// and tracking number.
+func adminShip(t *testing.T, e *adminEnv, s *shots) {
+	c := e.newTab(t, s, "customer")
+	c.signUp(e.app.URL, newEmail("parcel"))
+	no, _ := c.buyByCard(e.app.URL, 0, 1)
+
+	a := e.newTab(t, s, "admin")
+	a.logIn(e.app.URL, e.admin, "/admin/orders")
+	a.open(e.app.URL+"/admin/orders?status=to_ship", 200)
+	a.waitFor("the order waiting to ship", fmt.Sprintf(`document.querySelector('#orders tr[data-no=%q] input[name=no]')?.checked`, no))
+	a.shot("to-ship")
+	a.clickNav("make the packing list", "#packing-list", 200)
+	a.waitFor("the order's slip", fmt.Sprintf(`document.getElementById("slip-%s")?.innerText.includes("重慶南路一段122號")`, no))
+	a.shot("packing-list")
+
+	a.open(e.app.URL+"/admin/orders/"+no, 200)
+	a.fillInput("carrier", "黑貓宅急便")
+	a.fillInput("tracking", "9012 3456")
+	a.clickNav("ship with a bad tracking number", "button#ship", 400)
+	a.waitFor("the error beside the tracking number", `document.querySelector("#tracking.is-invalid") && document.getElementById("tracking-error")`)
+	a.shot("ship-refused")
+	a.fillInput("tracking", "9012-3456-7890")
+	a.clickNav("mark shipped", "button#ship", 200)
+	a.waitFor("the order shipped", `document.getElementById("shipped")?.innerText.includes("9012-3456-7890")`)
+	a.shot("shipped")
+
+	c.open(e.app.URL+"/orders/"+no, 200)
+	c.waitFor("the customer sees the shipment", `document.getElementById("shipped")?.innerText.includes("9012-3456-7890")`)
+	c.shot("order-shipped")
+	c.noSidewaysScroll("the shipped order")
 }

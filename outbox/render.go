@@ -64,6 +64,13 @@ func Compose(m *shop.Mail, lang string, c *shop.Customer, o *shop.Order, base st
 	case shop.MailExpired:
 		out.Subject = t("mail.expired.subject", o.No)
 		out.Lines = []string{t("mail.expired.lead", o.No, dashedDate(o.Bank.ExpireDate))}
+	case shop.MailShipped:
+		out.Subject = t("mail.shipped.subject", o.No)
+		out.Lines = []string{t("mail.shipped.lead", o.No, o.Shipment.Carrier, o.Shipment.Tracking)}
+		if !o.ShipTo.IsZero() {
+			st := o.ShipTo
+			out.Lines = append(out.Lines, t("mail.shipped.to", st.Name, st.PostalCode+" "+st.City+st.District+st.Street))
+		}
 	case shop.MailRefunded:
 		out.Subject = t("mail.refunded.subject", money(amount), o.No)
 		out.Lines = []string{t("mail.refunded.lead", money(amount), o.No)}

@@ -19,6 +19,9 @@ func TestCompose(t *testing.T) {
 		Bank: shop.BankOrder{State: shop.BankCreated, AtmPayNo: "9910123456789012", ExpireDate: "20261210"}}
 	card := &shop.Order{ID: 8, No: "K20261203000002", PayType: shop.PayCard, Amount: 1950,
 		Bank: shop.BankOrder{State: shop.BankCreated, CardPayURL: "https://bank/pay", CardExpiresAt: time.Now()}}
+	shipped := &shop.Order{ID: 9, No: "K20261203000003", PayType: shop.PayCard, Amount: 1950, Status: shop.StatusPaid,
+		ShipTo:   shop.ShipTo{Name: "王小明", Phone: "0912345678", PostalCode: "100", City: "臺北市", District: "中正區", Street: "重慶南路一段122號"},
+		Shipment: shop.Shipment{At: time.Now(), Carrier: "黑貓宅急便", Tracking: "9012-3456"}}
 	cases := []struct {
 		m     shop.Mail
 		o     *shop.Order
@@ -32,6 +35,8 @@ func TestCompose(t *testing.T) {
 		{shop.Mail{Kind: shop.MailPaid}, card, []string{"NT$1,950"}, []string{"NT$1,950"}, "Payment received for order K20261203000002"},
 		{shop.Mail{Kind: shop.MailFailed}, card, []string{"重新付款"}, []string{"pay again"}, "did not go through"},
 		{shop.Mail{Kind: shop.MailExpired}, atm, []string{"2026-12-10"}, []string{"2026-12-10"}, "closed unpaid"},
+		{shop.Mail{Kind: shop.MailShipped}, shipped, []string{"黑貓宅急便", "9012-3456", "王小明", "100 臺北市中正區重慶南路一段122號"},
+			[]string{"黑貓宅急便", "9012-3456", "王小明"}, "Order K20261203000003 is on its way"},
 		{shop.Mail{Kind: shop.MailRefunded, Amount: 500}, card, []string{"NT$500"}, []string{"NT$500"}, "Refund of NT$500"},
 		{shop.Mail{Kind: shop.MailRefunded}, card, []string{"NT$1,950"}, []string{"NT$1,950"}, "Refund of NT$1,950"},
 		{shop.Mail{Kind: shop.MailPasswordReset, Secret: "abc123"}, nil, []string{"30 分鐘", "https://shop.example/password/reset/abc123", "buyer@example.com"},

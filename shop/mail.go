@@ -12,10 +12,11 @@ const (
 	MailExpired       MailKind = "expired"        // an ATM order passed its deadline unpaid
 	MailRefunded      MailKind = "refunded"       // money went back: the whole amount or part of it
 	MailPasswordReset MailKind = "password_reset" // a link to choose a new password
+	MailShipped       MailKind = "shipped"        // the goods left, with the carrier and tracking number
 )
 
 // MailKinds lists every kind, for the back office's filter and the tests.
-var MailKinds = []MailKind{MailOrderReceived, MailPaid, MailFailed, MailExpired, MailRefunded, MailPasswordReset}
+var MailKinds = []MailKind{MailOrderReceived, MailPaid, MailFailed, MailExpired, MailRefunded, MailShipped, MailPasswordReset}
 
 // MailStatus is where a message stands.
 type MailStatus string

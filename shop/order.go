@@ -209,6 +209,8 @@ type Order struct {
 	// ShipTo is where the goods go; zero on an order placed before the
 	// checkout asked.
 	ShipTo ShipTo
+	// Shipment says when and how the goods left; zero until they did.
+	Shipment Shipment
 
 	// Capture is how a card order's authorisation becomes a charge; see
 	// CaptureMode. Captured and CapturedAt are set when the shop captures

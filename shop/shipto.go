@@ -2,6 +2,7 @@ package shop
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -15,6 +16,45 @@ type ShipTo struct {
 	City       string // a city or county: one of Cities, in Chinese
 	District   string // 區、鄉、鎮、市
 	Street     string // road, number, floor
+}
+
+// Shipment is how an order's goods left the shop.
+type Shipment struct {
+	At       time.Time
+	Carrier  string // 黑貓宅急便, 中華郵政…
+	Tracking string // the carrier's tracking number
+}
+
+// Shipped reports whether the goods left.
+func (s Shipment) Shipped() bool { return !s.At.IsZero() }
+
+// Carriers are the carriers the back office suggests; any other may be
+// typed.
+var Carriers = []string{"黑貓宅急便", "新竹物流", "中華郵政", "宅配通", "嘉里大榮", "7-ELEVEN 交貨便", "全家店到店", "萊爾富", "OK 超商"}
+
+// CheckShipment checks a carrier and tracking number typed in the back
+// office (trimmed): each 1–40 characters that print; the number of
+// letters, digits and dashes. The map is per form field (carrier,
+// tracking) the locale key of what is wrong; empty when fine.
+func CheckShipment(carrier, tracking string) map[string]string {
+	p := map[string]string{}
+	switch {
+	case carrier == "":
+		p["carrier"] = "ship.required"
+	case utf8.RuneCountInString(carrier) > 40 || !utf8.ValidString(carrier) || strings.IndexFunc(carrier, func(r rune) bool {
+		return unicode.In(r, unicode.Cc, unicode.Cf)
+	}) >= 0:
+		p["carrier"] = "ship.bad_text"
+	}
+	switch {
+	case tracking == "":
+		p["tracking"] = "ship.required"
+	case len(tracking) > 40 || strings.IndexFunc(tracking, func(r rune) bool {
+		return !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-')
+	}) >= 0:
+		p["tracking"] = "ship.bad_tracking"
+	}
+	return p
 }
 
 // Cities are Taiwan's 22 cities and counties, north to south, then the

@@ -49,10 +49,15 @@ const (
 	EventCancelled    Event = "cancelled"     // an uncaptured card authorisation was cancelled: nothing is charged
 	EventCaptured     Event = "captured"      // an authorisation was captured; the status stays paid (timeline only)
 	EventPartRefunded Event = "part_refunded" // part of what was paid went back; the status stays paid (timeline only)
+
+	// Shipping, marked in the back office (timeline only).
+	EventShipped   Event = "shipped"   // the goods left, with a carrier and tracking number
+	EventUnshipped Event = "unshipped" // a shipment marked by mistake was taken back
 )
 
 // Events lists every event.
-var Events = []Event{EventPaid, EventFailed, EventExpired, EventRefunded, EventMismatch, EventCancelled, EventCaptured, EventPartRefunded}
+var Events = []Event{EventPaid, EventFailed, EventExpired, EventRefunded, EventMismatch, EventCancelled, EventCaptured, EventPartRefunded,
+	EventShipped, EventUnshipped}
 
 // transitions is the whole state machine. An event absent for a state is
 // ignored: a late or duplicate message never moves an order backwards, so

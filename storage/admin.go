@@ -39,7 +39,7 @@ func (db *DB) MakeAdmin(ctx context.Context, email, passwordHash string, now tim
 // OrderFilter selects orders for the back office. Zero fields do not
 // filter.
 type OrderFilter struct {
-	// Status is a shop.Status, or FilterAwaitingCapture.
+	// Status is a shop.Status, FilterAwaitingCapture or FilterToShip.
 	Status  string
 	PayType shop.PayType
 	// From and To bound the creation time: From ≤ created < To.
@@ -76,6 +76,8 @@ func (f OrderFilter) where() (string, []any) {
 	switch {
 	case f.Status == FilterAwaitingCapture:
 		conds = append(conds, `o.status = 'S' AND o.pay_type = 'C' AND o.capture = 'manual' AND o.captured_at = 0`)
+	case f.Status == FilterToShip:
+		conds = append(conds, `o.status = 'S' AND o.shipped_at = 0 AND o.ship_name <> ''`)
 	case f.Status != "":
 		conds = append(conds, "o.status = "+arg(f.Status))
 	}

@@ -14,22 +14,24 @@ import (
 const orderColumns = `id, order_no, customer_id, pay_type, amount, status, bank_state, ts_no, atm_pay_no,
 	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at,
 	capture, captured, captured_at, refunded, replaces, replaced_by,
-	ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street`
+	ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street, shipped_at, carrier, tracking_no`
 
 func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var o shop.Order
-	var amount, cardExp, created, updated, captured, capturedAt, refunded int64
+	var amount, cardExp, created, updated, captured, capturedAt, refunded, shippedAt int64
 	var payType, status, bankState, capture string
 	err := row.Scan(&o.ID, &o.No, &o.CustomerID, &payType, &amount, &status, &bankState, &o.Bank.TSNo, &o.Bank.AtmPayNo,
 		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated,
 		&capture, &captured, &capturedAt, &refunded, &o.Replaces, &o.ReplacedBy,
-		&o.ShipTo.Name, &o.ShipTo.Phone, &o.ShipTo.PostalCode, &o.ShipTo.City, &o.ShipTo.District, &o.ShipTo.Street)
+		&o.ShipTo.Name, &o.ShipTo.Phone, &o.ShipTo.PostalCode, &o.ShipTo.City, &o.ShipTo.District, &o.ShipTo.Street,
+		&shippedAt, &o.Shipment.Carrier, &o.Shipment.Tracking)
 	if err != nil {
 		return nil, err
 	}
 	o.PayType, o.Amount, o.Status, o.Bank.State = shop.PayType(payType), shop.Money(amount), shop.Status(status), shop.BankState(bankState)
 	o.Bank.CardExpiresAt, o.CreatedAt, o.UpdatedAt = fromMS(cardExp), fromMS(created), fromMS(updated)
 	o.Capture, o.Captured, o.CapturedAt, o.Refunded = shop.CaptureMode(capture), shop.Money(captured), fromMS(capturedAt), shop.Money(refunded)
+	o.Shipment.At = fromMS(shippedAt)
 	return &o, nil
 }
 
@@ -346,6 +348,8 @@ func mailFor(from, to shop.Status, ev shop.Event, meta EventMeta) (shop.MailKind
 		return shop.MailRefunded, 0, true
 	case ev == shop.EventPartRefunded && meta.Amount > 0:
 		return shop.MailRefunded, meta.Amount, true
+	case ev == shop.EventShipped:
+		return shop.MailShipped, 0, true
 	}
 	return "", 0, false
 }

@@ -37,6 +37,18 @@ type adminOrderPage struct {
 	Tokens []*shop.Delivery
 	// Flash is the operation just submitted (?op=ID), to say how it ended.
 	Flash *shop.Operation
+
+	// CanShip: a paid order with a delivery, not shipped yet; Ship is
+	// its form, as typed when it comes back.
+	CanShip bool
+	Ship    shipForm
+}
+
+// shipForm is the back office's "mark shipped" form.
+type shipForm struct {
+	Carrier, Tracking string
+	Problems          map[string]string
+	Carriers          []string
 }
 
 // adminOpRow is an operation in the order's list of operations.
@@ -64,6 +76,17 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 		s.adminFail(w, r, a, err, "/admin/orders")
 		return
 	}
+	p, err := s.adminOrderData(ctx, r, o)
+	if err != nil {
+		s.adminFail(w, r, a, err, "")
+		return
+	}
+	s.renderAdmin(w, http.StatusOK, "admin_order", s.newAdminView(r, a, "orders", "admin.order.title", p))
+}
+
+// adminOrderData gathers what the order's page shows.
+func (s *Server) adminOrderData(ctx context.Context, r *http.Request, o *shop.Order) (adminOrderPage, error) {
+	var err error
 	p := adminOrderPage{orderView: newOrderView(o, s.now()), AwaitingCapture: o.AwaitingCapture(),
 		Collected: o.Collected(), Refundable: o.Refundable()}
 	if c, err := s.db.CustomerByID(ctx, o.CustomerID); err == nil {
@@ -71,8 +94,7 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	ops, err := s.pay.Ops(ctx, o.ID)
 	if err != nil {
-		s.adminFail(w, r, a, err, "")
-		return
+		return p, err
 	}
 	flash, _ := strconv.ParseInt(r.URL.Query().Get("op"), 10, 64)
 	now := s.now()
@@ -90,12 +112,10 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 	p.CanCapture, p.CanCancel, p.CanRefund = allows(shop.OpCapture), allows(shop.OpCancel), allows(shop.OpRefund)
 	p.ATMRefundable = o.PayType == shop.PayATM && p.Refundable > 0
 	if p.Events, err = s.db.Events(ctx, o.ID); err != nil {
-		s.adminFail(w, r, a, err, "")
-		return
+		return p, err
 	}
 	if p.Tokens, err = s.db.PayTokens(ctx, o.No, 50); err != nil {
-		s.adminFail(w, r, a, err, "")
-		return
+		return p, err
 	}
 	if o.Bank.State != shop.BankRefused {
 		bctx, bcancel := context.WithTimeout(ctx, bankViewTimeout)
@@ -106,5 +126,7 @@ func (s *Server) adminOrder(w http.ResponseWriter, r *http.Request) {
 			p.BankDown = true
 		}
 	}
-	s.renderAdmin(w, http.StatusOK, "admin_order", s.newAdminView(r, a, "orders", "admin.order.title", p))
+	p.CanShip = o.Status == shop.StatusPaid && !o.Shipment.Shipped() && !o.ShipTo.IsZero()
+	p.Ship.Carriers = shop.Carriers
+	return p, nil
 }

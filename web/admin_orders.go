@@ -23,7 +23,11 @@ type adminOrdersPage struct {
 	Query                                        url.Values
 	Statuses                                     []shop.Status
 	AwaitingCapture                              string // the status filter's value for it
-	Total, Page, Pages, Prev, Next               int
+	ToShip                                       string // and for paid orders waiting to ship
+	// PickAll ticks every order for the packing list: the list of those
+	// waiting to ship.
+	PickAll                        bool
+	Total, Page, Pages, Prev, Next int
 }
 
 // adminOrderRow is an order in the list, with what the list shows of it.
@@ -47,11 +51,12 @@ func (s *Server) adminOrders(w http.ResponseWriter, r *http.Request) {
 	p := adminOrdersPage{
 		Status: q.Get("status"), PayType: q.Get("pay_type"), From: q.Get("from"), To: q.Get("to"),
 		Customer: strings.TrimSpace(q.Get("customer")), OrderNo: strings.TrimSpace(q.Get("no")),
-		Statuses: shop.Statuses, AwaitingCapture: storage.FilterAwaitingCapture,
+		Statuses: shop.Statuses, AwaitingCapture: storage.FilterAwaitingCapture, ToShip: storage.FilterToShip,
 	}
 	f := storage.OrderFilter{Customer: p.Customer, OrderNo: p.OrderNo}
-	if p.Status == storage.FilterAwaitingCapture || shop.Status(p.Status).Valid() {
+	if p.Status == storage.FilterAwaitingCapture || p.Status == storage.FilterToShip || shop.Status(p.Status).Valid() {
 		f.Status = p.Status
+		p.PickAll = p.Status == storage.FilterToShip
 	} else {
 		p.Status = ""
 	}
