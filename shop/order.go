@@ -37,6 +37,22 @@ type Product struct {
 	NameZH string
 	NameEN string
 	Price  Money
+	// DescZH and DescEN describe it, as plain text (shown as text, never
+	// as HTML).
+	DescZH, DescEN string
+	// Hidden products are neither shown nor sold.
+	Hidden bool
+	// Sort orders the catalogue, smallest first.
+	Sort int
+}
+
+// Desc returns the product's description in lang, or in the other
+// language when it has none in lang.
+func (p *Product) Desc(lang string) string {
+	if lang == "en" && p.DescEN != "" || p.DescZH == "" {
+		return p.DescEN
+	}
+	return p.DescZH
 }
 
 // Name returns the product's name in lang ("en" or anything else for zh-TW).

@@ -27,22 +27,96 @@ func (db *DB) SeedProducts(ctx context.Context, products []shop.Product) error {
 	return nil
 }
 
-// Products lists the catalogue in display order.
+const productColumns = `id, sku, name_zh, name_en, price, desc_zh, desc_en, visible, sort`
+
+func scanProduct(row interface{ Scan(...any) error }) (shop.Product, error) {
+	var p shop.Product
+	var price int64
+	var visible int
+	err := row.Scan(&p.ID, &p.SKU, &p.NameZH, &p.NameEN, &price, &p.DescZH, &p.DescEN, &visible, &p.Sort)
+	p.Price, p.Hidden = shop.Money(price), visible == 0
+	return p, err
+}
+
+// Products lists the catalogue as sold, in display order: the visible
+// products only. Checkout prices a cart from it, so a hidden product
+// cannot be bought.
 func (db *DB) Products(ctx context.Context) ([]shop.Product, error) {
-	rows, err := db.q().QueryContext(ctx, `SELECT id, sku, name_zh, name_en, price FROM products ORDER BY sort, id`)
+	return db.products(ctx, `WHERE visible <> 0`)
+}
+
+// AllProducts lists every product, hidden ones too, for the back office.
+func (db *DB) AllProducts(ctx context.Context) ([]shop.Product, error) {
+	return db.products(ctx, ``)
+}
+
+func (db *DB) products(ctx context.Context, where string) ([]shop.Product, error) {
+	rows, err := db.q().QueryContext(ctx, `SELECT `+productColumns+` FROM products `+where+` ORDER BY sort, id`)
 	if err != nil {
 		return nil, mapErr(err, "products")
 	}
 	defer rows.Close()
 	var out []shop.Product
 	for rows.Next() {
-		var p shop.Product
-		var price int64
-		if err := rows.Scan(&p.ID, &p.SKU, &p.NameZH, &p.NameEN, &price); err != nil {
+		p, err := scanProduct(rows)
+		if err != nil {
 			return nil, mapErr(err, "products")
 		}
-		p.Price = shop.Money(price)
 		out = append(out, p)
 	}
 	return out, mapErr(rows.Err(), "products")
+}
+
+// Product returns one product by id, hidden or not; NotFound when there
+// is none.
+func (db *DB) Product(ctx context.Context, id int64) (shop.Product, error) {
+	p, err := scanProduct(db.q().QueryRowContext(ctx, `SELECT `+productColumns+` FROM products WHERE id = $1`, id))
+	return p, mapErr(err, "product")
+}
+
+// ProductBySKU returns one product by SKU, hidden or not; NotFound when
+// there is none.
+func (db *DB) ProductBySKU(ctx context.Context, sku string) (shop.Product, error) {
+	p, err := scanProduct(db.q().QueryRowContext(ctx, `SELECT `+productColumns+` FROM products WHERE sku = $1`, sku))
+	return p, mapErr(err, "product")
+}
+
+func visibleInt(p shop.Product) int {
+	if p.Hidden {
+		return 0
+	}
+	return 1
+}
+
+// CreateProduct adds a product (checked by the caller); a taken SKU is a
+// Conflict (product.sku_taken).
+func (db *DB) CreateProduct(ctx context.Context, p shop.Product) (int64, error) {
+	var id int64
+	err := db.q().QueryRowContext(ctx, `INSERT INTO products (sku, name_zh, name_en, price, desc_zh, desc_en, visible, sort)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		p.SKU, p.NameZH, p.NameEN, int64(p.Price), p.DescZH, p.DescEN, visibleInt(p), p.Sort).Scan(&id)
+	if err != nil {
+		err = mapErr(err, "create product")
+		if shop.IsCode(err, shop.Conflict) {
+			return 0, shop.Wrap(shop.Conflict, "product.sku_taken", err, "SKU %s taken", p.SKU)
+		}
+		return 0, err
+	}
+	return id, nil
+}
+
+// UpdateProduct changes a product's names, descriptions, price, order
+// and visibility (its SKU stays). Orders placed before keep the names and
+// prices they were bought at: order lines hold their own.
+func (db *DB) UpdateProduct(ctx context.Context, p shop.Product) error {
+	res, err := db.q().ExecContext(ctx, `UPDATE products SET name_zh = $1, name_en = $2, price = $3, desc_zh = $4, desc_en = $5,
+		visible = $6, sort = $7 WHERE id = $8`,
+		p.NameZH, p.NameEN, int64(p.Price), p.DescZH, p.DescEN, visibleInt(p), p.Sort, p.ID)
+	if err != nil {
+		return mapErr(err, "update product")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return shop.Errorf(shop.NotFound, "error.not_found", "product %d", p.ID)
+	}
+	return nil
 }

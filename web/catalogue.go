@@ -14,6 +14,7 @@ type cataloguePage struct {
 
 type productRow struct {
 	ID    int64
+	SKU   string
 	Name  string
 	Price shop.Money
 	Qty   int // from the query, when coming back from checkout
@@ -43,8 +44,36 @@ func (s *Server) catalogue(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, p := range products {
-		page.Products = append(page.Products, productRow{ID: p.ID, Name: p.Name(v.Lang), Price: p.Price, Qty: qty[p.ID]})
+		page.Products = append(page.Products, productRow{ID: p.ID, SKU: p.SKU, Name: p.Name(v.Lang), Price: p.Price, Qty: qty[p.ID]})
 	}
 	v.Data = page
 	s.render(w, http.StatusOK, "catalogue", v)
+}
+
+// productPage is one product's page.
+type productPage struct {
+	Product shop.Product
+	Name    string
+	Desc    string
+	MaxQty  int
+}
+
+// productShow shows a product (GET /products/{sku}): its name, price and
+// description in the page's language (plain text: what the merchant
+// typed is never taken as HTML), and a quantity to buy. A hidden product
+// has no page.
+func (s *Server) productShow(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	p, err := s.db.ProductBySKU(ctx, r.PathValue("sku"))
+	if err == nil && p.Hidden {
+		err = shop.Errorf(shop.NotFound, "error.not_found", "product %s is hidden", p.SKU)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := s.newView(r, s.visitor(ctx, r), "catalogue.title", nil)
+	v.Data = productPage{Product: p, Name: p.Name(v.Lang), Desc: p.Desc(v.Lang), MaxQty: shop.MaxQty}
+	s.render(w, http.StatusOK, "product", v)
 }

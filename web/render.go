@@ -19,7 +19,7 @@ var templateFS embed.FS
 
 // pageNames are the pages; each is templates/<name>.html on top of
 // templates/layout.html.
-var pageNames = []string{"catalogue", "checkout", "order", "result", "payment", "orders", "signup", "login", "forgot", "reset", "error"}
+var pageNames = []string{"catalogue", "checkout", "order", "result", "payment", "orders", "signup", "login", "forgot", "reset", "product", "error"}
 
 // pages holds one parsed template set per page and language. The language
 // is bound into the set's functions, so templates write {{t "key"}} and
@@ -59,6 +59,7 @@ func funcs(lang string) template.FuncMap {
 		"itemname": func(it shop.Item) string { return it.NameIn(lang) },
 		"when":     func(t time.Time) string { return t.In(funbiz.Taipei).Format("2006-01-02 15:04") },
 		"static":   staticURL,
+		"pname":    func(p shop.Product) string { return p.Name(lang) },
 		"city": func(c string) string {
 			if en := shop.CityEN[c]; lang == locale.EN && en != "" {
 				return en + " " + c

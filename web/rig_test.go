@@ -210,6 +210,13 @@ func (b *browser) checkoutForm(cart map[string]int) url.Values {
 	for sku, n := range cart {
 		q.Set(b.r.q(sku), strconv.Itoa(n))
 	}
+	return b.checkoutFormQuery(q)
+}
+
+// checkoutFormQuery is checkoutForm of a cart given as its query
+// (q_<productID>=n).
+func (b *browser) checkoutFormQuery(q url.Values) url.Values {
+	b.r.t.Helper()
 	p := b.get("/checkout?" + q.Encode())
 	if p.Status != http.StatusOK {
 		b.r.t.Fatalf("checkout page: %d %s", p.Status, p.Body)

@@ -1,0 +1,141 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// adminProductsPage is the catalogue as the back office sees it.
+type adminProductsPage struct {
+	Products []shop.Product
+}
+
+// adminProducts lists every product, hidden ones too, in the order of
+// the catalogue (GET /admin/products).
+func (s *Server) adminProducts(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	ps, err := s.db.AllProducts(ctx)
+	if err != nil {
+		s.adminFail(w, r, a, err, "")
+		return
+	}
+	s.renderAdmin(w, http.StatusOK, "admin_products", s.newAdminView(r, a, "products", "admin.products.title", adminProductsPage{Products: ps}))
+}
+
+// adminProductPage is a product's form: a new one, or one to edit.
+type adminProductPage struct {
+	New      bool
+	Product  shop.Product
+	Price    string // as typed
+	Sort     string
+	Problems map[string]string
+}
+
+// adminProductNew shows an empty product form (GET /admin/products/new).
+func (s *Server) adminProductNew(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	s.renderAdmin(w, http.StatusOK, "admin_product", s.newAdminView(r, a, "products", "admin.products.new", adminProductPage{New: true, Sort: "0"}))
+}
+
+// adminProductEdit shows a product's form (GET /admin/products/{id}).
+func (s *Server) adminProductEdit(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	id, ok := s.pathID(w, r, a)
+	if !ok {
+		return
+	}
+	p, err := s.db.Product(ctx, id)
+	if err != nil {
+		s.adminFail(w, r, a, err, "/admin/products")
+		return
+	}
+	page := adminProductPage{Product: p, Price: strconv.FormatInt(int64(p.Price), 10), Sort: strconv.Itoa(p.Sort)}
+	s.renderAdmin(w, http.StatusOK, "admin_product", s.newAdminView(r, a, "products", "admin.products.edit", page))
+}
+
+// adminProductSave creates a product (POST /admin/products) or saves one
+// (POST /admin/products/{id}). Every field is checked on the server; a
+// wrong one brings the form back as typed, the reason beside the field.
+// A new price applies to orders placed from now on: orders placed before
+// keep the price and names they were bought at.
+func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	form, err := parseForm(w, r)
+	if err != nil {
+		s.adminFail(w, r, a, err, "")
+		return
+	}
+	page := adminProductPage{New: r.PathValue("id") == "", Price: strings.TrimSpace(form.Get("price")), Sort: strings.TrimSpace(form.Get("sort"))}
+	p := shop.Product{SKU: form.Get("sku"), NameZH: form.Get("name_zh"), NameEN: form.Get("name_en"),
+		DescZH: form.Get("desc_zh"), DescEN: form.Get("desc_en"), Hidden: form.Get("visible") == ""}
+	if !page.New {
+		id, ok := s.pathID(w, r, a)
+		if !ok {
+			return
+		}
+		old, err := s.db.Product(ctx, id)
+		if err != nil {
+			s.adminFail(w, r, a, err, "/admin/products")
+			return
+		}
+		p.ID, p.SKU = id, old.SKU
+	}
+	p = shop.NormProduct(p)
+	price, perr := strconv.ParseInt(strings.ReplaceAll(page.Price, ",", ""), 10, 64)
+	sort, serr := strconv.Atoi(page.Sort)
+	p.Price, p.Sort = shop.Money(price), sort
+	problems := p.Problems()
+	if perr != nil {
+		problems["price"] = "product.bad_price"
+	}
+	if serr != nil && page.Sort != "" {
+		problems["sort"] = "product.bad_sort"
+	}
+	title := "admin.products.edit"
+	if page.New {
+		title = "admin.products.new"
+	}
+	if len(problems) == 0 {
+		if page.New {
+			p.ID, err = s.db.CreateProduct(ctx, p)
+		} else {
+			err = s.db.UpdateProduct(ctx, p)
+		}
+		if shop.IsCode(err, shop.Conflict) {
+			problems["sku"] = shop.ErrorKey(err)
+		} else if err != nil {
+			s.adminFail(w, r, a, err, "/admin/products")
+			return
+		}
+	}
+	if len(problems) > 0 {
+		page.Product, page.Problems = p, problems
+		s.renderAdmin(w, http.StatusBadRequest, "admin_product", s.newAdminView(r, a, "products", title, page))
+		return
+	}
+	s.log.InfoContext(r.Context(), "product saved", "product", p.ID, "sku", p.SKU, "price", int64(p.Price), "hidden", p.Hidden, "admin", a.Email)
+	http.Redirect(w, r, "/admin/products#p-"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// A merchant adds a product (each wrong field refused beside it), which
+// the catalogue and its own page show, its description as text; a
+// customer buys it; a new price applies to new orders only; hidden, it
+// is neither shown nor sold.
+func TestAdminProducts(t *testing.T) {
+	r := newRig(t)
+	a := r.adminBrowser("boss@example.com")
+	if p := r.signup("nosy@example.com").get("/admin/products"); p.Status == http.StatusOK {
+		t.Fatal("a customer sees the catalogue's admin")
+	}
+	good := url.Values{"sku": {"Leash-Red"}, "name_zh": {"紅色牽繩"}, "name_en": {"Red leash"}, "price": {"690"}, "sort": {"7"},
+		"desc_zh": {"<script>alert(1)</script>\n第二行"}, "desc_en": {"Strong."}, "visible": {"1"}}
+	for field, bad := range map[string]string{"sku": "紅", "name_zh": "", "price": "0", "sort": "-1", "desc_en": strings.Repeat("x", 2001)} {
+		f := url.Values{}
+		for k, v := range good {
+			f[k] = v
+		}
+		f.Set(field, bad)
+		p := a.post("/admin/products", f)
+		if p.Status != http.StatusBadRequest {
+			t.Fatalf("%s %q: %d", field, bad, p.Status)
+		}
+		mustContain(t, p.Body, `id="`+field+`-error"`)
+	}
+	for _, price := range []string{"-5", "1000001", "12.5", "abc"} {
+		f := url.Values{}
+		for k, v := range good {
+			f[k] = v
+		}
+		f.Set("price", price)
+		if p := a.post("/admin/products", f); p.Status != http.StatusBadRequest {
+			t.Fatalf("price %q: %d", price, p.Status)
+		}
+	}
+	if p := a.post("/admin/products", good); p.Status != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", p.Status, p.Body)
+	}
+	if p := a.post("/admin/products", good); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="sku-error"`) {
+		t.Fatalf("a second product with the SKU: %d", p.Status)
+	}
+	prod, err := r.db.ProductBySKU(context.Background(), "leash-red")
+	if err != nil || prod.Price != 690 || prod.Sort != 7 || prod.Hidden {
+		t.Fatalf("stored %+v, %v", prod, err)
+	}
+	mustContain(t, a.get("/admin/products").Body, `data-sku="leash-red"`)
+
+	b := r.signup("buyer@example.com")
+	mustContain(t, b.get("/").Body, `href="/products/leash-red"`, "紅色牽繩")
+	p := b.get("/products/leash-red")
+	mustContain(t, p.Body, "紅色牽繩", "NT$690", "&lt;script&gt;alert(1)&lt;/script&gt;\n第二行")
+	q := "q_" + strconv.FormatInt(prod.ID, 10)
+	form := b.checkoutFormQuery(url.Values{q: {"2"}})
+	form.Set("pay_type", "C")
+	first := b.post("/checkout", form)
+	if first.Status != http.StatusSeeOther {
+		t.Fatalf("buy: %d %s", first.Status, first.Body)
+	}
+
+	edit := url.Values{}
+	for k, v := range good {
+		edit[k] = v
+	}
+	edit.Set("price", "790")
+	edit.Set("sku", "changed") // ignored: the SKU stays
+	if p := a.post("/admin/products/"+strconv.FormatInt(prod.ID, 10), edit); p.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", p.Status, p.Body)
+	}
+	if got, _ := r.db.Product(context.Background(), prod.ID); got.Price != 790 || got.SKU != "leash-red" {
+		t.Fatalf("after edit: %+v", got)
+	}
+	no := strings.TrimPrefix(first.Location, "/orders/")
+	o, err := r.db.OrderByNo(context.Background(), no)
+	if err != nil || o.Amount != 1380 || o.Items[0].UnitPrice != 690 {
+		t.Fatalf("the order placed before changed: %+v, %v", o, err)
+	}
+
+	edit.Del("visible")
+	if p := a.post("/admin/products/"+strconv.FormatInt(prod.ID, 10), edit); p.Status != http.StatusSeeOther {
+		t.Fatalf("hide: %d", p.Status)
+	}
+	mustNotContain(t, b.get("/").Body, "紅色牽繩")
+	if p := b.get("/products/leash-red"); p.Status != http.StatusNotFound {
+		t.Fatalf("hidden product's page: %d", p.Status)
+	}
+	if p := b.get("/checkout?" + url.Values{q: {"1"}}.Encode()); p.Status == http.StatusOK {
+		t.Fatalf("a hidden product's checkout: %d", p.Status)
+	}
+	if o, _ := r.db.OrderByNo(context.Background(), no); o.Items[0].Name != "紅色牽繩" {
+		t.Fatalf("the order lost its line's name: %+v", o.Items)
+	}
+}
