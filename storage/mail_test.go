@@ -200,3 +200,36 @@ func TestPasswordReset(t *testing.T) {
 		}
 	})
 }
+
+// A product's photo is kept in both sizes, replaced whole, and found by
+// its tag on either database (BLOB on SQLite, BYTEA on PostgreSQL).
+func TestProductPictureStored(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if err := db.SeedProducts(ctx, storage.SeedProducts); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := db.Products(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := ps[0].ID
+		if _, _, err := db.ProductPicture(ctx, id, "thumb"); !shop.IsCode(err, shop.NotFound) {
+			t.Fatalf("no photo yet: %v", err)
+		}
+		bin := []byte{0xff, 0xd8, 0x00, 0x01, 0xfe, 0xff}
+		for _, tag := range []string{"aaaa", "bbbb"} {
+			if err := db.SetProductPicture(ctx, id, tag, append(bin, tag[0]), append(bin, tag[0], tag[0]), t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, tag, err := db.ProductPicture(ctx, id, "page")
+		if err != nil || tag != "bbbb" || string(b) != string(append(bin, 'b', 'b')) {
+			t.Fatalf("page %x %q %v", b, tag, err)
+		}
+		tags, err := db.PictureTags(ctx)
+		if err != nil || len(tags) != 1 || tags[id] != "bbbb" {
+			t.Fatalf("tags %v %v", tags, err)
+		}
+	})
+}

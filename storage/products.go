@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"github.com/sinopay/sinopay/shop"
 )
@@ -119,4 +120,46 @@ func (db *DB) UpdateProduct(ctx context.Context, p shop.Product) error {
 		return shop.Errorf(shop.NotFound, "error.not_found", "product %d", p.ID)
 	}
 	return nil
+}
+
+// SetProductPicture stores a product's photo (both sizes), replacing the
+// one it had.
+func (db *DB) SetProductPicture(ctx context.Context, productID int64, tag string, thumb, page []byte, now time.Time) error {
+	_, err := db.q().ExecContext(ctx, `INSERT INTO product_pictures (product_id, tag, thumb, page, updated_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (product_id) DO UPDATE SET tag = excluded.tag, thumb = excluded.thumb, page = excluded.page, updated_at = excluded.updated_at`,
+		productID, tag, thumb, page, ms(now))
+	return mapErr(err, "store product picture")
+}
+
+// PictureTags returns the tag of every product's photo, by product id:
+// the catalogue's pages name the pictures by it.
+func (db *DB) PictureTags(ctx context.Context) (map[int64]string, error) {
+	rows, err := db.q().QueryContext(ctx, `SELECT product_id, tag FROM product_pictures`)
+	if err != nil {
+		return nil, mapErr(err, "picture tags")
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var tag string
+		if err := rows.Scan(&id, &tag); err != nil {
+			return nil, mapErr(err, "picture tags")
+		}
+		out[id] = tag
+	}
+	return out, mapErr(rows.Err(), "picture tags")
+}
+
+// ProductPicture returns one size ("thumb" or "page") of a product's
+// photo and its tag; NotFound when it has none.
+func (db *DB) ProductPicture(ctx context.Context, productID int64, size string) ([]byte, string, error) {
+	col := "thumb"
+	if size == "page" {
+		col = "page"
+	}
+	var b []byte
+	var tag string
+	err := db.q().QueryRowContext(ctx, `SELECT `+col+`, tag FROM product_pictures WHERE product_id = $1`, productID).Scan(&b, &tag)
+	return b, tag, mapErr(err, "product picture")
 }

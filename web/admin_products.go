@@ -1,11 +1,14 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/shop/picture"
 )
 
 // adminProductsPage is the catalogue as the back office sees it.
@@ -37,6 +40,7 @@ type adminProductPage struct {
 	Price    string // as typed
 	Sort     string
 	Problems map[string]string
+	Picture  string // the current photo's thumbnail, if any
 }
 
 // adminProductNew shows an empty product form (GET /admin/products/new).
@@ -68,6 +72,9 @@ func (s *Server) adminProductEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := adminProductPage{Product: p, Price: strconv.FormatInt(int64(p.Price), 10), Sort: strconv.Itoa(p.Sort)}
+	if tags, err := s.db.PictureTags(ctx); err == nil {
+		page.Picture = pictureURL(p.ID, tags[p.ID], "thumb")
+	}
 	s.renderAdmin(w, http.StatusOK, "admin_product", s.newAdminView(r, a, "products", "admin.products.edit", page))
 }
 
@@ -83,11 +90,33 @@ func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	form, err := parseForm(w, r)
-	if err != nil {
+	r.Body = http.MaxBytesReader(w, r.Body, maxProductForm)
+	var form url.Values
+	var pic *picture.Picture
+	var picErr, err error
+	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			err = shop.Wrap(shop.Invalid, "product.picture_too_large", err, "product form too large")
+		} else {
+			err = shop.Wrap(shop.Invalid, "error.bad_form", err, "product form unreadable")
+		}
 		s.adminFail(w, r, a, err, "")
 		return
 	}
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll()
+		if files := r.MultipartForm.File["picture"]; len(files) > 0 && files[0].Size > 0 {
+			f, err := files[0].Open()
+			if err == nil {
+				pic, picErr = picture.Make(f, files[0].Header.Get("Content-Type"))
+				f.Close()
+			} else {
+				picErr = err
+			}
+		}
+	}
+	form = r.PostForm
 	page := adminProductPage{New: r.PathValue("id") == "", Price: strings.TrimSpace(form.Get("price")), Sort: strings.TrimSpace(form.Get("sort"))}
 	p := shop.Product{SKU: form.Get("sku"), NameZH: form.Get("name_zh"), NameEN: form.Get("name_en"),
 		DescZH: form.Get("desc_zh"), DescEN: form.Get("desc_en"), Hidden: form.Get("visible") == ""}
@@ -114,6 +143,9 @@ func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
 	if serr != nil && page.Sort != "" {
 		problems["sort"] = "product.bad_sort"
 	}
+	if picErr != nil {
+		problems["picture"] = pictureProblem(picErr)
+	}
 	title := "admin.products.edit"
 	if page.New {
 		title = "admin.products.new"
@@ -127,6 +159,12 @@ func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
 		if shop.IsCode(err, shop.Conflict) {
 			problems["sku"] = shop.ErrorKey(err)
 		} else if err != nil {
+			s.adminFail(w, r, a, err, "/admin/products")
+			return
+		}
+	}
+	if len(problems) == 0 && pic != nil {
+		if err := s.db.SetProductPicture(ctx, p.ID, pic.Tag, pic.Thumb, pic.Page, s.now()); err != nil {
 			s.adminFail(w, r, a, err, "/admin/products")
 			return
 		}

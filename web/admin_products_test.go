@@ -1,9 +1,16 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,5 +105,96 @@ func TestAdminProducts(t *testing.T) {
 	}
 	if o, _ := r.db.OrderByNo(context.Background(), no); o.Items[0].Name != "紅色牽繩" {
 		t.Fatalf("the order lost its line's name: %+v", o.Items)
+	}
+}
+
+// postMultipart posts fields and one file (field "picture") as the
+// product form does.
+func (b *browser) postMultipart(path string, fields url.Values, filename, contentType string, file []byte) *page {
+	b.r.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range fields {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="picture"; filename="`+filename+`"`)
+	h.Set("Content-Type", contentType)
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		b.r.t.Fatal(err)
+	}
+	part.Write(file)
+	mw.Close()
+	req, err := http.NewRequest(http.MethodPost, b.r.srv.URL+path, &body)
+	if err != nil {
+		b.r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
+}
+
+var pictureRE = regexp.MustCompile(`/pictures/\d+/thumb/[0-9a-f]{16}\.jpg`)
+
+// A product's photo is uploaded with its form, checked by decoding (a
+// text file called .png is refused beside the field), and served from
+// the database in two sizes, cached for good under a URL that changes
+// with the photo.
+func TestProductPicture(t *testing.T) {
+	r := newRig(t)
+	a := r.adminBrowser("boss@example.com")
+	prod := r.product("bone-matcha")
+	id := strconv.FormatInt(prod.ID, 10)
+	fields := url.Values{"name_zh": {prod.NameZH}, "name_en": {prod.NameEN}, "price": {"750"}, "sort": {"0"}, "visible": {"1"}}
+
+	p := a.postMultipart("/admin/products/"+id, fields, "bone.png", "image/png", []byte("<html>not a picture</html>"))
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="picture-error"`) {
+		t.Fatalf("a text file as a photo: %d", p.Status)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 800, 400))
+	var png1 bytes.Buffer
+	if err := png.Encode(&png1, img); err != nil {
+		t.Fatal(err)
+	}
+	if p = a.postMultipart("/admin/products/"+id, fields, "bone.jpg", "image/jpeg", png1.Bytes()); p.Status != http.StatusBadRequest {
+		t.Fatalf("a PNG that says it is a JPEG: %d", p.Status)
+	}
+	if p = a.postMultipart("/admin/products/"+id, fields, "bone.png", "image/png", png1.Bytes()); p.Status != http.StatusSeeOther {
+		t.Fatalf("upload: %d %s", p.Status, p.Body)
+	}
+	b := r.browser()
+	thumb := pictureRE.FindString(b.get("/").Body)
+	if thumb == "" {
+		t.Fatal("the catalogue shows no photo")
+	}
+	p = b.get(thumb)
+	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "image/jpeg" || !strings.Contains(p.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("photo: %d %v", p.Status, p.Header)
+	}
+	if cfg, err := jpeg.DecodeConfig(strings.NewReader(p.Body)); err != nil || cfg.Width != 320 || cfg.Height != 160 {
+		t.Fatalf("thumbnail %+v, %v", cfg, err)
+	}
+	mustContain(t, b.get("/products/bone-matcha").Body, `/pictures/`+id+`/page/`)
+
+	// A new photo is a new URL; the old one leads to it.
+	var png2 bytes.Buffer
+	png.Encode(&png2, image.NewRGBA(image.Rect(0, 0, 300, 300)))
+	if p = a.postMultipart("/admin/products/"+id, fields, "bone2.png", "image/png", png2.Bytes()); p.Status != http.StatusSeeOther {
+		t.Fatalf("second upload: %d", p.Status)
+	}
+	if p = b.get(thumb); p.Status != http.StatusFound || p.Location == thumb || !pictureRE.MatchString(p.Location) {
+		t.Fatalf("old photo URL: %d %q", p.Status, p.Location)
+	}
+	// Saving the form without a file keeps the photo.
+	if p = a.post("/admin/products/"+id, fields); p.Status != http.StatusSeeOther {
+		t.Fatalf("save without a photo: %d", p.Status)
+	}
+	if !pictureRE.MatchString(b.get("/").Body) {
+		t.Fatal("the photo went with a save that had none")
+	}
+	if p = b.get("/pictures/999999/thumb/0000000000000000.jpg"); p.Status != http.StatusNotFound {
+		t.Fatalf("missing photo: %d", p.Status)
 	}
 }

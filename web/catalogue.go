@@ -13,11 +13,12 @@ type cataloguePage struct {
 }
 
 type productRow struct {
-	ID    int64
-	SKU   string
-	Name  string
-	Price shop.Money
-	Qty   int // from the query, when coming back from checkout
+	ID      int64
+	SKU     string
+	Picture string // its thumbnail's URL, if it has a photo
+	Name    string
+	Price   shop.Money
+	Qty     int // from the query, when coming back from checkout
 }
 
 // catalogue shows the products (GET /). The quantities go to /checkout in
@@ -43,8 +44,13 @@ func (s *Server) catalogue(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	tags, err := s.db.PictureTags(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for _, p := range products {
-		page.Products = append(page.Products, productRow{ID: p.ID, SKU: p.SKU, Name: p.Name(v.Lang), Price: p.Price, Qty: qty[p.ID]})
+		page.Products = append(page.Products, productRow{ID: p.ID, SKU: p.SKU, Picture: pictureURL(p.ID, tags[p.ID], "thumb"), Name: p.Name(v.Lang), Price: p.Price, Qty: qty[p.ID]})
 	}
 	v.Data = page
 	s.render(w, http.StatusOK, "catalogue", v)
@@ -53,6 +59,7 @@ func (s *Server) catalogue(w http.ResponseWriter, r *http.Request) {
 // productPage is one product's page.
 type productPage struct {
 	Product shop.Product
+	Picture string // the page-size photo's URL, if any
 	Name    string
 	Desc    string
 	MaxQty  int
@@ -74,6 +81,10 @@ func (s *Server) productShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.newView(r, s.visitor(ctx, r), "catalogue.title", nil)
-	v.Data = productPage{Product: p, Name: p.Name(v.Lang), Desc: p.Desc(v.Lang), MaxQty: shop.MaxQty}
+	pp := productPage{Product: p, Name: p.Name(v.Lang), Desc: p.Desc(v.Lang), MaxQty: shop.MaxQty}
+	if tags, err := s.db.PictureTags(ctx); err == nil {
+		pp.Picture = pictureURL(p.ID, tags[p.ID], "page")
+	}
+	v.Data = pp
 	s.render(w, http.StatusOK, "product", v)
 }

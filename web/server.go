@@ -169,6 +169,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.catalogue)
 	mux.HandleFunc("GET /products/{sku}", s.productShow)
+	mux.HandleFunc("GET /pictures/{id}/{size}/{file}", s.productPicture)
 	mux.HandleFunc("GET /checkout", s.checkoutForm)
 	mux.HandleFunc("POST /checkout", s.checkoutSubmit)
 	mux.HandleFunc("GET /orders", s.orderList)
