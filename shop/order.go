@@ -44,7 +44,14 @@ type Product struct {
 	Hidden bool
 	// Sort orders the catalogue, smallest first.
 	Sort int
+	// Counted says the shop counts the product's stock; Stock is how many
+	// are left to sell then.
+	Counted bool
+	Stock   int
 }
+
+// SoldOut reports whether a counted product has none left.
+func (p Product) SoldOut() bool { return p.Counted && p.Stock <= 0 }
 
 // Desc returns the product's description in lang, or in the other
 // language when it has none in lang.
@@ -227,6 +234,9 @@ type Order struct {
 	ShipTo ShipTo
 	// Shipment says when and how the goods left; zero until they did.
 	Shipment Shipment
+	// StockHeld: the order holds its items from the stock (from its
+	// checkout until it expires or is cancelled).
+	StockHeld bool
 
 	// Capture is how a card order's authorisation becomes a charge; see
 	// CaptureMode. Captured and CapturedAt are set when the shop captures

@@ -14,24 +14,25 @@ import (
 const orderColumns = `id, order_no, customer_id, pay_type, amount, status, bank_state, ts_no, atm_pay_no,
 	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at,
 	capture, captured, captured_at, refunded, replaces, replaced_by,
-	ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street, shipped_at, carrier, tracking_no`
+	ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street, shipped_at, carrier, tracking_no, stock_held`
 
 func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var o shop.Order
 	var amount, cardExp, created, updated, captured, capturedAt, refunded, shippedAt int64
+	var stockHeld int
 	var payType, status, bankState, capture string
 	err := row.Scan(&o.ID, &o.No, &o.CustomerID, &payType, &amount, &status, &bankState, &o.Bank.TSNo, &o.Bank.AtmPayNo,
 		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated,
 		&capture, &captured, &capturedAt, &refunded, &o.Replaces, &o.ReplacedBy,
 		&o.ShipTo.Name, &o.ShipTo.Phone, &o.ShipTo.PostalCode, &o.ShipTo.City, &o.ShipTo.District, &o.ShipTo.Street,
-		&shippedAt, &o.Shipment.Carrier, &o.Shipment.Tracking)
+		&shippedAt, &o.Shipment.Carrier, &o.Shipment.Tracking, &stockHeld)
 	if err != nil {
 		return nil, err
 	}
 	o.PayType, o.Amount, o.Status, o.Bank.State = shop.PayType(payType), shop.Money(amount), shop.Status(status), shop.BankState(bankState)
 	o.Bank.CardExpiresAt, o.CreatedAt, o.UpdatedAt = fromMS(cardExp), fromMS(created), fromMS(updated)
 	o.Capture, o.Captured, o.CapturedAt, o.Refunded = shop.CaptureMode(capture), shop.Money(captured), fromMS(capturedAt), shop.Money(refunded)
-	o.Shipment.At = fromMS(shippedAt)
+	o.Shipment.At, o.StockHeld = fromMS(shippedAt), stockHeld != 0
 	return &o, nil
 }
 
@@ -46,6 +47,7 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 	return db.Tx(ctx, func(sqltx *sql.Tx) error {
 		tx := db.inTx(sqltx)
 		st := o.ShipTo
+		var held int
 		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces,
 				ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
@@ -53,6 +55,15 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 			string(o.Capture), o.Replaces, st.Name, st.Phone, st.PostalCode, st.City, st.District, st.Street).Scan(&o.ID)
 		if err != nil {
 			return mapErr(err, "create order")
+		}
+		if o.Replaces == "" {
+			if err := holdStock(ctx, tx, o); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE orders SET stock_held = 1 WHERE id = $1`, o.ID); err != nil {
+				return mapErr(err, "hold stock")
+			}
+			o.StockHeld = true
 		}
 		if o.Replaces != "" {
 			// Only a waiting order not replaced yet is replaced, once.
@@ -65,6 +76,19 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 			if n, _ := res.RowsAffected(); n != 1 {
 				return shop.Errorf(shop.Conflict, "order.not_replaceable", "order %s is no longer waiting to be paid, or was replaced already", o.Replaces)
 			}
+			// The replacement holds the items the replaced order held.
+			if err := tx.QueryRowContext(ctx, `SELECT stock_held FROM orders WHERE order_no = $1`, o.Replaces).Scan(&held); err != nil {
+				return mapErr(err, "replace order")
+			}
+			for _, q := range []struct {
+				held int
+				no   string
+			}{{0, o.Replaces}, {held, o.No}} {
+				if _, err := tx.ExecContext(ctx, `UPDATE orders SET stock_held = $1 WHERE order_no = $2`, q.held, q.no); err != nil {
+					return mapErr(err, "replace order")
+				}
+			}
+			o.StockHeld = held == 1
 		}
 		for i, it := range o.Items {
 			_, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_id, line, product_id, name, name_zh, name_en, unit_price, qty)
@@ -276,6 +300,9 @@ func applyTransitionTx(ctx context.Context, tx querier, o *shop.Order, ev shop.E
 		return false, errRaced
 	}
 	if err := insertEvent(ctx, tx, o.ID, o.Status, to, ev, meta, now); err != nil {
+		return false, err
+	}
+	if err := stockOnTransition(ctx, tx, o, o.Status, to, ev); err != nil {
 		return false, err
 	}
 	o.Status, o.UpdatedAt = to, now.UTC()

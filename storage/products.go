@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/sinopay/sinopay/shop"
@@ -28,14 +29,15 @@ func (db *DB) SeedProducts(ctx context.Context, products []shop.Product) error {
 	return nil
 }
 
-const productColumns = `id, sku, name_zh, name_en, price, desc_zh, desc_en, visible, sort`
+const productColumns = `id, sku, name_zh, name_en, price, desc_zh, desc_en, visible, sort, stock`
 
 func scanProduct(row interface{ Scan(...any) error }) (shop.Product, error) {
 	var p shop.Product
 	var price int64
 	var visible int
-	err := row.Scan(&p.ID, &p.SKU, &p.NameZH, &p.NameEN, &price, &p.DescZH, &p.DescEN, &visible, &p.Sort)
-	p.Price, p.Hidden = shop.Money(price), visible == 0
+	var stock sql.NullInt64
+	err := row.Scan(&p.ID, &p.SKU, &p.NameZH, &p.NameEN, &price, &p.DescZH, &p.DescEN, &visible, &p.Sort, &stock)
+	p.Price, p.Hidden, p.Counted, p.Stock = shop.Money(price), visible == 0, stock.Valid, int(stock.Int64)
 	return p, err
 }
 
@@ -93,9 +95,9 @@ func visibleInt(p shop.Product) int {
 // Conflict (product.sku_taken).
 func (db *DB) CreateProduct(ctx context.Context, p shop.Product) (int64, error) {
 	var id int64
-	err := db.q().QueryRowContext(ctx, `INSERT INTO products (sku, name_zh, name_en, price, desc_zh, desc_en, visible, sort)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		p.SKU, p.NameZH, p.NameEN, int64(p.Price), p.DescZH, p.DescEN, visibleInt(p), p.Sort).Scan(&id)
+	err := db.q().QueryRowContext(ctx, `INSERT INTO products (sku, name_zh, name_en, price, desc_zh, desc_en, visible, sort, stock)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		p.SKU, p.NameZH, p.NameEN, int64(p.Price), p.DescZH, p.DescEN, visibleInt(p), p.Sort, stockArg(p)).Scan(&id)
 	if err != nil {
 		err = mapErr(err, "create product")
 		if shop.IsCode(err, shop.Conflict) {
@@ -106,13 +108,14 @@ func (db *DB) CreateProduct(ctx context.Context, p shop.Product) (int64, error) 
 	return id, nil
 }
 
-// UpdateProduct changes a product's names, descriptions, price, order
-// and visibility (its SKU stays). Orders placed before keep the names and
+// UpdateProduct changes a product's names, descriptions, price, order,
+// visibility and stock (its SKU stays): the stock given is what is left
+// to sell from now on, orders already placed holding theirs. Orders placed before keep the names and
 // prices they were bought at: order lines hold their own.
 func (db *DB) UpdateProduct(ctx context.Context, p shop.Product) error {
 	res, err := db.q().ExecContext(ctx, `UPDATE products SET name_zh = $1, name_en = $2, price = $3, desc_zh = $4, desc_en = $5,
-		visible = $6, sort = $7 WHERE id = $8`,
-		p.NameZH, p.NameEN, int64(p.Price), p.DescZH, p.DescEN, visibleInt(p), p.Sort, p.ID)
+		visible = $6, sort = $7, stock = $8 WHERE id = $9`,
+		p.NameZH, p.NameEN, int64(p.Price), p.DescZH, p.DescEN, visibleInt(p), p.Sort, stockArg(p), p.ID)
 	if err != nil {
 		return mapErr(err, "update product")
 	}
@@ -162,4 +165,12 @@ func (db *DB) ProductPicture(ctx context.Context, productID int64, size string) 
 	var tag string
 	err := db.q().QueryRowContext(ctx, `SELECT `+col+`, tag FROM product_pictures WHERE product_id = $1`, productID).Scan(&b, &tag)
 	return b, tag, mapErr(err, "product picture")
+}
+
+// stockArg is the stock column's value: NULL when not counted.
+func stockArg(p shop.Product) any {
+	if !p.Counted {
+		return nil
+	}
+	return int64(p.Stock)
 }

@@ -39,6 +39,7 @@ type adminProductPage struct {
 	Product  shop.Product
 	Price    string // as typed
 	Sort     string
+	Stock    string // "" when not counted
 	Problems map[string]string
 	Picture  string // the current photo's thumbnail, if any
 }
@@ -72,6 +73,9 @@ func (s *Server) adminProductEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := adminProductPage{Product: p, Price: strconv.FormatInt(int64(p.Price), 10), Sort: strconv.Itoa(p.Sort)}
+	if p.Counted {
+		page.Stock = strconv.Itoa(p.Stock)
+	}
 	if tags, err := s.db.PictureTags(ctx); err == nil {
 		page.Picture = pictureURL(p.ID, tags[p.ID], "thumb")
 	}
@@ -117,7 +121,8 @@ func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	form = r.PostForm
-	page := adminProductPage{New: r.PathValue("id") == "", Price: strings.TrimSpace(form.Get("price")), Sort: strings.TrimSpace(form.Get("sort"))}
+	page := adminProductPage{New: r.PathValue("id") == "", Price: strings.TrimSpace(form.Get("price")), Sort: strings.TrimSpace(form.Get("sort")),
+		Stock: strings.TrimSpace(form.Get("stock"))}
 	p := shop.Product{SKU: form.Get("sku"), NameZH: form.Get("name_zh"), NameEN: form.Get("name_en"),
 		DescZH: form.Get("desc_zh"), DescEN: form.Get("desc_en"), Hidden: form.Get("visible") == ""}
 	if !page.New {
@@ -136,7 +141,14 @@ func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
 	price, perr := strconv.ParseInt(strings.ReplaceAll(page.Price, ",", ""), 10, 64)
 	sort, serr := strconv.Atoi(page.Sort)
 	p.Price, p.Sort = shop.Money(price), sort
+	if page.Stock != "" {
+		p.Counted = true
+		p.Stock, err = strconv.Atoi(page.Stock)
+	}
 	problems := p.Problems()
+	if err != nil || p.Stock < 0 || p.Stock > 1_000_000 {
+		problems["stock"] = "product.bad_stock"
+	}
 	if perr != nil {
 		problems["price"] = "product.bad_price"
 	}

@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
 )
 
 // A merchant adds a product (each wrong field refused beside it), which
@@ -197,4 +200,41 @@ func TestProductPicture(t *testing.T) {
 	if p = b.get("/pictures/999999/thumb/0000000000000000.jpg"); p.Status != http.StatusNotFound {
 		t.Fatalf("missing photo: %d", p.Status)
 	}
+}
+
+// A product with a stock of one: the first buyer's checkout holds it, the
+// catalogue and its page say sold out, a second checkout is refused with
+// the reason, and the first order expiring gives it back.
+func TestSoldOut(t *testing.T) {
+	r := newRig(t)
+	a := r.adminBrowser("boss@example.com")
+	prod := r.product("bowl-hiphop")
+	id := strconv.FormatInt(prod.ID, 10)
+	fields := url.Values{"name_zh": {prod.NameZH}, "name_en": {prod.NameEN}, "price": {"1200"}, "sort": {"2"}, "visible": {"1"}}
+	fields.Set("stock", "-1")
+	if p := a.post("/admin/products/"+id, fields); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="stock-error"`) {
+		t.Fatalf("negative stock: %d", p.Status)
+	}
+	fields.Set("stock", "1")
+	if p := a.post("/admin/products/"+id, fields); p.Status != http.StatusSeeOther {
+		t.Fatalf("stock 1: %d", p.Status)
+	}
+	first := r.signup("first@example.com").order(map[string]int{"bowl-hiphop": 1}, shop.PayATM)
+	second := r.signup("second@example.com")
+	mustContain(t, second.get("/").Body, `id="sold-out-`+id+`"`)
+	mustContain(t, second.get("/products/bowl-hiphop").Body, `id="sold-out"`)
+	form := second.checkoutForm(map[string]int{"bowl-hiphop": 1})
+	form.Set("pay_type", "A")
+	p := second.post("/checkout", form)
+	if p.Status != http.StatusBadRequest {
+		t.Fatalf("a sold-out checkout: %d", p.Status)
+	}
+	mustContain(t, p.Body, "售完")
+	if _, _, err := r.db.ApplyEvent(context.Background(), first.ID, shop.EventExpired, storage.EventMeta{Source: shop.SourceExpiry}, r.web.now()); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.db.Product(context.Background(), prod.ID); !got.Counted || got.Stock != 1 {
+		t.Fatalf("after expiry: %+v", got)
+	}
+	mustNotContain(t, second.get("/").Body, `id="sold-out-`+id+`"`)
 }

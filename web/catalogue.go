@@ -16,6 +16,7 @@ type productRow struct {
 	ID      int64
 	SKU     string
 	Picture string // its thumbnail's URL, if it has a photo
+	SoldOut bool
 	Name    string
 	Price   shop.Money
 	Qty     int // from the query, when coming back from checkout
@@ -50,7 +51,7 @@ func (s *Server) catalogue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, p := range products {
-		page.Products = append(page.Products, productRow{ID: p.ID, SKU: p.SKU, Picture: pictureURL(p.ID, tags[p.ID], "thumb"), Name: p.Name(v.Lang), Price: p.Price, Qty: qty[p.ID]})
+		page.Products = append(page.Products, productRow{ID: p.ID, SKU: p.SKU, Picture: pictureURL(p.ID, tags[p.ID], "thumb"), SoldOut: p.SoldOut(), Name: p.Name(v.Lang), Price: p.Price, Qty: qty[p.ID]})
 	}
 	v.Data = page
 	s.render(w, http.StatusOK, "catalogue", v)
