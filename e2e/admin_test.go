@@ -59,6 +59,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"admin-form-kept", adminFormKept},
 		{"admin-mail-reset", adminMailReset},
 		{"admin-ship", adminShip},
+		{"merchant-day", merchantDay},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -96,6 +97,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"admin-jobs", adminJobs},
 		{"admin-mail-reset", adminMailReset},
 		{"admin-ship", adminShip},
+		{"merchant-day", merchantDay},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
