@@ -24,6 +24,8 @@ type OpRequest struct {
 	// drawn): the same form sent twice is one operation.
 	Key   string
 	Admin *shop.Customer
+	// Restock: a refund puts the order's items back in stock.
+	Restock bool
 }
 
 // maintainTimeout bounds the OrderMaintain call. It outlives the
@@ -56,7 +58,7 @@ func (s *Service) Maintain(ctx context.Context, req OpRequest) (*shop.Operation,
 	}
 	rec, o, existed, err := s.db.BeginOp(ctx, req.OrderNo, shop.Operation{
 		Key: req.Key, Op: req.Op, Amount: req.Amount, Reason: req.Reason,
-		AdminID: req.Admin.ID, AdminEmail: req.Admin.Email,
+		AdminID: req.Admin.ID, AdminEmail: req.Admin.Email, Restock: req.Restock,
 	}, s.now())
 	if err != nil {
 		return nil, err

@@ -103,6 +103,9 @@ type Operation struct {
 	BankError  string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Restock: a refund that puts the order's items back in stock (the
+	// goods came back, or never left).
+	Restock bool
 }
 
 // MaxReason bounds the reason an admin gives, in characters.

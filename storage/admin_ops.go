@@ -8,14 +8,16 @@ import (
 	"github.com/sinopay/sinopay/shop"
 )
 
-const opColumns = `id, order_id, request_key, op, amount, reason, admin_id, admin_email, state, bank_ts_no, bank_error, created_at, updated_at`
+const opColumns = `id, order_id, request_key, op, amount, reason, admin_id, admin_email, state, bank_ts_no, bank_error, created_at, updated_at, restock`
 
 func scanOp(row interface{ Scan(...any) error }) (*shop.Operation, error) {
 	var op shop.Operation
 	var kind, state string
 	var amount, created, updated int64
+	var restock int
 	err := row.Scan(&op.ID, &op.OrderID, &op.Key, &kind, &amount, &op.Reason, &op.AdminID, &op.AdminEmail, &state,
-		&op.BankTSNo, &op.BankError, &created, &updated)
+		&op.BankTSNo, &op.BankError, &created, &updated, &restock)
+	op.Restock = restock != 0
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +76,14 @@ func (db *DB) BeginOp(ctx context.Context, orderNo string, op shop.Operation, no
 		}
 		rec = &op
 		rec.OrderID, rec.Amount, rec.State, rec.CreatedAt, rec.UpdatedAt = o.ID, amount, shop.OpPending, now.UTC(), now.UTC()
-		err = tx.QueryRowContext(ctx, `INSERT INTO order_ops (order_id, request_key, op, amount, reason, admin_id, admin_email, state, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id`,
-			o.ID, op.Key, string(op.Op), int64(amount), op.Reason, op.AdminID, op.AdminEmail, string(shop.OpPending), ms(now)).Scan(&rec.ID)
+		restock := 0
+		if op.Op == shop.OpRefund && op.Restock {
+			restock = 1
+		}
+		rec.Restock = restock == 1
+		err = tx.QueryRowContext(ctx, `INSERT INTO order_ops (order_id, request_key, op, amount, reason, admin_id, admin_email, state, created_at, updated_at, restock)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id`,
+			o.ID, op.Key, string(op.Op), int64(amount), op.Reason, op.AdminID, op.AdminEmail, string(shop.OpPending), ms(now), restock).Scan(&rec.ID)
 		return mapErr(err, "record operation")
 	})
 	if err != nil {
@@ -155,6 +162,13 @@ func applyOpTx(ctx context.Context, tx *sql.Tx, o *shop.Order, op *shop.Operatio
 		return mapErr(err, "apply operation")
 	}
 	meta := EventMeta{Source: shop.SourceAdmin, Amount: op.Amount, Note: op.AdminEmail + ": " + op.Reason}
+	if op.Restock && o.StockHeld {
+		// The admin said the goods are back: the order's items return to
+		// stock, once.
+		if err := moveStock(ctx, tx, o, +1); err != nil {
+			return err
+		}
+	}
 	changed, err := applyTransitionTx(ctx, tx, o, ev, meta, now)
 	if err != nil || changed {
 		return err

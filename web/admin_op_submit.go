@@ -36,7 +36,8 @@ func (s *Server) adminOpSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	no := r.PathValue("no")
 	back := "/admin/orders/" + url.PathEscape(no)
-	req := payment.OpRequest{OrderNo: no, Op: op, Reason: strings.TrimSpace(form.Get("reason")), Key: form.Get("key"), Admin: a}
+	req := payment.OpRequest{OrderNo: no, Op: op, Reason: strings.TrimSpace(form.Get("reason")), Key: form.Get("key"), Admin: a,
+		Restock: op == shop.OpRefund && form.Get("restock") != ""}
 	if v := strings.TrimSpace(form.Get("amount")); v != "" && op != shop.OpCancel {
 		n, err := strconv.ParseInt(strings.ReplaceAll(v, ",", ""), 10, 64)
 		if err != nil || n <= 0 {

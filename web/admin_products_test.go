@@ -238,3 +238,44 @@ func TestSoldOut(t *testing.T) {
 	}
 	mustNotContain(t, second.get("/").Body, `id="sold-out-`+id+`"`)
 }
+
+// A refund gives nothing back to the stock unless the admin ticks
+// "put back in stock"; then the order's items return, once.
+func TestRefundRestock(t *testing.T) {
+	r := newRig(t)
+	a := r.adminBrowser("boss@example.com")
+	prod := r.product("suit-dachshund")
+	fields := url.Values{"name_zh": {prod.NameZH}, "name_en": {prod.NameEN}, "price": {"4900"}, "sort": {"1"}, "visible": {"1"}, "stock": {"5"}}
+	if p := a.post("/admin/products/"+strconv.FormatInt(prod.ID, 10), fields); p.Status != http.StatusSeeOther {
+		t.Fatalf("stock 5: %d", p.Status)
+	}
+	b := r.signup("c@example.com")
+	stock := func() int {
+		got, _ := r.db.Product(context.Background(), prod.ID)
+		return got.Stock
+	}
+	first, second := r.paidCard(b), r.paidCard(b)
+	if stock() != 3 {
+		t.Fatalf("stock %d after two orders, want 3", stock())
+	}
+	if p := a.get("/admin/orders/" + first.No + "/refund"); !strings.Contains(p.Body, `id="restock"`) {
+		t.Fatal("the refund form offers no restock")
+	}
+	key := opForm(t, a, first.No, shop.OpRefund)
+	if p := a.post("/admin/orders/"+first.No+"/refund", url.Values{"key": {key}, "amount": {"4900"}, "reason": {"kept"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("refund: %d", p.Status)
+	}
+	if stock() != 3 {
+		t.Fatalf("a refund without restock gave back: %d", stock())
+	}
+	key = opForm(t, a, second.No, shop.OpRefund)
+	if p := a.post("/admin/orders/"+second.No+"/refund", url.Values{"key": {key}, "amount": {"4900"}, "reason": {"returned"}, "restock": {"1"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("refund with restock: %d", p.Status)
+	}
+	if stock() != 4 {
+		t.Fatalf("stock %d after a refund with restock, want 4", stock())
+	}
+	if got, _ := r.db.OrderByNo(context.Background(), second.No); got.StockHeld {
+		t.Fatal("the restocked order still holds its items")
+	}
+}
