@@ -35,3 +35,34 @@ func TestServeConfigLangAndContact(t *testing.T) {
 		t.Errorf("a contact of 201 characters: %v", err)
 	}
 }
+
+// SINOPAY_SMTP_URL sends the shop's e-mail through a server, and needs
+// SINOPAY_MAIL_FROM; a bad URL or sender stops start-up naming the
+// setting, and the password is never in the message.
+func TestServeConfigMail(t *testing.T) {
+	t.Chdir(t.TempDir()) // no .env
+	c, err := readServeConfig(nil, io.Discard)
+	if err != nil || c.SMTP != nil || c.MailFrom != "" {
+		t.Fatalf("defaults: %v %q %v", c.SMTP, c.MailFrom, err)
+	}
+	t.Setenv("SINOPAY_SMTP_URL", "smtps://shop:s3cret@mail.example:465")
+	if _, err := readServeConfig(nil, io.Discard); err == nil || !strings.Contains(err.Error(), "SINOPAY_MAIL_FROM") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("SMTP without a sender: %v", err)
+	}
+	t.Setenv("SINOPAY_MAIL_FROM", "KummyShop <shop@kummy.example>")
+	c, err = readServeConfig(nil, io.Discard)
+	if err != nil || c.SMTP == nil || c.SMTP.String() != "smtps://shop@mail.example:465" || c.MailFrom != "KummyShop <shop@kummy.example>" {
+		t.Fatalf("set: %v %q %v", c.SMTP, c.MailFrom, err)
+	}
+	for name, v := range map[string]string{
+		"SINOPAY_SMTP_URL":  "http://shop:s3cret@mail.example",
+		"SINOPAY_MAIL_FROM": "not an address",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, v)
+			if _, err := readServeConfig(nil, io.Discard); err == nil || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%s=%q: %v", name, v, err)
+			}
+		})
+	}
+}
