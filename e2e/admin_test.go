@@ -96,6 +96,8 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"admin-reconciliation", adminReconciliation},
 		{"admin-jobs", adminJobs},
 		{"admin-mail-reset", adminMailReset},
+		{"admin-ship", adminShip},
+		{"merchant-day", merchantDay},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
