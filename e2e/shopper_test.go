@@ -342,7 +342,7 @@ func passwordRule(t *testing.T, e *env, s *shots) {
 	b.fillInput("password", strings.Repeat("狗", 25))
 	b.wantRefused = append(b.wantRefused, e.app.URL+"/signup")
 	b.clickNav("sign up", `form[action="/signup"] button[type=submit]`, 400)
-	if got := b.text(".alert-danger"); !strings.Contains(got, "72 個位元組") || !strings.Contains(got, "24 個中文字") {
+	if got := b.text("#password.is-invalid ~ #password-error"); !strings.Contains(got, "72 個位元組") || !strings.Contains(got, "24 個中文字") {
 		b.fatalf("the refusal says %q", got)
 	}
 	b.shot("password-long-zh")

@@ -91,27 +91,32 @@ func TestSignupRefusals(t *testing.T) {
 		email, pw string
 		status    int
 		msg       string
+		field     string // the input the message is beside
 	}{
-		{"taken@example.com", "long enough", http.StatusConflict, "這個 Email 已經註冊過了"},
-		{"TAKEN@example.com", "long enough", http.StatusConflict, "這個 Email 已經註冊過了"},
-		{"new@example.com", "short", http.StatusBadRequest, "密碼太短了"},
-		{"new@example.com", strings.Repeat("x", 73), http.StatusBadRequest, "密碼太長了"},
-		{"not an email", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
-		{"Kummy <k@example.com>", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
+		{"taken@example.com", "long enough", http.StatusConflict, "這個 Email 已經註冊過了", "email"},
+		{"TAKEN@example.com", "long enough", http.StatusConflict, "這個 Email 已經註冊過了", "email"},
+		{"new@example.com", "short", http.StatusBadRequest, "密碼太短了", "password"},
+		{"new@example.com", strings.Repeat("x", 73), http.StatusBadRequest, "密碼太長了", "password"},
+		{"not an email", "long enough", http.StatusBadRequest, "這個 Email 看起來怪怪的", "email"},
+		{"Kummy <k@example.com>", "long enough", http.StatusBadRequest, "這個 Email 看起來怪怪的", "email"},
 		// Bidirectional overrides and isolates make an address read
 		// otherwise on screen; other control and format characters hide.
-		{"kummy\u202e@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
-		{"\u2066kummy@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
-		{"kum\u200bmy@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
-		{"kummy@exam\u00adple.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
-		{"kummy\x7f@example.com", "long enough", http.StatusBadRequest, "Email 看起來怪怪的"},
+		{"kummy\u202e@example.com", "long enough", http.StatusBadRequest, "這個 Email 看起來怪怪的", "email"},
+		{"\u2066kummy@example.com", "long enough", http.StatusBadRequest, "這個 Email 看起來怪怪的", "email"},
+		{"kum\u200bmy@example.com", "long enough", http.StatusBadRequest, "這個 Email 看起來怪怪的", "email"},
+		{"kummy@exam\u00adple.com", "long enough", http.StatusBadRequest, "這個 Email 看起來怪怪的", "email"},
+		{"kummy\x7f@example.com", "long enough", http.StatusBadRequest, "這個 Email 看起來怪怪的", "email"},
 	}
 	for _, c := range cases {
 		p := r.browser().post("/signup", url.Values{"email": {c.email}, "password": {c.pw}})
 		if p.Status != c.status {
 			t.Errorf("%q/%q: status %d, want %d", c.email, c.pw, p.Status, c.status)
 		}
-		mustContain(t, p.Body, c.msg)
+		mustContain(t, p.Body, `id="`+c.field+`-error">`+c.msg)
+		mustContain(t, p.Body, `aria-describedby="`)
+		if strings.Contains(p.Body, "alert-danger") {
+			t.Errorf("%q/%q: the message is above the form, not beside %s", c.email, c.pw, c.field)
+		}
 		if strings.Contains(p.Header.Get("Set-Cookie"), sessionCookie+"=") {
 			t.Errorf("%q: a refused sign-up started a session", c.email)
 		}
@@ -151,7 +156,17 @@ func TestLoginBadEmail(t *testing.T) {
 		if p.Status != http.StatusBadRequest {
 			t.Errorf("%q: %d", email, p.Status)
 		}
-		mustContain(t, p.Body, "Email 看起來怪怪的")
+		mustContain(t, p.Body, `id="email-error">這個 Email 看起來怪怪的`)
+	}
+	// A wrong password is said above the form, beside neither field: it
+	// must not tell which of the two was wrong.
+	p := r.browser().post("/login", url.Values{"email": {"kummy@example.com"}, "password": {"not the password"}})
+	if p.Status != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", p.Status)
+	}
+	mustContain(t, p.Body, `<div class="alert alert-danger" role="alert">Email 或密碼不正確。</div>`)
+	if strings.Contains(p.Body, "is-invalid") {
+		t.Error("a wrong password marks a field")
 	}
 }
 

@@ -25,7 +25,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	// An email no account can have is refused before any work, and says
 	// nothing of who has an account.
 	if err := shop.CheckEmail(email); err != nil {
-		page.Error = shop.ErrorKey(err)
+		page.refuse(shop.ErrorKey(err))
 		s.render(w, http.StatusBadRequest, "login", s.newView(r, nil, "login.title", page))
 		return
 	}

@@ -12,6 +12,10 @@ type authPage struct {
 	Email string
 	Next  string
 	Error string // translation key of what went wrong
+	// Field is the input Error is about ("email" or "password"), shown
+	// beside it; "" shows Error above the form (a failed log-in names
+	// neither, so as not to say which was wrong).
+	Field string
 	MinPW int
 	// WaitMinutes is how long to wait before trying again, for
 	// auth.throttled.
@@ -25,6 +29,18 @@ func (s *Server) signupForm(w http.ResponseWriter, r *http.Request) {
 	v := s.newView(r, s.visitor(ctx, r), "signup.title",
 		authPage{Next: localPath(r.URL.Query().Get("next")), MinPW: shop.MinPassword})
 	s.render(w, http.StatusOK, "signup", v)
+}
+
+// refuse sets the page's error from its translation key, beside the
+// field it concerns.
+func (p *authPage) refuse(key string) {
+	p.Error, p.Field = key, ""
+	switch key {
+	case "auth.bad_email", "auth.email_taken":
+		p.Field = "email"
+	case "auth.password_short", "auth.password_long":
+		p.Field = "password"
+	}
 }
 
 // ForCheckout says the form stands between a visitor and the checkout of

@@ -54,7 +54,7 @@ func (s *Server) signupSubmit(w http.ResponseWriter, r *http.Request) {
 			HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 		http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	case code == shop.Invalid || code == shop.Conflict:
-		page.Error = shop.ErrorKey(err)
+		page.refuse(shop.ErrorKey(err))
 		s.render(w, httpStatus(code), "signup", s.newView(r, nil, "signup.title", page))
 	default:
 		s.fail(w, r, err)
