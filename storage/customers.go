@@ -65,14 +65,20 @@ func (db *DB) CreateSession(ctx context.Context, token string, customerID int64,
 }
 
 // SessionCustomer returns the customer of a live session.
-func (db *DB) SessionCustomer(ctx context.Context, token string, now time.Time) (int64, error) {
-	var id int64
-	err := db.q().QueryRowContext(ctx, `SELECT customer_id FROM sessions WHERE token_hash = $1 AND expires_at > $2`,
-		tokenHash(token), ms(now)).Scan(&id)
+func (db *DB) SessionCustomer(ctx context.Context, token string, now time.Time) (*shop.Customer, error) {
+	// One statement for the session and its customer: every page a
+	// customer sees asks it.
+	var c shop.Customer
+	var created int64
+	err := db.q().QueryRowContext(ctx, `SELECT c.id, c.email, c.password_hash, c.role, c.lang, c.created_at
+		FROM sessions s JOIN customers c ON c.id = s.customer_id
+		WHERE s.token_hash = $1 AND s.expires_at > $2`, tokenHash(token), ms(now)).
+		Scan(&c.ID, &c.Email, &c.PasswordHash, &c.Role, &c.Lang, &created)
 	if err != nil {
-		return 0, mapErr(err, "session")
+		return nil, mapErr(err, "session")
 	}
-	return id, nil
+	c.CreatedAt = fromMS(created)
+	return &c, nil
 }
 
 // DeleteSession ends a session.

@@ -49,14 +49,7 @@ func (s *Server) who(ctx context.Context, r *http.Request) (*shop.Customer, erro
 	if err != nil || cookie.Value == "" {
 		return nil, errAnonymous
 	}
-	id, err := s.db.SessionCustomer(ctx, cookie.Value, s.now())
-	if shop.IsCode(err, shop.NotFound) {
-		return nil, errAnonymous
-	}
-	if err != nil {
-		return nil, err
-	}
-	customer, err := s.db.CustomerByID(ctx, id)
+	customer, err := s.db.SessionCustomer(ctx, cookie.Value, s.now())
 	if shop.IsCode(err, shop.NotFound) {
 		return nil, errAnonymous
 	}
