@@ -154,6 +154,19 @@ func (db *DB) CustomerOrder(ctx context.Context, customerID int64, no string) (*
 	return o, nil
 }
 
+// CustomerOrderHead is CustomerOrder without the order's lines, for what
+// needs only its state (the status URL its pages poll).
+func (db *DB) CustomerOrderHead(ctx context.Context, customerID int64, no string) (*shop.Order, error) {
+	o, err := scanOrder(db.q().QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE order_no = $1`, no))
+	if err != nil {
+		return nil, mapErr(err, "order")
+	}
+	if o.CustomerID != customerID {
+		return nil, mapErr(sql.ErrNoRows, "order")
+	}
+	return o, nil
+}
+
 func (db *DB) orderWhere(ctx context.Context, q querier, where string, args ...any) (*shop.Order, error) {
 	o, err := scanOrder(q.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, args...))
 	if err != nil {

@@ -33,7 +33,7 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request) {
 		s.statusError(w, err)
 		return
 	}
-	o, err := s.db.CustomerOrder(ctx, c.ID, r.PathValue("no"))
+	o, err := s.db.CustomerOrderHead(ctx, c.ID, r.PathValue("no"))
 	if err != nil {
 		s.statusError(w, err)
 		return

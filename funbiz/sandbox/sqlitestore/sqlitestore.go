@@ -23,6 +23,9 @@ import (
 // hold everything. It is safe for concurrent use.
 type Store struct {
 	db *sql.DB
+	// The upserts Save runs, prepared once: the driver parses a statement
+	// given as text every time, and a purchase saves three or four times.
+	upsertOrder, upsertPayment, upsertDelivery, upsertClock *sql.Stmt
 }
 
 var _ sandbox.Store = (*Store)(nil)
@@ -53,7 +56,22 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sandbox state %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	st := &Store{db: db}
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&st.upsertOrder, "INSERT INTO orders (shop_no, order_no, doc) VALUES ($1, $2, $3) ON CONFLICT (shop_no, order_no) DO UPDATE SET doc = excluded.doc"},
+		{&st.upsertPayment, "INSERT INTO payments (pay_token, doc) VALUES ($1, $2) ON CONFLICT (pay_token) DO UPDATE SET doc = excluded.doc"},
+		{&st.upsertDelivery, "INSERT INTO deliveries (id, doc) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc"},
+		{&st.upsertClock, "INSERT INTO meta (key, value) VALUES ('clock_offset', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+	} {
+		if *p.stmt, err = db.Prepare(p.query); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sandbox state %s: %w", path, err)
+		}
+	}
+	return st, nil
 }
 
 // Load reads everything saved.
@@ -122,22 +140,22 @@ func (st *Store) Save(c sandbox.Changes) error {
 	}
 	defer tx.Rollback()
 	for _, o := range c.Orders {
-		if _, err := tx.Exec("INSERT INTO orders (shop_no, order_no, doc) VALUES ($1, $2, $3) ON CONFLICT (shop_no, order_no) DO UPDATE SET doc = excluded.doc", o.ShopNo, o.OrderNo, string(o.Doc)); err != nil {
+		if _, err := tx.Stmt(st.upsertOrder).Exec(o.ShopNo, o.OrderNo, string(o.Doc)); err != nil {
 			return err
 		}
 	}
 	for _, p := range c.Payments {
-		if _, err := tx.Exec("INSERT INTO payments (pay_token, doc) VALUES ($1, $2) ON CONFLICT (pay_token) DO UPDATE SET doc = excluded.doc", p.PayToken, string(p.Doc)); err != nil {
+		if _, err := tx.Stmt(st.upsertPayment).Exec(p.PayToken, string(p.Doc)); err != nil {
 			return err
 		}
 	}
 	for _, d := range c.Deliveries {
-		if _, err := tx.Exec("INSERT INTO deliveries (id, doc) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc", d.ID, string(d.Doc)); err != nil {
+		if _, err := tx.Stmt(st.upsertDelivery).Exec(d.ID, string(d.Doc)); err != nil {
 			return err
 		}
 	}
 	if c.ClockOffset != nil {
-		if _, err := tx.Exec("INSERT INTO meta (key, value) VALUES ('clock_offset', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", strconv.FormatInt(int64(*c.ClockOffset), 10)); err != nil {
+		if _, err := tx.Stmt(st.upsertClock).Exec(strconv.FormatInt(int64(*c.ClockOffset), 10)); err != nil {
 			return err
 		}
 	}
