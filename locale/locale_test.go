@@ -122,7 +122,7 @@ func TestTemplateKeys(t *testing.T) {
 // Every key the shop's errors carry exists in both languages: the web
 // layer shows shop.ErrorKey(err) to people.
 func TestErrorKeys(t *testing.T) {
-	re := regexp.MustCompile(`"((?:checkout|cart|auth|callback|error|admin)\.[a-z_.]+)"`)
+	re := regexp.MustCompile(`"((?:checkout|cart|auth|callback|error|admin|apikey)\.[a-z_.]+)"`)
 	requireKeys(t, "shop, storage, payment", scan(t, re, "../shop/*.go", "../storage/*.go", "../payment/*.go"))
 }
 

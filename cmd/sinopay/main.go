@@ -4,6 +4,7 @@
 //	sinopay serve      run the shop, with the bank sandbox embedded
 //	sinopay migrate    apply database migrations
 //	sinopay admin …    make, list and remove admins of the back office
+//	sinopay apikey …   make, list and revoke keys for the JSON API
 //	sinopay funbiz …   call the bank's API, or sign and open messages offline
 //	sinopay sandbox    run the offline bank simulator
 //	sinopay help       list every command
@@ -56,6 +57,7 @@ func init() {
 			return runMigrate(ctx, args, stdout, stderr)
 		}, nil},
 		{"admin", "make, list and remove admins of the back office", runAdmin, adminSubcommands},
+		{"apikey", "make, list and revoke keys for the JSON API", runAPIKey, apikeySubcommands},
 		{"health", "ask a running shop whether it is ready (exit 0) or not (exit 1)", func(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return runHealth(ctx, args, stdout, stderr)
 		}, nil},
