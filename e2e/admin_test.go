@@ -60,6 +60,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"admin-mail-reset", adminMailReset},
 		{"admin-ship", adminShip},
 		{"merchant-day", merchantDay},
+		{"admin-apikeys", adminAPIKeys},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -98,6 +99,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"admin-mail-reset", adminMailReset},
 		{"admin-ship", adminShip},
 		{"merchant-day", merchantDay},
+		{"admin-apikeys", adminAPIKeys},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -753,4 +755,37 @@ func adminShip(t *testing.T, e *adminEnv, s *shots) {
 	c.waitFor("the customer sees the shipment", `document.getElementById("shipped")?.innerText.includes("9012-3456-7890")`)
 	c.shot("order-shipped")
 	c.noSidewaysScroll("the shipped order")
+}
+
+// adminAPIKeys: the admin makes a live API key and sees its secret once;
+// a private address as its webhook is refused beside the field, a public
+// one is added; the list shows the key by its last four characters
+// only; revoked, it says so.
+func adminAPIKeys(t *testing.T, e *adminEnv, s *shots) {
+	a := e.newTab(t, s, "admin")
+	a.logIn(e.app.URL, e.admin, "/admin/apikeys")
+	a.waitFor("the API keys page", `location.pathname === "/admin/apikeys" && document.getElementById("new-key")`)
+	name := "WooCommerce " + newEmail("key")
+	a.fillInput("name", name)
+	a.do("choose live", chromedp.SetValue(chromedp.ID("mode"), "live"))
+	a.clickNav("make the key", "button#make-key", 200)
+	a.waitFor("the secret, shown once", `/^sk_live_[0-9a-f]{48}$/.test(document.getElementById("made-secret")?.innerText.trim())`)
+	secret := a.text("#made-secret")
+	a.shot("key-made")
+	row := fmt.Sprintf(`[...document.querySelectorAll("#keys tr[id^=key-]")].find(r => r.innerText.includes(%s))`, jsString(name))
+	id, err := eval[string](a, row+`.id.slice(4)`)
+	if err != nil {
+		a.fatalf("the new key's row: %v", err)
+	}
+	a.fillInput("url-"+id, "https://192.168.1.10/hooks")
+	a.clickNav("add a private endpoint", "button#add-endpoint-"+id, 400)
+	a.waitFor("the refusal beside the URL", fmt.Sprintf(`document.querySelector("#url-%s.is-invalid") && document.getElementById("url-%s-error")`, id, id))
+	a.shot("endpoint-refused")
+	a.fillInput("url-"+id, "https://shop.example/hooks/sinopay")
+	a.clickNav("add the endpoint", "button#add-endpoint-"+id, 200)
+	a.waitFor("the endpoint listed, the secret gone", row+`?.innerText.includes("https://shop.example/hooks/sinopay") && !document.getElementById("made-secret") && !document.body.innerText.includes(`+jsString(secret)+`)`)
+	a.shot("endpoint-added")
+	a.clickNav("revoke the key", "button#revoke-"+id, 200)
+	a.waitFor("the key revoked", row+`?.dataset.revoked === "true"`)
+	a.shot("key-revoked")
 }

@@ -17,7 +17,7 @@ import (
 // adminPageNames are the back office's pages; each is
 // templates/admin_<name>.html on top of templates/admin_layout.html, a
 // layout of its own (its own navigation, wider tables).
-var adminPageNames = []string{"admin_orders", "admin_order", "admin_op", "admin_paytokens", "admin_jobs", "admin_reports", "admin_report", "admin_mail", "admin_mail_show", "admin_packing", "admin_products", "admin_product", "admin_error"}
+var adminPageNames = []string{"admin_orders", "admin_order", "admin_op", "admin_paytokens", "admin_jobs", "admin_reports", "admin_report", "admin_mail", "admin_mail_show", "admin_packing", "admin_products", "admin_product", "admin_apikeys", "admin_error"}
 
 // parseAdminPages adds the back office's pages to p, per language.
 func parseAdminPages(p *pages) error {

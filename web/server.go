@@ -227,6 +227,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /admin/mail", s.adminMail)
 	mux.HandleFunc("GET /admin/mail/{id}", s.adminMailShow)
 	mux.HandleFunc("POST /admin/mail/{id}/resend", s.adminMailResend)
+	mux.HandleFunc("GET /admin/apikeys", s.adminAPIKeys)
+	mux.HandleFunc("POST /admin/apikeys", s.adminAPIKeyCreate)
+	mux.HandleFunc("POST /admin/apikeys/{id}/revoke", s.adminAPIKeyRevoke)
+	mux.HandleFunc("POST /admin/apikeys/{id}/endpoints", s.adminWebhookAdd)
+	mux.HandleFunc("POST /admin/apikeys/{id}/endpoints/{endpoint}/remove", s.adminWebhookRemove)
 	mux.HandleFunc("/admin/", s.adminNotFound)
 	mux.Handle("GET /static/", s.staticFiles())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
