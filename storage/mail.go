@@ -20,9 +20,12 @@ import (
 
 // queueOrderMail queues the message kind about an order to its customer,
 // once per key: a second event with the same key queues nothing.
+//
+// The API's orders (of the shop's own account, customers.system) get no
+// message: the merchant who made them hears through webhooks.
 func queueOrderMail(ctx context.Context, tx querier, key string, kind shop.MailKind, orderID int64, amount shop.Money, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO mails (event_key, kind, customer_id, order_id, amount, next_at, created_at)
-		SELECT $1, $2, customer_id, id, $3, $4, $4 FROM orders WHERE id = $5
+		SELECT $1, $2, o.customer_id, o.id, $3, $4, $4 FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $5 AND c.system = 0
 		ON CONFLICT (event_key) DO NOTHING`, key, string(kind), int64(amount), ms(now), orderID)
 	return mapErr(err, "queue mail")
 }
@@ -190,11 +193,17 @@ func (db *DB) CreatePasswordReset(ctx context.Context, customerID int64, token s
 	h := tokenHash(token)
 	return db.Tx(ctx, func(sqltx *sql.Tx) error {
 		tx := db.inTx(sqltx)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-			h, customerID, ms(now), ms(expires)); err != nil {
+		// The shop's own accounts (the API's) have no password to reset.
+		res, err := tx.ExecContext(ctx, `INSERT INTO password_resets (token_hash, customer_id, created_at, expires_at)
+			SELECT $1, id, $3, $4 FROM customers WHERE id = $2 AND system = 0`,
+			h, customerID, ms(now), ms(expires))
+		if err != nil {
 			return mapErr(err, "store password reset")
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO mails (event_key, kind, customer_id, secret, next_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)`,
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO mails (event_key, kind, customer_id, secret, next_at, created_at) VALUES ($1, $2, $3, $4, $5, $5)`,
 			"reset-"+h, string(shop.MailPasswordReset), customerID, token, ms(now))
 		return mapErr(err, "queue mail")
 	})

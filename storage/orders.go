@@ -44,63 +44,66 @@ func (db *DB) CreateOrder(ctx context.Context, o *shop.Order, checkoutKey string
 	if o.Capture == "" {
 		o.Capture = shop.CaptureAuto
 	}
-	return db.Tx(ctx, func(sqltx *sql.Tx) error {
-		tx := db.inTx(sqltx)
-		st := o.ShipTo
-		var held int
-		err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces,
-				ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-			o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now),
-			string(o.Capture), o.Replaces, st.Name, st.Phone, st.PostalCode, st.City, st.District, st.Street).Scan(&o.ID)
+	return db.Tx(ctx, func(sqltx *sql.Tx) error { return db.createOrderIn(ctx, sqltx, o, checkoutKey, now) })
+}
+
+// createOrderIn is CreateOrder in the transaction sqltx.
+func (db *DB) createOrderIn(ctx context.Context, sqltx *sql.Tx, o *shop.Order, checkoutKey string, now time.Time) error {
+	tx := db.inTx(sqltx)
+	st := o.ShipTo
+	var held int
+	err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces,
+			ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now),
+		string(o.Capture), o.Replaces, st.Name, st.Phone, st.PostalCode, st.City, st.District, st.Street).Scan(&o.ID)
+	if err != nil {
+		return mapErr(err, "create order")
+	}
+	if o.Replaces == "" {
+		if err := holdStock(ctx, tx, o); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET stock_held = 1 WHERE id = $1`, o.ID); err != nil {
+			return mapErr(err, "hold stock")
+		}
+		o.StockHeld = true
+	}
+	if o.Replaces != "" {
+		// Only a waiting order not replaced yet is replaced, once.
+		res, err := tx.ExecContext(ctx, `UPDATE orders SET replaced_by = $1, updated_at = $2
+			WHERE order_no = $3 AND customer_id = $4 AND status = $5 AND replaced_by = ''`,
+			o.No, ms(now), o.Replaces, o.CustomerID, string(shop.StatusWaiting))
 		if err != nil {
-			return mapErr(err, "create order")
+			return mapErr(err, "replace order")
 		}
-		if o.Replaces == "" {
-			if err := holdStock(ctx, tx, o); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE orders SET stock_held = 1 WHERE id = $1`, o.ID); err != nil {
-				return mapErr(err, "hold stock")
-			}
-			o.StockHeld = true
+		if n, _ := res.RowsAffected(); n != 1 {
+			return shop.Errorf(shop.Conflict, "order.not_replaceable", "order %s is no longer waiting to be paid, or was replaced already", o.Replaces)
 		}
-		if o.Replaces != "" {
-			// Only a waiting order not replaced yet is replaced, once.
-			res, err := tx.ExecContext(ctx, `UPDATE orders SET replaced_by = $1, updated_at = $2
-				WHERE order_no = $3 AND customer_id = $4 AND status = $5 AND replaced_by = ''`,
-				o.No, ms(now), o.Replaces, o.CustomerID, string(shop.StatusWaiting))
-			if err != nil {
+		// The replacement holds the items the replaced order held.
+		if err := tx.QueryRowContext(ctx, `SELECT stock_held FROM orders WHERE order_no = $1`, o.Replaces).Scan(&held); err != nil {
+			return mapErr(err, "replace order")
+		}
+		for _, q := range []struct {
+			held int
+			no   string
+		}{{0, o.Replaces}, {held, o.No}} {
+			if _, err := tx.ExecContext(ctx, `UPDATE orders SET stock_held = $1 WHERE order_no = $2`, q.held, q.no); err != nil {
 				return mapErr(err, "replace order")
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return shop.Errorf(shop.Conflict, "order.not_replaceable", "order %s is no longer waiting to be paid, or was replaced already", o.Replaces)
-			}
-			// The replacement holds the items the replaced order held.
-			if err := tx.QueryRowContext(ctx, `SELECT stock_held FROM orders WHERE order_no = $1`, o.Replaces).Scan(&held); err != nil {
-				return mapErr(err, "replace order")
-			}
-			for _, q := range []struct {
-				held int
-				no   string
-			}{{0, o.Replaces}, {held, o.No}} {
-				if _, err := tx.ExecContext(ctx, `UPDATE orders SET stock_held = $1 WHERE order_no = $2`, q.held, q.no); err != nil {
-					return mapErr(err, "replace order")
-				}
-			}
-			o.StockHeld = held == 1
 		}
-		for i, it := range o.Items {
-			_, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_id, line, product_id, name, name_zh, name_en, unit_price, qty)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				o.ID, i+1, it.ProductID, it.Name, it.NameZH, it.NameEN, int64(it.UnitPrice), it.Qty)
-			if err != nil {
-				return mapErr(err, "create order items")
-			}
+		o.StockHeld = held == 1
+	}
+	for i, it := range o.Items {
+		_, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_id, line, product_id, name, name_zh, name_en, unit_price, qty)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			o.ID, i+1, it.ProductID, it.Name, it.NameZH, it.NameEN, int64(it.UnitPrice), it.Qty)
+		if err != nil {
+			return mapErr(err, "create order items")
 		}
-		o.Status, o.Bank.State, o.CreatedAt, o.UpdatedAt = shop.StatusWaiting, shop.BankCreating, now.UTC(), now.UTC()
-		return nil
-	})
+	}
+	o.Status, o.Bank.State, o.CreatedAt, o.UpdatedAt = shop.StatusWaiting, shop.BankCreating, now.UTC(), now.UTC()
+	return nil
 }
 
 // LastShipTo returns where the customer's latest order with a delivery

@@ -39,7 +39,7 @@ func (s *Server) funbizReturn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if delivery.Processed() && delivery.OrderNo != "" {
-		http.Redirect(w, r, "/orders/"+url.PathEscape(delivery.OrderNo)+"/result", http.StatusSeeOther)
+		http.Redirect(w, r, s.resultURL(r.Context(), delivery.OrderNo), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, "/payments/"+url.PathEscape(delivery.Ref), http.StatusSeeOther)

@@ -19,7 +19,7 @@ func (s *Server) paymentWait(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if delivery.Processed() && delivery.OrderNo != "" {
-		http.Redirect(w, r, "/orders/"+url.PathEscape(delivery.OrderNo)+"/result", http.StatusSeeOther)
+		http.Redirect(w, r, s.resultURL(ctx, delivery.OrderNo), http.StatusSeeOther)
 		return
 	}
 	// One state at a time: waiting, or (the bank did not confirm a payment

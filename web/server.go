@@ -66,6 +66,10 @@ type Config struct {
 	// Outbox sends the shop's e-mail; nil leaves queued messages for
 	// another instance (or a later start) to send.
 	Outbox Outbox
+	// APIMode is the mode of the API keys whose payments this instance
+	// takes: "test" when its bank is a sandbox, "live" when it is the
+	// bank. A key of the other mode is refused ("" is test).
+	APIMode shop.APIMode
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -84,6 +88,7 @@ type Server struct {
 	outbox  Outbox
 
 	notifyFrom []netip.Prefix
+	apiMode    shop.APIMode
 
 	metrics      *Metrics
 	serveMetrics bool
@@ -131,6 +136,7 @@ func New(cfg Config) (*Server, error) {
 		secure:     strings.HasPrefix(base, "https://"),
 		hooks:      cfg.Hooks,
 		notifyFrom: cfg.NotifyFrom,
+		apiMode:    cfg.APIMode,
 		contact:    cfg.Contact,
 		outbox:     cfg.Outbox,
 		passwords:  newPasswords(shop.PasswordCost, 0),
@@ -141,6 +147,9 @@ func New(cfg Config) (*Server, error) {
 
 		metrics:      cfg.Metrics,
 		serveMetrics: cfg.ServeMetrics,
+	}
+	if s.apiMode == "" {
+		s.apiMode = shop.APITest
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -191,6 +200,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /lang/{code}", s.langSwitch)
 	mux.HandleFunc("POST /funbiz/notify", s.funbizNotify)
 	mux.HandleFunc("POST /funbiz/return", s.funbizReturn)
+	mux.HandleFunc("POST /api/v1/payments", s.apiPaymentCreate)
+	mux.HandleFunc("GET /api/v1/payments/{id}", s.apiPaymentGet)
+	mux.HandleFunc("/api/", s.apiNotFound)
+	mux.HandleFunc("GET /pay/{id}/return", s.apiPaymentReturn)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.serveMetrics {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/sinopay/sinopay/shop"
 )
@@ -55,7 +54,7 @@ func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request) {
 	st := pageStatus{Version: "waiting"}
 	switch {
 	case delivery.Processed() && delivery.OrderNo != "":
-		st.Version, st.Next = "done", "/orders/"+url.PathEscape(delivery.OrderNo)+"/result"
+		st.Version, st.Next = "done", s.resultURL(ctx, delivery.OrderNo)
 	case delivery.Processed():
 		st.Version = "unconfirmed"
 	}

@@ -155,9 +155,12 @@ type serveConfig struct {
 
 	// The bank: the embedded sandbox when BankURL is empty.
 	BankURL string
-	ShopNo  string
-	Hash    funbiz.Hash
-	KeyID   funbiz.Secret
+	// BankIsSandbox tells that the bank is the embedded sandbox: the API
+	// then takes test keys' payments, otherwise live keys'.
+	BankIsSandbox bool
+	ShopNo        string
+	Hash          funbiz.Hash
+	KeyID         funbiz.Secret
 
 	SweepEvery  time.Duration
 	CheckAfter  time.Duration

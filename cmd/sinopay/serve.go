@@ -170,6 +170,7 @@ func serveConfigFrom(fs *flag.FlagSet) (*serveConfig, error) {
 		}
 		c.BankURL = "http://" + c.SandboxAddr + "/QPay.WebAPI/api"
 		c.ShopNo, c.Hash = sandbox.DemoShopNo, sandbox.DemoHash()
+		c.BankIsSandbox = true
 	} else {
 		c.ShopNo = get("", "SINOPAY_SHOP_NO", "")
 		if c.ShopNo == "" {
@@ -387,7 +388,7 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Recon: rec, Log: log.With("component", "web"), BaseURL: c.BaseURL,
 		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks, NotifyFrom: c.NotifyFrom,
-		TrustedProxies: c.TrustedProxies, Contact: c.Contact, Outbox: mailer})
+		TrustedProxies: c.TrustedProxies, Contact: c.Contact, Outbox: mailer, APIMode: apiMode(c.BankIsSandbox)})
 	if err != nil {
 		return err
 	}
@@ -520,4 +521,14 @@ func cleanSessions(ctx context.Context, db *storage.DB, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// apiMode is the mode of the API keys an instance takes payments for:
+// test keys' when its bank is the embedded sandbox, live keys' when it
+// is a bank of SINOPAY_FUNBIZ_URL.
+func apiMode(sandboxBank bool) shop.APIMode {
+	if sandboxBank {
+		return shop.APITest
+	}
+	return shop.APILive
 }

@@ -1,0 +1,55 @@
+package payment
+
+import (
+	"context"
+	"time"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// CreateAPIPayment stores a payment another shop asked for through the
+// JSON API, as an order of the shop's API account with one line
+// (req.Description at req.Amount), and creates it at the bank, as a
+// checkout does: an order stored before the bank is asked, never a
+// blind second OrderCreate, the sweep finding out when the bank's answer
+// was lost. p carries the payment's id, key and what the merchant said.
+//
+// A payment with p's idempotency key for its API key made meanwhile (two
+// requests at once) is Conflict; the caller reads that one.
+func (s *Service) CreateAPIPayment(ctx context.Context, p *shop.APIPayment, req *shop.APIPaymentRequest) (*shop.APIPayment, error) {
+	account, err := s.db.APIAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Payable(req.PayType(), req.Amount); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	o := &shop.Order{CustomerID: account, PayType: req.PayType(), Amount: req.Amount, Capture: req.CaptureMode(),
+		Items: []shop.Item{{Name: req.Description, NameZH: req.Description, NameEN: req.Description, UnitPrice: req.Amount, Qty: 1}}}
+	for attempt := 0; ; attempt++ {
+		o.No = shop.NewOrderNo(now)
+		err = s.db.CreateAPIPayment(ctx, p, o, now)
+		if err == nil {
+			break
+		}
+		if !shop.IsCode(err, shop.Conflict) || attempt == 3 {
+			return nil, err
+		}
+		if p.IdemKey != "" {
+			if _, ierr := s.db.APIPaymentByIdem(ctx, p.KeyID, p.IdemKey); ierr == nil {
+				return nil, err
+			}
+		}
+		// Otherwise a random order number collided: draw another.
+	}
+	// Stored: a merchant who gives up must not leave it half-created, so
+	// the bank call outlives the request.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 35*time.Second)
+	defer cancel()
+	if err := s.createAtBank(bctx, o); err != nil {
+		return nil, err
+	}
+	p.Order = o
+	return p, nil
+}

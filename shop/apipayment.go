@@ -1,0 +1,170 @@
+package shop
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// APIPayment is a payment another shop made through the JSON API: an
+// order of the shop's API account (one line: Description at Amount),
+// with what the merchant said of it. Which key made it is KeyID; only
+// that key sees it.
+type APIPayment struct {
+	ID          string // pay_ and 24 hex digits
+	KeyID       int64
+	OrderID     int64
+	Reference   string // the merchant's own order id
+	Description string
+	ReturnURL   string
+	Metadata    map[string]string
+	IdemKey     string
+	IdemHash    string
+	CreatedAt   time.Time
+
+	// Order is the payment's order as it is now.
+	Order *Order
+}
+
+// NewAPIPaymentID makes a payment's public id: pay_ and 96 random bits.
+func NewAPIPaymentID() string { return "pay_" + randomHex(12) }
+
+// Limits of what a merchant sends with a payment.
+const (
+	MaxAPIReference   = 64
+	MaxAPIDescBytes   = 60 // the bank's PrdtName: 60 bytes of UTF-8
+	MaxAPIMetadata    = 20
+	MaxAPIMetaKey     = 40
+	MaxAPIMetaValue   = 500
+	MaxAPIReturnURL   = 2000
+	MaxIdempotencyKey = 255
+)
+
+// APIPaymentRequest is what POST /api/v1/payments asks for, checked by
+// Check.
+type APIPaymentRequest struct {
+	Amount      Money
+	Method      string // "atm" or "card"
+	Description string
+	Reference   string
+	ReturnURL   string
+	Capture     string // "auto" (default) or "manual" (card only)
+	Metadata    map[string]string
+}
+
+// FieldError is a request field that is wrong: Param names it as the
+// request does, Code says what is wrong in a word, Message in English.
+type FieldError struct {
+	Param, Code, Message string
+}
+
+func (e *FieldError) Error() string { return e.Param + ": " + e.Message }
+
+// PayType is the request's method as the bank's pay type.
+func (r *APIPaymentRequest) PayType() PayType {
+	if r.Method == "card" {
+		return PayCard
+	}
+	return PayATM
+}
+
+// CaptureMode is the request's capture, auto unless it says manual.
+func (r *APIPaymentRequest) CaptureMode() CaptureMode {
+	if r.Capture == "manual" {
+		return CaptureManual
+	}
+	return CaptureAuto
+}
+
+// Check checks the request field by field; the first wrong one is the
+// answer. A card payment needs a return_url (where the buyer goes back to
+// after the bank's card page); live keys' return URLs must be https.
+func (r *APIPaymentRequest) Check(mode APIMode, atmMax Money) *FieldError {
+	switch r.Method {
+	case "atm", "card":
+	case "":
+		return &FieldError{"method", "missing", `method is required: "atm" or "card"`}
+	default:
+		return &FieldError{"method", "invalid", `method must be "atm" or "card"`}
+	}
+	if r.Amount <= 0 {
+		return &FieldError{"amount", "invalid", "amount must be a whole number of NT$ above 0"}
+	}
+	if r.Amount > 99_999_999 {
+		return &FieldError{"amount", "too_large", "amount is above what the bank takes"}
+	}
+	if err := CheckPayable(r.PayType(), r.Amount, atmMax); err != nil {
+		return &FieldError{"amount", "too_large", "amount is above this shop's limit for ATM payments"}
+	}
+	if strings.TrimSpace(r.Description) == "" {
+		return &FieldError{"description", "missing", "description is required: what is paid for, shown to the buyer and sent to the bank"}
+	}
+	if len(r.Description) > MaxAPIDescBytes || !utf8.ValidString(r.Description) || hasControl(r.Description) || strings.ContainsAny(r.Description, `'"%`) {
+		return &FieldError{"description", "invalid", `description must be at most 60 bytes of UTF-8 (20 CJK characters), without control characters, quotes or %`}
+	}
+	if len(r.Reference) > MaxAPIReference || !utf8.ValidString(r.Reference) || hasControl(r.Reference) {
+		return &FieldError{"reference", "invalid", "reference must be at most 64 bytes of text"}
+	}
+	switch r.Capture {
+	case "", "auto":
+	case "manual":
+		if r.Method != "card" {
+			return &FieldError{"capture", "invalid", `capture "manual" is for card payments only`}
+		}
+	default:
+		return &FieldError{"capture", "invalid", `capture must be "auto" or "manual"`}
+	}
+	if r.ReturnURL == "" && r.Method == "card" {
+		return &FieldError{"return_url", "missing", "return_url is required for a card payment: the buyer is sent there after paying"}
+	}
+	if r.ReturnURL != "" {
+		u, err := url.Parse(r.ReturnURL)
+		if err != nil || len(r.ReturnURL) > MaxAPIReturnURL || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return &FieldError{"return_url", "invalid", "return_url must be an absolute http or https URL without a user or password"}
+		}
+		if mode == APILive && u.Scheme != "https" {
+			return &FieldError{"return_url", "invalid", "a live payment's return_url must be https"}
+		}
+	}
+	if len(r.Metadata) > MaxAPIMetadata {
+		return &FieldError{"metadata", "invalid", "metadata holds at most 20 keys"}
+	}
+	for k, v := range r.Metadata {
+		if k == "" || len(k) > MaxAPIMetaKey || len(v) > MaxAPIMetaValue || !utf8.ValidString(k) || !utf8.ValidString(v) || hasControl(k) {
+			return &FieldError{"metadata", "invalid", "metadata keys are 1 to 40 bytes and values at most 500 bytes of text"}
+		}
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0
+}
+
+// APIStatus is a payment's status in the API's words, from its order's.
+func APIStatus(o *Order) string {
+	switch o.Status {
+	case StatusPaid:
+		if o.Capture == CaptureManual && o.Captured == 0 {
+			return "requires_capture"
+		}
+		if o.Refunded > 0 {
+			return "partially_refunded"
+		}
+		return "succeeded"
+	case StatusFailed:
+		return "failed"
+	case StatusExpired:
+		return "expired"
+	case StatusRefunded:
+		return "refunded"
+	case StatusReview:
+		return "review"
+	}
+	if o.Bank.State == BankRefused {
+		return "failed"
+	}
+	return "pending"
+}

@@ -1,0 +1,338 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sinopay/sinopay/shop"
+)
+
+// The JSON API (/api/v1/): another shop's server takes payments through
+// this shop with an API key (Authorization: Bearer sk_…). Amounts are
+// whole NT$. Every error is {"error": {"type", "code", "message",
+// "param"}} with its HTTP status.
+
+// apiError is the API's error body.
+type apiError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Param   string `json:"param,omitempty"`
+}
+
+func writeAPIJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func writeAPIError(w http.ResponseWriter, status int, e apiError) {
+	writeAPIJSON(w, status, struct {
+		Error apiError `json:"error"`
+	}{e})
+}
+
+// apiFail answers a request the shop could not serve: 503 while the
+// database or the bank is down (safe to send again: with the same
+// Idempotency-Key it never makes a second payment), 500 for the rest.
+func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
+	status, typ, code := http.StatusInternalServerError, "api_error", "internal"
+	if shop.IsCode(err, shop.Unavailable) {
+		status, code = http.StatusServiceUnavailable, "unavailable"
+	}
+	s.log.ErrorContext(r.Context(), "API request failed", "route", r.Pattern, "error", err)
+	writeAPIError(w, status, apiError{Type: typ, Code: code, Message: "the shop could not answer; try again (with the same Idempotency-Key)"})
+}
+
+// apiKey is the working key of the request, or nil when it answered the
+// request itself: 401 for a missing or bad key (one answer for all),
+// 403 for a key of the mode this instance does not take.
+func (s *Server) apiKey(w http.ResponseWriter, r *http.Request) *shop.APIKey {
+	auth := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sinopay"`)
+		writeAPIError(w, http.StatusUnauthorized, apiError{Type: "authentication_error", Code: "missing_api_key",
+			Message: "send the API key as Authorization: Bearer sk_…"})
+		return nil
+	}
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	k, err := s.db.AuthAPIKey(ctx, strings.TrimSpace(secret))
+	if shop.IsCode(err, shop.Unauthorized) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sinopay", error="invalid_token"`)
+		writeAPIError(w, http.StatusUnauthorized, apiError{Type: "authentication_error", Code: "invalid_api_key",
+			Message: "the API key is unknown, revoked, or not a key"})
+		return nil
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return nil
+	}
+	if k.Mode != s.apiMode {
+		writeAPIError(w, http.StatusForbidden, apiError{Type: "permission_error", Code: "mode_unavailable",
+			Message: "this shop takes " + string(s.apiMode) + " payments: its bank is " + map[shop.APIMode]string{shop.APITest: "the sandbox", shop.APILive: "the real bank"}[s.apiMode] + "; a " + string(k.Mode) + " key cannot pay here"})
+		return nil
+	}
+	return k
+}
+
+// apiNotFound answers any other path under /api/.
+func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
+	writeAPIError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+}
+
+// apiPaymentBody is POST /api/v1/payments's body. Amount is a pointer
+// to tell 0 from missing.
+type apiPaymentBody struct {
+	Amount      *int64            `json:"amount"`
+	Method      string            `json:"method"`
+	Description string            `json:"description"`
+	Reference   string            `json:"reference"`
+	ReturnURL   string            `json:"return_url"`
+	Capture     string            `json:"capture"`
+	Metadata    map[string]string `json:"metadata"`
+}
+
+// maxAPIBody bounds a request body; a payment is a few hundred bytes.
+const maxAPIBody = 32 << 10
+
+// apiPaymentCreate makes a payment (POST /api/v1/payments): 201 with the
+// payment, its ATM account or its card page. With an Idempotency-Key, the
+// same key and body give the same payment again (and no second bank
+// order); the same key with another body is refused with 409.
+func (s *Server) apiPaymentCreate(w http.ResponseWriter, r *http.Request) {
+	k := s.apiKey(w, r)
+	if k == nil {
+		return
+	}
+	idem := r.Header.Get("Idempotency-Key")
+	if len(idem) > shop.MaxIdempotencyKey || !utf8.ValidString(idem) || strings.ContainsFunc(idem, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid_idempotency_key",
+			Message: "Idempotency-Key must be at most 255 bytes of printable text"})
+		return
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err != nil {
+		writeAPIError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: "body_too_large", Message: "the body is larger than 32 KiB"})
+		return
+	}
+	var body apiPaymentBody
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || dec.More() {
+		writeAPIError(w, http.StatusBadRequest, bodyError(err))
+		return
+	}
+	req := shop.APIPaymentRequest{Method: body.Method, Description: body.Description, Reference: body.Reference,
+		ReturnURL: body.ReturnURL, Capture: body.Capture, Metadata: body.Metadata}
+	if body.Amount == nil {
+		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "missing", Param: "amount", Message: "amount is required: whole NT$"})
+		return
+	}
+	req.Amount = shop.Money(*body.Amount)
+	if fe := req.Check(k.Mode, s.pay.ATMMax()); fe != nil {
+		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: fe.Code, Param: fe.Param, Message: fe.Message})
+		return
+	}
+	sum := sha256.Sum256(raw)
+	hash := hex.EncodeToString(sum[:])
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	if idem != "" {
+		if _, done := s.apiReplay(ctx, w, r, k, idem, hash); done {
+			return
+		}
+	}
+	p := &shop.APIPayment{ID: shop.NewAPIPaymentID(), KeyID: k.ID, Reference: req.Reference, Description: req.Description,
+		ReturnURL: req.ReturnURL, Metadata: req.Metadata, IdemKey: idem, IdemHash: hash}
+	made, err := s.pay.CreateAPIPayment(ctx, p, &req)
+	if shop.IsCode(err, shop.Conflict) && idem != "" {
+		// The same key sent twice at once: the other request made it.
+		s.apiReplay(ctx, w, r, k, idem, hash)
+		return
+	}
+	if shop.IsCode(err, shop.Invalid) {
+		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid", Param: "amount", Message: err.Error()})
+		return
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	s.log.InfoContext(r.Context(), "API payment made", "payment", made.ID, "order", made.Order.No, "key", k.ID)
+	writeAPIJSON(w, http.StatusCreated, s.apiPaymentJSON(made))
+}
+
+// apiReplay answers a request whose Idempotency-Key the key has used:
+// the payment again when the body is the same, 409 otherwise. done is
+// false when the key has made no payment with it.
+func (s *Server) apiReplay(ctx context.Context, w http.ResponseWriter, r *http.Request, k *shop.APIKey, idem, hash string) (*shop.APIPayment, bool) {
+	p, err := s.db.APIPaymentByIdem(ctx, k.ID, idem)
+	if shop.IsCode(err, shop.NotFound) {
+		return nil, false
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return nil, true
+	}
+	if p.IdemHash != hash {
+		writeAPIError(w, http.StatusConflict, apiError{Type: "idempotency_error", Code: "idempotency_key_reused",
+			Message: "this Idempotency-Key was used with another body; use a new key for a new payment"})
+		return nil, true
+	}
+	w.Header().Set("Idempotent-Replayed", "true")
+	writeAPIJSON(w, http.StatusCreated, s.apiPaymentJSON(p))
+	return p, true
+}
+
+// bodyError says what is wrong with a body that does not decode.
+func bodyError(err error) apiError {
+	e := apiError{Type: "invalid_request_error", Code: "invalid_json", Message: "the body must be one JSON object"}
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr):
+		e.Code, e.Param = "invalid", typeErr.Field
+		e.Message = typeErr.Field + " has the wrong type"
+		if typeErr.Field == "amount" {
+			e.Message = "amount must be a whole number of NT$"
+		}
+	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
+		e.Code, e.Param = "unknown_parameter", strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		e.Message = "unknown parameter " + e.Param
+	}
+	return e
+}
+
+// apiPaymentGet answers GET /api/v1/payments/{id}: one of the key's
+// payments; another key's is 404, as a missing one.
+func (s *Server) apiPaymentGet(w http.ResponseWriter, r *http.Request) {
+	k := s.apiKey(w, r)
+	if k == nil {
+		return
+	}
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	p, err := s.db.APIPayment(ctx, k.ID, r.PathValue("id"))
+	if shop.IsCode(err, shop.NotFound) {
+		writeAPIError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: "resource_missing", Param: "id", Message: "no such payment"})
+		return
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	writeAPIJSON(w, http.StatusOK, s.apiPaymentJSON(p))
+}
+
+// apiPaymentOut is a payment as the API shows it.
+type apiPaymentOut struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	Status         string            `json:"status"`
+	Method         string            `json:"method"`
+	Amount         int64             `json:"amount"`
+	Currency       string            `json:"currency"`
+	AmountRefunded int64             `json:"amount_refunded"`
+	Capture        string            `json:"capture"`
+	Description    string            `json:"description"`
+	Reference      string            `json:"reference"`
+	ReturnURL      string            `json:"return_url,omitempty"`
+	Metadata       map[string]string `json:"metadata"`
+	OrderNo        string            `json:"order_no"`
+	Created        int64             `json:"created"`
+	ATM            *apiATM           `json:"atm,omitempty"`
+	Card           *apiCard          `json:"card,omitempty"`
+	FailureMessage string            `json:"failure_message,omitempty"`
+}
+
+type apiATM struct {
+	BankCode  string `json:"bank_code"`
+	Account   string `json:"account"`
+	ExpiresAt string `json:"expires_at"` // the last day to pay, yyyy-mm-dd, Taiwan time
+}
+
+type apiCard struct {
+	PayURL string `json:"pay_url"`
+}
+
+func (s *Server) apiPaymentJSON(p *shop.APIPayment) apiPaymentOut {
+	o := p.Order
+	out := apiPaymentOut{ID: p.ID, Object: "payment", Status: shop.APIStatus(o), Method: "atm", Amount: int64(o.Amount), Currency: "TWD",
+		AmountRefunded: int64(o.Refunded), Capture: string(o.Capture), Description: p.Description, Reference: p.Reference,
+		ReturnURL: p.ReturnURL, Metadata: p.Metadata, OrderNo: o.No, Created: p.CreatedAt.Unix()}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	if o.PayType == shop.PayCard {
+		out.Method = "card"
+	}
+	if o.Bank.State == shop.BankRefused {
+		out.FailureMessage = o.Bank.Error
+	}
+	if o.Status == shop.StatusWaiting || o.Status == shop.StatusFailed {
+		switch {
+		case o.PayType == shop.PayATM && o.Bank.AtmPayNo != "":
+			out.ATM = &apiATM{BankCode: "807", Account: o.Bank.AtmPayNo, ExpiresAt: dashedDate(o.Bank.ExpireDate)}
+		case o.PayType == shop.PayCard && o.Bank.CardPayURL != "" && s.now().Before(o.Bank.CardExpiresAt):
+			out.Card = &apiCard{PayURL: o.Bank.CardPayURL}
+		}
+	}
+	return out
+}
+
+// apiPaymentReturn is where a card payment's buyer comes back from the
+// bank's card page (GET /pay/{id}/return), once the shop has confirmed
+// the payment with the bank (or given up waiting): the buyer goes on to
+// the merchant's return_url with the payment's id and status, which the
+// merchant should check with GET /api/v1/payments/{id} rather than trust
+// a browser's URL.
+func (s *Server) apiPaymentReturn(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	p, err := s.db.APIPaymentByID(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if p.ReturnURL == "" {
+		s.renderError(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	u, err := url.Parse(p.ReturnURL)
+	if err != nil {
+		s.renderError(w, r, http.StatusNotFound, "error.not_found")
+		return
+	}
+	q := u.Query()
+	q.Set("payment_id", p.ID)
+	q.Set("status", shop.APIStatus(p.Order))
+	if p.Reference != "" {
+		q.Set("reference", p.Reference)
+	}
+	u.RawQuery = q.Encode()
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+}
+
+// resultURL is where a card return ends for order no: the merchant's
+// way back for an API payment, the order's result page otherwise.
+func (s *Server) resultURL(ctx context.Context, no string) string {
+	if p, err := s.db.APIPaymentOfOrder(ctx, no); err == nil {
+		return "/pay/" + url.PathEscape(p.ID) + "/return"
+	}
+	return "/orders/" + url.PathEscape(no) + "/result"
+}

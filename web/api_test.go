@@ -1,0 +1,228 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+)
+
+// apiCall sends a JSON API request with key as its bearer and returns
+// the status and the decoded body.
+func (r *rig) apiCall(method, path, key, body string, header map[string]string) (int, map[string]any, http.Header) {
+	r.t.Helper()
+	req, err := http.NewRequest(method, r.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		r.t.Fatalf("%s %s: HTTP %d, not JSON: %q", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out, resp.Header
+}
+
+func (r *rig) apiKey(mode shop.APIMode) string {
+	r.t.Helper()
+	_, secret, err := r.db.CreateAPIKey(context.Background(), "test shop", mode, r.web.now())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return secret
+}
+
+func errCode(body map[string]any) (code, param string) {
+	e, _ := body["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	p, _ := e["param"].(string)
+	return c, p
+}
+
+// An ATM payment through the API: 201 with the virtual account; paid by
+// a transfer at the bank, GET says succeeded. The shop's API account is
+// sent no e-mail about it.
+func TestAPIPaymentATM(t *testing.T) {
+	r := newRig(t)
+	key := r.apiKey(shop.APITest)
+	status, p, _ := r.apiCall("POST", "/api/v1/payments", key,
+		`{"amount": 1500, "method": "atm", "description": "訂單 #1001", "reference": "1001", "metadata": {"cart": "42"}}`, nil)
+	if status != http.StatusCreated || p["status"] != "pending" || p["amount"] != 1500.0 || p["reference"] != "1001" {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	atm, _ := p["atm"].(map[string]any)
+	account, _ := atm["account"].(string)
+	if atm["bank_code"] != "807" || len(account) < 10 || atm["expires_at"] == "" || p["card"] != nil {
+		t.Fatalf("the ATM account: %v", p)
+	}
+	id := p["id"].(string)
+	r.bank.Transfer(account, 1500)
+	r.eventually("the payment succeeded", func() bool {
+		_, got, _ := r.apiCall("GET", "/api/v1/payments/"+id, key, "", nil)
+		return got["status"] == "succeeded"
+	})
+	_, got, _ := r.apiCall("GET", "/api/v1/payments/"+id, key, "", nil)
+	if got["atm"] != nil || got["metadata"].(map[string]any)["cart"] != "42" {
+		t.Fatalf("paid: %v", got)
+	}
+	ms, _, err := r.db.Mails(context.Background(), storage.MailFilter{}, 10, 0)
+	if err != nil || len(ms) != 0 {
+		t.Fatalf("mails about an API payment: %+v %v", ms, err)
+	}
+	// Another key does not see it.
+	other := r.apiKey(shop.APITest)
+	if status, body, _ := r.apiCall("GET", "/api/v1/payments/"+id, other, "", nil); status != http.StatusNotFound {
+		t.Fatalf("another key's payment: %d %v", status, body)
+	}
+}
+
+// A card payment: its pay_url is the bank's card page; the buyer's
+// return is confirmed with the bank and sent on to the merchant's
+// return_url with the payment's id and status.
+func TestAPIPaymentCard(t *testing.T) {
+	r := newRig(t)
+	key := r.apiKey(shop.APITest)
+	status, p, _ := r.apiCall("POST", "/api/v1/payments", key,
+		`{"amount": 990, "method": "card", "description": "Order 1002", "reference": "1002", "return_url": "https://merchant.example/thanks?lang=en"}`, nil)
+	card, _ := p["card"].(map[string]any)
+	if status != http.StatusCreated || card == nil || !strings.HasPrefix(card["pay_url"].(string), r.bank.ServerURL) {
+		t.Fatalf("create: %d %v", status, p)
+	}
+	tok := r.bank.PayCard(p["order_no"].(string), sandbox.OutcomeSuccess)
+	ret := r.bankReturn(tok)
+	if ret.Status != http.StatusSeeOther || ret.Location != "/pay/"+p["id"].(string)+"/return" {
+		t.Fatalf("return: %d %q", ret.Status, ret.Location)
+	}
+	back := r.browser().get(ret.Location)
+	u, err := url.Parse(back.Location)
+	if back.Status != http.StatusSeeOther || err != nil || u.Host != "merchant.example" || u.Query().Get("payment_id") != p["id"] ||
+		u.Query().Get("status") != "succeeded" || u.Query().Get("lang") != "en" || u.Query().Get("reference") != "1002" {
+		t.Fatalf("to the merchant: %d %q", back.Status, back.Location)
+	}
+	_, got, _ := r.apiCall("GET", "/api/v1/payments/"+p["id"].(string), key, "", nil)
+	if got["status"] != "succeeded" || got["card"] != nil {
+		t.Fatalf("paid: %v", got)
+	}
+}
+
+// The same Idempotency-Key and body give the same payment and one bank
+// order, even sent at once; the key with another body is refused.
+func TestAPIIdempotency(t *testing.T) {
+	r := newRig(t)
+	key := r.apiKey(shop.APITest)
+	body := `{"amount": 700, "method": "atm", "description": "訂單 #7"}`
+	h := map[string]string{"Idempotency-Key": "order-7"}
+	var wg sync.WaitGroup
+	ids := make([]string, 5)
+	codes := make([]int, 5)
+	for i := range ids {
+		wg.Go(func() {
+			code, p, _ := r.apiCall("POST", "/api/v1/payments", key, body, h)
+			codes[i] = code
+			ids[i], _ = p["id"].(string)
+		})
+	}
+	wg.Wait()
+	for i := range ids {
+		if codes[i] != http.StatusCreated || ids[i] == "" || ids[i] != ids[0] {
+			t.Fatalf("answers: %v %v", codes, ids)
+		}
+	}
+	var orders int
+	if err := r.db.SQL.QueryRow(`SELECT COUNT(*) FROM api_payments`).Scan(&orders); err != nil || orders != 1 {
+		t.Fatalf("%d payments (%v)", orders, err)
+	}
+	status, e, _ := r.apiCall("POST", "/api/v1/payments", key, `{"amount": 701, "method": "atm", "description": "訂單 #7"}`, h)
+	if code, _ := errCode(e); status != http.StatusConflict || code != "idempotency_key_reused" {
+		t.Fatalf("the key again with another body: %d %v", status, e)
+	}
+	// Keys are per API key: another key's same Idempotency-Key is a new payment.
+	if status, p, _ := r.apiCall("POST", "/api/v1/payments", r.apiKey(shop.APITest), body, h); status != http.StatusCreated || p["id"] == ids[0] {
+		t.Fatalf("another key, same idempotency key: %d %v", status, p)
+	}
+}
+
+// Bad keys and bad requests get the error format, with the right status
+// and param, and make nothing.
+func TestAPIRefusals(t *testing.T) {
+	r := newRig(t)
+	key := r.apiKey(shop.APITest)
+	live := r.apiKey(shop.APILive)
+	for _, c := range []struct {
+		key, body string
+		status    int
+		code      string
+		param     string
+	}{
+		{"", `{}`, 401, "missing_api_key", ""},
+		{"sk_test_" + strings.Repeat("0", 48), `{}`, 401, "invalid_api_key", ""},
+		{"not a key", `{}`, 401, "invalid_api_key", ""},
+		{live, `{"amount": 100, "method": "atm", "description": "x"}`, 403, "mode_unavailable", ""},
+		{key, `not json`, 400, "invalid_json", ""},
+		{key, `{"amount": 100, "method": "atm", "description": "x"} {}`, 400, "invalid_json", ""},
+		{key, `{"amount": 100, "method": "atm", "description": "x", "colour": "red"}`, 400, "unknown_parameter", "colour"},
+		{key, `{"method": "atm", "description": "x"}`, 400, "missing", "amount"},
+		{key, `{"amount": 10.5, "method": "atm", "description": "x"}`, 400, "invalid", "amount"},
+		{key, `{"amount": "100", "method": "atm", "description": "x"}`, 400, "invalid", "amount"},
+		{key, `{"amount": 0, "method": "atm", "description": "x"}`, 400, "invalid", "amount"},
+		{key, `{"amount": -5, "method": "atm", "description": "x"}`, 400, "invalid", "amount"},
+		{key, `{"amount": 100, "method": "cash", "description": "x"}`, 400, "invalid", "method"},
+		{key, `{"amount": 100, "description": "x"}`, 400, "missing", "method"},
+		{key, `{"amount": 100, "method": "atm"}`, 400, "missing", "description"},
+		{key, `{"amount": 100, "method": "atm", "description": "` + strings.Repeat("狗", 21) + `"}`, 400, "invalid", "description"},
+		{key, `{"amount": 100, "method": "card", "description": "x"}`, 400, "missing", "return_url"},
+		{key, `{"amount": 100, "method": "card", "description": "x", "return_url": "javascript:alert(1)"}`, 400, "invalid", "return_url"},
+		{key, `{"amount": 100, "method": "atm", "description": "x", "capture": "manual"}`, 400, "invalid", "capture"},
+		{key, `{"amount": 100, "method": "atm", "description": "x", "reference": "` + strings.Repeat("r", 65) + `"}`, 400, "invalid", "reference"},
+	} {
+		status, e, h := r.apiCall("POST", "/api/v1/payments", c.key, c.body, nil)
+		code, param := errCode(e)
+		if status != c.status || code != c.code || param != c.param {
+			t.Errorf("%.40q with %.12q: %d %s %s, want %d %s %s (%v)", c.body, c.key, status, code, param, c.status, c.code, c.param, e)
+		}
+		if status == 401 && h.Get("WWW-Authenticate") == "" {
+			t.Errorf("401 without WWW-Authenticate")
+		}
+	}
+	var n int
+	if err := r.db.SQL.QueryRow(`SELECT COUNT(*) FROM api_payments`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("refused requests made %d payments (%v)", n, err)
+	}
+	if status, e, _ := r.apiCall("GET", "/api/v1/payments/pay_nope", key, "", nil); status != 404 {
+		t.Fatalf("no such payment: %d %v", status, e)
+	}
+	if status, e, _ := r.apiCall("GET", "/api/v1/nothing", key, "", nil); status != 404 || e["error"] == nil {
+		t.Fatalf("no such endpoint: %d %v", status, e)
+	}
+	// A revoked key opens nothing.
+	k, err := r.db.AuthAPIKey(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.db.RevokeAPIKey(context.Background(), k.ID, r.web.now()); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := r.apiCall("GET", "/api/v1/payments/pay_nope", key, "", nil); status != 401 {
+		t.Fatalf("a revoked key: %d", status)
+	}
+}
