@@ -61,6 +61,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"admin-ship", adminShip},
 		{"merchant-day", merchantDay},
 		{"admin-apikeys", adminAPIKeys},
+		{"api-hosted-atm", apiHostedATM},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -100,6 +101,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"admin-ship", adminShip},
 		{"merchant-day", merchantDay},
 		{"admin-apikeys", adminAPIKeys},
+		{"api-hosted-atm", apiHostedATM},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {

@@ -253,6 +253,7 @@ type apiPaymentOut struct {
 	ReturnURL      string            `json:"return_url,omitempty"`
 	Metadata       map[string]string `json:"metadata"`
 	OrderNo        string            `json:"order_no"`
+	HostedURL      string            `json:"hosted_url"`
 	Created        int64             `json:"created"`
 	ATM            *apiATM           `json:"atm,omitempty"`
 	Card           *apiCard          `json:"card,omitempty"`
@@ -273,7 +274,8 @@ func (s *Server) apiPaymentJSON(p *shop.APIPayment) apiPaymentOut {
 	o := p.Order
 	out := apiPaymentOut{ID: p.ID, Object: "payment", Status: shop.APIStatus(o), Method: "atm", Amount: int64(o.Amount), Currency: "TWD",
 		AmountRefunded: int64(o.Refunded), Capture: string(o.Capture), Description: p.Description, Reference: p.Reference,
-		ReturnURL: p.ReturnURL, Metadata: p.Metadata, OrderNo: o.No, Created: p.CreatedAt.Unix()}
+		ReturnURL: p.ReturnURL, Metadata: p.Metadata, OrderNo: o.No, Created: p.CreatedAt.Unix(),
+		HostedURL: s.baseURL + "/pay/" + url.PathEscape(p.ID)}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
 	}
@@ -335,4 +337,54 @@ func (s *Server) resultURL(ctx context.Context, no string) string {
 		return "/pay/" + url.PathEscape(p.ID) + "/return"
 	}
 	return "/orders/" + url.PathEscape(no) + "/result"
+}
+
+// payPage is an API payment's hosted page (GET /pay/{id}), for the
+// buyer: what is paid for, the amount and status; an ATM payment's
+// account and deadline, a card payment's way to the bank's card page;
+// once it is settled, the way back to the merchant. It follows the
+// payment as the shop's order pages do. Anyone with the link sees it, as
+// anyone with an ATM slip could: the id is 96 random bits.
+func (s *Server) payPage(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	p, err := s.db.APIPaymentByID(ctx, r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o := p.Order
+	page := payPageData{Description: p.Description, Reference: p.Reference, Status: shop.APIStatus(o), View: newOrderView(o, s.now())}
+	page.Done = page.Status != "pending"
+	if p.ReturnURL != "" {
+		page.Back = "/pay/" + url.PathEscape(p.ID) + "/return"
+	}
+	v := s.newView(r, s.visitor(ctx, r), "pay.title", page)
+	if !page.Done {
+		v.Refresh = true
+		v.Poll, v.Version = "/pay/"+url.PathEscape(p.ID)+"/status", orderVersion(o)
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.render(w, http.StatusOK, "pay", v)
+}
+
+// payPageData is what the hosted page shows.
+type payPageData struct {
+	Description, Reference string
+	Status                 string // the API's word for it
+	View                   orderView
+	Done                   bool   // no longer pending
+	Back                   string // the way back to the merchant, "" for none
+}
+
+// payStatus answers GET /pay/{id}/status for the hosted page's script.
+func (s *Server) payStatus(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	p, err := s.db.APIPaymentByID(ctx, r.PathValue("id"))
+	if err != nil {
+		s.statusError(w, err)
+		return
+	}
+	writeStatus(w, pageStatus{Version: orderVersion(p.Order)})
 }

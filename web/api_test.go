@@ -76,6 +76,24 @@ func TestAPIPaymentATM(t *testing.T) {
 		t.Fatalf("the ATM account: %v", p)
 	}
 	id := p["id"].(string)
+	hosted, _ := p["hosted_url"].(string)
+	if hosted != r.srv.URL+"/pay/"+id {
+		t.Fatalf("hosted_url %q", hosted)
+	}
+	// The hosted page shows the buyer the account, the amount and the
+	// deadline, and follows the payment.
+	page := r.browser().get("/pay/" + id)
+	mustContain(t, page.Body, `id="bank-code">807`, `data-digits="`+account+`"`, `id="expire-date"`, "NT$1,500", `data-status="pending"`,
+		`data-poll="/pay/`+id+`/status"`, "訂單 #1001")
+	en := r.browser()
+	en.header.Set("Accept-Language", "en")
+	mustContain(t, en.get("/pay/"+id).Body, `lang="en"`, "Bank code")
+	if st := r.browser().get("/pay/" + id + "/status"); st.Status != http.StatusOK || !strings.Contains(st.Body, `"version"`) {
+		t.Fatalf("status: %d %s", st.Status, st.Body)
+	}
+	if nf := r.browser().get("/pay/pay_000000000000000000000000"); nf.Status != http.StatusNotFound {
+		t.Fatalf("no such payment's page: %d", nf.Status)
+	}
 	r.bank.Transfer(account, 1500)
 	r.eventually("the payment succeeded", func() bool {
 		_, got, _ := r.apiCall("GET", "/api/v1/payments/"+id, key, "", nil)
@@ -85,6 +103,7 @@ func TestAPIPaymentATM(t *testing.T) {
 	if got["atm"] != nil || got["metadata"].(map[string]any)["cart"] != "42" {
 		t.Fatalf("paid: %v", got)
 	}
+	mustContain(t, r.browser().get("/pay/"+id).Body, `data-status="succeeded"`)
 	ms, _, err := r.db.Mails(context.Background(), storage.MailFilter{}, 10, 0)
 	if err != nil || len(ms) != 0 {
 		t.Fatalf("mails about an API payment: %+v %v", ms, err)

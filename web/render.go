@@ -19,7 +19,7 @@ var templateFS embed.FS
 
 // pageNames are the pages; each is templates/<name>.html on top of
 // templates/layout.html.
-var pageNames = []string{"catalogue", "checkout", "order", "result", "payment", "orders", "signup", "login", "forgot", "reset", "product", "error"}
+var pageNames = []string{"catalogue", "checkout", "order", "result", "payment", "orders", "signup", "login", "forgot", "reset", "product", "pay", "error"}
 
 // pages holds one parsed template set per page and language. The language
 // is bound into the set's functions, so templates write {{t "key"}} and

@@ -89,6 +89,7 @@ type Server struct {
 
 	notifyFrom []netip.Prefix
 	apiMode    shop.APIMode
+	baseURL    string // Config.BaseURL without a trailing slash
 
 	metrics      *Metrics
 	serveMetrics bool
@@ -137,6 +138,7 @@ func New(cfg Config) (*Server, error) {
 		hooks:      cfg.Hooks,
 		notifyFrom: cfg.NotifyFrom,
 		apiMode:    cfg.APIMode,
+		baseURL:    base,
 		contact:    cfg.Contact,
 		outbox:     cfg.Outbox,
 		passwords:  newPasswords(shop.PasswordCost, 0),
@@ -204,6 +206,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/payments/{id}", s.apiPaymentGet)
 	mux.HandleFunc("/api/", s.apiNotFound)
 	mux.HandleFunc("GET /pay/{id}/return", s.apiPaymentReturn)
+	mux.HandleFunc("GET /pay/{id}", s.payPage)
+	mux.HandleFunc("GET /pay/{id}/status", s.payStatus)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.serveMetrics {
