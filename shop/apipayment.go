@@ -168,3 +168,74 @@ func APIStatus(o *Order) string {
 	}
 	return "pending"
 }
+
+// APIPaymentView is a payment as the API shows it, in its answers and in
+// the events sent to webhooks.
+type APIPaymentView struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	Status         string            `json:"status"`
+	Method         string            `json:"method"`
+	Amount         int64             `json:"amount"`
+	Currency       string            `json:"currency"`
+	AmountRefunded int64             `json:"amount_refunded"`
+	Capture        string            `json:"capture"`
+	Description    string            `json:"description"`
+	Reference      string            `json:"reference"`
+	ReturnURL      string            `json:"return_url,omitempty"`
+	Metadata       map[string]string `json:"metadata"`
+	OrderNo        string            `json:"order_no"`
+	HostedURL      string            `json:"hosted_url"`
+	Created        int64             `json:"created"`
+	ATM            *APIATM           `json:"atm,omitempty"`
+	Card           *APICard          `json:"card,omitempty"`
+	FailureMessage string            `json:"failure_message,omitempty"`
+}
+
+// APIATM is how to pay a pending ATM payment.
+type APIATM struct {
+	BankCode  string `json:"bank_code"`
+	Account   string `json:"account"`
+	ExpiresAt string `json:"expires_at"` // the last day to pay, yyyy-mm-dd, Taiwan time
+}
+
+// APICard is how to pay a pending card payment.
+type APICard struct {
+	PayURL string `json:"pay_url"`
+}
+
+// ViewAPIPayment is p as the API shows it at now; baseURL is the shop's
+// public URL, for the hosted page's address.
+func ViewAPIPayment(p *APIPayment, baseURL string, now time.Time) APIPaymentView {
+	o := p.Order
+	out := APIPaymentView{ID: p.ID, Object: "payment", Status: APIStatus(o), Method: "atm", Amount: int64(o.Amount), Currency: "TWD",
+		AmountRefunded: int64(o.Refunded), Capture: string(o.Capture), Description: p.Description, Reference: p.Reference,
+		ReturnURL: p.ReturnURL, Metadata: p.Metadata, OrderNo: o.No, Created: p.CreatedAt.Unix(),
+		HostedURL: strings.TrimRight(baseURL, "/") + "/pay/" + url.PathEscape(p.ID)}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	if o.PayType == PayCard {
+		out.Method = "card"
+	}
+	if o.Bank.State == BankRefused {
+		out.FailureMessage = o.Bank.Error
+	}
+	if o.Status == StatusWaiting || o.Status == StatusFailed {
+		switch {
+		case o.PayType == PayATM && o.Bank.AtmPayNo != "":
+			out.ATM = &APIATM{BankCode: "807", Account: o.Bank.AtmPayNo, ExpiresAt: dashed(o.Bank.ExpireDate)}
+		case o.PayType == PayCard && o.Bank.CardPayURL != "" && now.Before(o.Bank.CardExpiresAt):
+			out.Card = &APICard{PayURL: o.Bank.CardPayURL}
+		}
+	}
+	return out
+}
+
+// dashed writes yyyyMMdd as yyyy-mm-dd; anything else as it is.
+func dashed(d string) string {
+	if len(d) == 8 {
+		return d[:4] + "-" + d[4:6] + "-" + d[6:]
+	}
+	return d
+}

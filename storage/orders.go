@@ -370,7 +370,8 @@ func (db *DB) paidPartner(ctx context.Context, tx querier, o *shop.Order) (strin
 
 // insertEvent adds one line to an order's timeline.
 // An event the customer hears of (mailFor) queues its message in the same
-// transaction, keyed by the event's id: one message per event.
+// transaction, keyed by the event's id: one message per event; one of an
+// API payment (shop.WebhookFor) queues its webhook event.
 func insertEvent(ctx context.Context, tx querier, orderID int64, from, to shop.Status, ev shop.Event, meta EventMeta, now time.Time) error {
 	var id int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
@@ -378,6 +379,9 @@ func insertEvent(ctx context.Context, tx querier, orderID int64, from, to shop.S
 		orderID, string(from), string(to), string(ev), string(meta.Source), meta.PayToken, int64(meta.Amount), meta.Note, ms(now)).Scan(&id)
 	if err != nil {
 		return mapErr(err, "insert payment event")
+	}
+	if err := queueWebhook(ctx, tx, orderID, from, to, ev, now); err != nil {
+		return err
 	}
 	kind, amount, ok := mailFor(from, to, ev, meta)
 	if !ok {

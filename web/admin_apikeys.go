@@ -31,6 +31,8 @@ type adminAPIKeysPage struct {
 type apiKeyRow struct {
 	*shop.APIKey
 	Endpoints []*shop.WebhookEndpoint
+	// Deliveries are the key's newest webhook deliveries.
+	Deliveries []*shop.WebhookDelivery
 }
 
 // adminAPIKeys shows the API keys (GET /admin/apikeys).
@@ -57,7 +59,12 @@ func (s *Server) renderAPIKeys(ctx context.Context, w http.ResponseWriter, r *ht
 			s.adminFail(w, r, a, err, "/admin/")
 			return
 		}
-		p.Keys = append(p.Keys, apiKeyRow{APIKey: k, Endpoints: eps})
+		ds, err := s.db.Deliveries(ctx, k.ID, 20)
+		if err != nil {
+			s.adminFail(w, r, a, err, "/admin/")
+			return
+		}
+		p.Keys = append(p.Keys, apiKeyRow{APIKey: k, Endpoints: eps, Deliveries: ds})
 	}
 	if p.Made != nil {
 		// The page holds a secret: no cache keeps it, and no link from it
@@ -189,4 +196,35 @@ func (s *Server) adminWebhookRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin/apikeys#key-"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
+// adminDeliveryResend sends a webhook delivery that ended again (POST
+// /admin/apikeys/{id}/deliveries/{delivery}/resend): for a merchant
+// whose endpoint was down past the retries, or who lost what it got.
+func (s *Server) adminDeliveryResend(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	a := s.admin(ctx, w, r)
+	if a == nil {
+		return
+	}
+	if _, err := parseForm(w, r); err != nil {
+		s.adminFail(w, r, a, err, "/admin/apikeys")
+		return
+	}
+	id, ok := s.pathID(w, r, a)
+	if !ok {
+		return
+	}
+	did, err := strconv.ParseInt(r.PathValue("delivery"), 10, 64)
+	if err != nil {
+		s.adminMissing(w, r, a)
+		return
+	}
+	if err := s.db.ResendDelivery(ctx, id, did, s.now()); err != nil {
+		s.adminFail(w, r, a, err, "/admin/apikeys")
+		return
+	}
+	s.log.InfoContext(r.Context(), "webhook delivery sent again", "delivery", did, "key", id, "admin", a.Email)
+	http.Redirect(w, r, "/admin/apikeys#deliveries-"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 }

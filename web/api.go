@@ -238,62 +238,8 @@ func (s *Server) apiPaymentGet(w http.ResponseWriter, r *http.Request) {
 	writeAPIJSON(w, http.StatusOK, s.apiPaymentJSON(p))
 }
 
-// apiPaymentOut is a payment as the API shows it.
-type apiPaymentOut struct {
-	ID             string            `json:"id"`
-	Object         string            `json:"object"`
-	Status         string            `json:"status"`
-	Method         string            `json:"method"`
-	Amount         int64             `json:"amount"`
-	Currency       string            `json:"currency"`
-	AmountRefunded int64             `json:"amount_refunded"`
-	Capture        string            `json:"capture"`
-	Description    string            `json:"description"`
-	Reference      string            `json:"reference"`
-	ReturnURL      string            `json:"return_url,omitempty"`
-	Metadata       map[string]string `json:"metadata"`
-	OrderNo        string            `json:"order_no"`
-	HostedURL      string            `json:"hosted_url"`
-	Created        int64             `json:"created"`
-	ATM            *apiATM           `json:"atm,omitempty"`
-	Card           *apiCard          `json:"card,omitempty"`
-	FailureMessage string            `json:"failure_message,omitempty"`
-}
-
-type apiATM struct {
-	BankCode  string `json:"bank_code"`
-	Account   string `json:"account"`
-	ExpiresAt string `json:"expires_at"` // the last day to pay, yyyy-mm-dd, Taiwan time
-}
-
-type apiCard struct {
-	PayURL string `json:"pay_url"`
-}
-
-func (s *Server) apiPaymentJSON(p *shop.APIPayment) apiPaymentOut {
-	o := p.Order
-	out := apiPaymentOut{ID: p.ID, Object: "payment", Status: shop.APIStatus(o), Method: "atm", Amount: int64(o.Amount), Currency: "TWD",
-		AmountRefunded: int64(o.Refunded), Capture: string(o.Capture), Description: p.Description, Reference: p.Reference,
-		ReturnURL: p.ReturnURL, Metadata: p.Metadata, OrderNo: o.No, Created: p.CreatedAt.Unix(),
-		HostedURL: s.baseURL + "/pay/" + url.PathEscape(p.ID)}
-	if out.Metadata == nil {
-		out.Metadata = map[string]string{}
-	}
-	if o.PayType == shop.PayCard {
-		out.Method = "card"
-	}
-	if o.Bank.State == shop.BankRefused {
-		out.FailureMessage = o.Bank.Error
-	}
-	if o.Status == shop.StatusWaiting || o.Status == shop.StatusFailed {
-		switch {
-		case o.PayType == shop.PayATM && o.Bank.AtmPayNo != "":
-			out.ATM = &apiATM{BankCode: "807", Account: o.Bank.AtmPayNo, ExpiresAt: dashedDate(o.Bank.ExpireDate)}
-		case o.PayType == shop.PayCard && o.Bank.CardPayURL != "" && s.now().Before(o.Bank.CardExpiresAt):
-			out.Card = &apiCard{PayURL: o.Bank.CardPayURL}
-		}
-	}
-	return out
+func (s *Server) apiPaymentJSON(p *shop.APIPayment) shop.APIPaymentView {
+	return shop.ViewAPIPayment(p, s.baseURL, s.now())
 }
 
 // apiPaymentReturn is where a card payment's buyer comes back from the

@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sinopay/sinopay/funbiz/sandbox"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/webhook"
 )
 
 // apiCall sends a JSON API request with key as its bearer and returns
@@ -243,5 +247,71 @@ func TestAPIRefusals(t *testing.T) {
 	}
 	if status, _, _ := r.apiCall("GET", "/api/v1/payments/pay_nope", key, "", nil); status != 401 {
 		t.Fatalf("a revoked key: %d", status)
+	}
+}
+
+// The merchant's endpoint hears of the payment, signed with the key's
+// secret; the back office lists the delivery with the endpoint's answer
+// and sends it again on demand.
+func TestAPIWebhook(t *testing.T) {
+	r := newRig(t)
+	var mu sync.Mutex
+	var got []string
+	var sigs []string
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		mu.Lock()
+		got, sigs = append(got, string(body)), append(sigs, req.Header.Get("Sinopay-Signature"))
+		mu.Unlock()
+		io.WriteString(w, "thanks")
+	}))
+	defer hooks.Close()
+	secret := r.apiKey(shop.APITest)
+	k, err := r.db.AuthAPIKey(context.Background(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.db.AddWebhookEndpoint(context.Background(), k.ID, hooks.URL+"/sinopay", r.web.now()); err != nil {
+		t.Fatal(err)
+	}
+	_, p, _ := r.apiCall("POST", "/api/v1/payments", secret, `{"amount": 800, "method": "atm", "description": "訂單 #9"}`, nil)
+	r.bank.Transfer(p["atm"].(map[string]any)["account"].(string), 800)
+	sender := webhook.New(webhook.Config{DB: r.db, BaseURL: r.srv.URL})
+	r.eventually("the webhook delivered", func() bool {
+		sender.RunOnce(context.Background())
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == 1
+	})
+	var ev webhook.Event
+	if err := json.Unmarshal([]byte(got[0]), &ev); err != nil || ev.Type != "payment.succeeded" || ev.Data.Payment.ID != p["id"] {
+		t.Fatalf("event: %+v %v", ev, err)
+	}
+	if err := webhook.Verify(sigs[0], k.WebhookSecret, []byte(got[0]), time.Now(), 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	a := r.adminBrowser("boss@example.com")
+	page := a.get("/admin/apikeys")
+	mustContain(t, page.Body, `data-status="delivered" data-type="payment.succeeded"`, "HTTP 200", "thanks")
+	ds, err := r.db.Deliveries(context.Background(), k.ID, 10)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("deliveries: %+v %v", ds, err)
+	}
+	resend := "/admin/apikeys/" + strconv.FormatInt(k.ID, 10) + "/deliveries/" + strconv.FormatInt(ds[0].ID, 10) + "/resend"
+	if res := a.post(resend, nil); res.Status != http.StatusSeeOther {
+		t.Fatalf("resend: %d", res.Status)
+	}
+	sender.RunOnce(context.Background())
+	mu.Lock()
+	n := len(got)
+	mu.Unlock()
+	if n != 2 || got[1] != got[0] {
+		t.Fatalf("sent again: %d, same body %v", n, n == 2 && got[1] == got[0])
+	}
+	// Another key's delivery is not this key's to resend.
+	other := r.apiKey(shop.APITest)
+	ok, _ := r.db.AuthAPIKey(context.Background(), other)
+	if res := a.post("/admin/apikeys/"+strconv.FormatInt(ok.ID, 10)+"/deliveries/"+strconv.FormatInt(ds[0].ID, 10)+"/resend", nil); res.Status != http.StatusNotFound {
+		t.Fatalf("resend through another key: %d", res.Status)
 	}
 }

@@ -249,6 +249,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/apikeys/{id}/revoke", s.adminAPIKeyRevoke)
 	mux.HandleFunc("POST /admin/apikeys/{id}/endpoints", s.adminWebhookAdd)
 	mux.HandleFunc("POST /admin/apikeys/{id}/endpoints/{endpoint}/remove", s.adminWebhookRemove)
+	mux.HandleFunc("POST /admin/apikeys/{id}/deliveries/{delivery}/resend", s.adminDeliveryResend)
 	mux.HandleFunc("/admin/", s.adminNotFound)
 	mux.Handle("GET /static/", s.staticFiles())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {

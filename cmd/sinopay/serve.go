@@ -28,6 +28,7 @@ import (
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/web"
+	"github.com/sinopay/sinopay/webhook"
 )
 
 const serveUsage = `usage: sinopay serve [flags]
@@ -428,6 +429,15 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 	go cleanSessions(jobsCtx, db, log)
 	mailer.Start()
+	// The API's events to merchants' webhook endpoints: stopped with the
+	// jobs; a delivery cut short is taken again when its lease ends.
+	hooksCtx, stopHooks := context.WithCancel(jobsCtx)
+	defer stopHooks()
+	hooksDone := make(chan struct{})
+	go func() {
+		defer close(hooksDone)
+		webhook.New(webhook.Config{DB: db, BaseURL: c.BaseURL, Log: log.With("component", "webhook")}).Run(hooksCtx)
+	}()
 	if c.SMTP != nil {
 		log.Info("e-mail goes out through SMTP", "server", c.SMTP.String(), "from", c.MailFrom)
 	} else {
@@ -447,6 +457,11 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 	if err := mailer.Stop(shutCtx); err != nil {
 		log.Warn("mail sender shutdown", "error", err)
+	}
+	stopHooks()
+	select {
+	case <-hooksDone:
+	case <-shutCtx.Done():
 	}
 	if err := pay.Stop(shutCtx); err != nil {
 		log.Warn("job queue shutdown", "error", err)
