@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sinopay/sinopay/shop"
@@ -88,4 +90,135 @@ func (db *DB) APIPaymentOfOrder(ctx context.Context, no string) (*shop.APIPaymen
 // sees (the card payment's way back to the merchant).
 func (db *DB) APIPaymentByID(ctx context.Context, id string) (*shop.APIPayment, error) {
 	return db.apiPaymentWhere(ctx, `id = $1`, id)
+}
+
+// APIPaymentFilter narrows a key's list of payments.
+type APIPaymentFilter struct {
+	Reference    string
+	Status       string    // the API's word; "" for any
+	CreatedAfter time.Time // zero for any
+	// StartingAfter is the id of the last payment of the previous page.
+	StartingAfter string
+}
+
+// apiStatusSQL is the condition on the order (o) for each of the API's
+// statuses (shop.APIStatus).
+var apiStatusSQL = map[string]string{
+	"pending":            `o.status = 'W' AND o.bank_state <> 'refused'`,
+	"failed":             `(o.status = 'F' OR (o.status = 'W' AND o.bank_state = 'refused'))`,
+	"succeeded":          `o.status = 'S' AND NOT (o.capture = 'manual' AND o.captured = 0) AND o.refunded = 0`,
+	"requires_capture":   `o.status = 'S' AND o.capture = 'manual' AND o.captured = 0`,
+	"partially_refunded": `o.status = 'S' AND NOT (o.capture = 'manual' AND o.captured = 0) AND o.refunded > 0`,
+	"expired":            `o.status = 'E'`,
+	"refunded":           `o.status = 'R'`,
+	"review":             `o.status = 'V'`,
+}
+
+// ValidAPIStatus reports whether s is one of the API's statuses.
+func ValidAPIStatus(s string) bool { _, ok := apiStatusSQL[s]; return ok }
+
+// APIPayments lists up to limit of key keyID's payments matching f,
+// newest first, and whether there are more.
+func (db *DB) APIPayments(ctx context.Context, keyID int64, f APIPaymentFilter, limit int) ([]*shop.APIPayment, bool, error) {
+	conds := []string{"p.api_key_id = $1"}
+	args := []any{keyID}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if f.Reference != "" {
+		conds = append(conds, "p.reference = "+arg(f.Reference))
+	}
+	if f.Status != "" {
+		cond, ok := apiStatusSQL[f.Status]
+		if !ok {
+			return nil, false, shop.Errorf(shop.Invalid, "error.bad_form", "status %q", f.Status)
+		}
+		conds = append(conds, cond)
+	}
+	if !f.CreatedAfter.IsZero() {
+		conds = append(conds, "p.created_at > "+arg(ms(f.CreatedAfter)))
+	}
+	if f.StartingAfter != "" {
+		var created int64
+		err := db.q().QueryRowContext(ctx, `SELECT created_at FROM api_payments WHERE id = $1 AND api_key_id = $2`, f.StartingAfter, keyID).Scan(&created)
+		if err != nil {
+			return nil, false, mapErr(err, "payment to start after")
+		}
+		c, id := arg(created), arg(f.StartingAfter)
+		conds = append(conds, "(p.created_at < "+c+" OR (p.created_at = "+c+" AND p.id < "+id+"))")
+	}
+	rows, err := db.q().QueryContext(ctx, `SELECT p.id FROM api_payments p JOIN orders o ON o.id = p.order_id WHERE `+
+		strings.Join(conds, " AND ")+` ORDER BY p.created_at DESC, p.id DESC LIMIT `+arg(limit+1), args...)
+	if err != nil {
+		return nil, false, mapErr(err, "payments")
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, false, mapErr(err, "payments")
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, mapErr(err, "payments")
+	}
+	more := len(ids) > limit
+	if more {
+		ids = ids[:limit]
+	}
+	out := make([]*shop.APIPayment, 0, len(ids))
+	for _, id := range ids {
+		p, err := db.APIPayment(ctx, keyID, id)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, p)
+	}
+	return out, more, nil
+}
+
+// APIEvent is an event as the API lists it.
+type APIEvent struct {
+	RowID     int64
+	ID        string
+	Type      string
+	PaymentID string
+	Body      string // "" until first written
+	CreatedAt time.Time
+}
+
+// APIEvents lists up to limit of key keyID's events after the event
+// after ("" for the first), oldest first, and whether there are more.
+func (db *DB) APIEvents(ctx context.Context, keyID int64, after string, limit int) ([]*APIEvent, bool, error) {
+	var from int64
+	if after != "" {
+		if err := db.q().QueryRowContext(ctx, `SELECT id FROM api_events WHERE event_id = $1 AND api_key_id = $2`, after, keyID).Scan(&from); err != nil {
+			return nil, false, mapErr(err, "event to start after")
+		}
+	}
+	rows, err := db.q().QueryContext(ctx, `SELECT id, event_id, type, payment_id, body, created_at FROM api_events
+		WHERE api_key_id = $1 AND id > $2 ORDER BY id LIMIT $3`, keyID, from, limit+1)
+	if err != nil {
+		return nil, false, mapErr(err, "events")
+	}
+	defer rows.Close()
+	var out []*APIEvent
+	for rows.Next() {
+		var e APIEvent
+		var created int64
+		if err := rows.Scan(&e.RowID, &e.ID, &e.Type, &e.PaymentID, &e.Body, &created); err != nil {
+			return nil, false, mapErr(err, "events")
+		}
+		e.CreatedAt = fromMS(created)
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, mapErr(err, "events")
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
 }

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -76,6 +77,55 @@ func TestAPIPayments(t *testing.T) {
 		}
 		if _, err := db.PasswordResetCustomer(ctx, "token", t0); !shop.IsCode(err, shop.NotFound) {
 			t.Fatalf("a reset link for the API's account: %v", err)
+		}
+	})
+}
+
+// The list's filters and cursor run on both databases.
+func TestAPIPaymentList(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		k, _, err := db.CreateAPIKey(ctx, "woo", shop.APITest, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		account, err := db.APIAccount(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for i := range 3 {
+			o := &shop.Order{No: shop.NewOrderNo(t0), CustomerID: account, PayType: shop.PayATM, Amount: 100,
+				Items: []shop.Item{{Name: "x", NameZH: "x", NameEN: "x", UnitPrice: 100, Qty: 1}}}
+			p := &shop.APIPayment{ID: shop.NewAPIPaymentID(), KeyID: k.ID, Description: "x", Reference: "r"}
+			if err := db.CreateAPIPayment(ctx, p, o, t0.Add(time.Duration(i)*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				if _, _, err := db.ApplyEvent(ctx, o.ID, shop.EventPaid, storage.EventMeta{Source: shop.SourceNotify, Amount: 100}, t0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ids = append(ids, p.ID)
+		}
+		for status, want := range map[string][]string{"": {ids[2], ids[1], ids[0]}, "pending": {ids[2], ids[0]}, "succeeded": {ids[1]}, "refunded": nil} {
+			got, more, err := db.APIPayments(ctx, k.ID, storage.APIPaymentFilter{Status: status, Reference: "r"}, 10)
+			if err != nil || more || len(got) != len(want) {
+				t.Fatalf("%q: %d %v %v", status, len(got), more, err)
+			}
+			for i := range got {
+				if got[i].ID != want[i] {
+					t.Fatalf("%q: %s at %d, want %s", status, got[i].ID, i, want[i])
+				}
+			}
+		}
+		page, more, err := db.APIPayments(ctx, k.ID, storage.APIPaymentFilter{StartingAfter: ids[2]}, 1)
+		if err != nil || !more || len(page) != 1 || page[0].ID != ids[1] {
+			t.Fatalf("after %s: %+v %v %v", ids[2], page, more, err)
+		}
+		evs, more, err := db.APIEvents(ctx, k.ID, "", 10)
+		if err != nil || more || len(evs) != 1 || evs[0].PaymentID != ids[1] || evs[0].Type != "payment.succeeded" {
+			t.Fatalf("events: %+v %v %v", evs, more, err)
 		}
 	})
 }

@@ -10,10 +10,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/sinopay/sinopay/shop"
+	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/webhook"
 )
 
 // The JSON API (/api/v1/): another shop's server takes payments through
@@ -333,4 +337,108 @@ func (s *Server) payStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeStatus(w, pageStatus{Version: orderVersion(p.Order)})
+}
+
+// apiListLimit is a list's page size: limit=1..100, 20 by default.
+func apiListLimit(w http.ResponseWriter, q url.Values) (int, bool) {
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid", Param: "limit", Message: "limit must be a whole number from 1 to 100"})
+			return 0, false
+		}
+		limit = n
+	}
+	return limit, true
+}
+
+// apiList is a page of a list.
+type apiList struct {
+	Object  string `json:"object"`
+	Data    any    `json:"data"`
+	HasMore bool   `json:"has_more"`
+}
+
+// apiPaymentList answers GET /api/v1/payments: the key's payments,
+// newest first, narrowed by reference, status and created_after (unix
+// seconds); the next page starts after the last id of this one
+// (starting_after).
+func (s *Server) apiPaymentList(w http.ResponseWriter, r *http.Request) {
+	k := s.apiKey(w, r)
+	if k == nil {
+		return
+	}
+	q := r.URL.Query()
+	limit, ok := apiListLimit(w, q)
+	if !ok {
+		return
+	}
+	f := storage.APIPaymentFilter{Reference: q.Get("reference"), Status: q.Get("status"), StartingAfter: q.Get("starting_after")}
+	if f.Status != "" && !storage.ValidAPIStatus(f.Status) {
+		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid", Param: "status", Message: "status is not one of the payments' statuses"})
+		return
+	}
+	if v := q.Get("created_after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid", Param: "created_after", Message: "created_after must be unix seconds"})
+			return
+		}
+		f.CreatedAfter = time.Unix(n, 0)
+	}
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	ps, more, err := s.db.APIPayments(ctx, k.ID, f, limit)
+	if shop.IsCode(err, shop.NotFound) {
+		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid", Param: "starting_after", Message: "starting_after is not one of this key's payments"})
+		return
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	data := make([]shop.APIPaymentView, 0, len(ps))
+	for _, p := range ps {
+		data = append(data, s.apiPaymentJSON(p))
+	}
+	writeAPIJSON(w, http.StatusOK, apiList{Object: "list", Data: data, HasMore: more})
+}
+
+// apiEventList answers GET /api/v1/events: the key's events, oldest
+// first, after the event named by starting_after: what its webhooks
+// carried, for a merchant whose endpoint was down to catch up.
+func (s *Server) apiEventList(w http.ResponseWriter, r *http.Request) {
+	k := s.apiKey(w, r)
+	if k == nil {
+		return
+	}
+	q := r.URL.Query()
+	limit, ok := apiListLimit(w, q)
+	if !ok {
+		return
+	}
+	ctx, cancel := s.timeout(r)
+	defer cancel()
+	evs, more, err := s.db.APIEvents(ctx, k.ID, q.Get("starting_after"), limit)
+	if shop.IsCode(err, shop.NotFound) {
+		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid", Param: "starting_after", Message: "starting_after is not one of this key's events"})
+		return
+	}
+	if err != nil {
+		s.apiFail(w, r, err)
+		return
+	}
+	data := make([]json.RawMessage, 0, len(evs))
+	for _, e := range evs {
+		body := e.Body
+		if body == "" {
+			if body, err = webhook.Body(ctx, s.db, s.baseURL, s.now(), e.RowID, e.ID, e.Type, e.PaymentID, e.CreatedAt); err != nil {
+				s.apiFail(w, r, err)
+				return
+			}
+		}
+		data = append(data, json.RawMessage(body))
+	}
+	writeAPIJSON(w, http.StatusOK, apiList{Object: "list", Data: data, HasMore: more})
 }

@@ -315,3 +315,73 @@ func TestAPIWebhook(t *testing.T) {
 		t.Fatalf("resend through another key: %d", res.Status)
 	}
 }
+
+// The key's payments page by page, newest first, narrowed by reference
+// and status; its events oldest first, as the webhooks carried them.
+func TestAPILists(t *testing.T) {
+	r := newRig(t)
+	key := r.apiKey(shop.APITest)
+	var ids []string
+	for i := range 5 {
+		_, p, _ := r.apiCall("POST", "/api/v1/payments", key,
+			`{"amount": `+strconv.Itoa(100+i)+`, "method": "atm", "description": "訂單", "reference": "ref-`+strconv.Itoa(i%2)+`"}`, nil)
+		ids = append(ids, p["id"].(string))
+	}
+	// Another key's payment is never listed.
+	r.apiCall("POST", "/api/v1/payments", r.apiKey(shop.APITest), `{"amount": 100, "method": "atm", "description": "x"}`, nil)
+	var seen []string
+	after := ""
+	for page := 0; ; page++ {
+		path := "/api/v1/payments?limit=2"
+		if after != "" {
+			path += "&starting_after=" + after
+		}
+		status, body, _ := r.apiCall("GET", path, key, "", nil)
+		data, _ := body["data"].([]any)
+		if status != http.StatusOK || body["object"] != "list" || len(data) == 0 || len(data) > 2 {
+			t.Fatalf("page %d: %d %v", page, status, body)
+		}
+		for _, d := range data {
+			seen = append(seen, d.(map[string]any)["id"].(string))
+		}
+		after = seen[len(seen)-1]
+		if body["has_more"] != true {
+			break
+		}
+	}
+	if len(seen) != 5 || seen[0] != ids[4] || seen[4] != ids[0] {
+		t.Fatalf("listed %v, made %v", seen, ids)
+	}
+	_, body, _ := r.apiCall("GET", "/api/v1/payments?reference=ref-1", key, "", nil)
+	if data := body["data"].([]any); len(data) != 2 {
+		t.Fatalf("by reference: %v", body)
+	}
+	// Pay one: it is the one succeeded.
+	_, one, _ := r.apiCall("GET", "/api/v1/payments/"+ids[2], key, "", nil)
+	r.bank.Transfer(one["atm"].(map[string]any)["account"].(string), 102)
+	r.eventually("paid", func() bool {
+		_, b, _ := r.apiCall("GET", "/api/v1/payments?status=succeeded", key, "", nil)
+		d := b["data"].([]any)
+		return len(d) == 1 && d[0].(map[string]any)["id"] == ids[2]
+	})
+	if _, b, _ := r.apiCall("GET", "/api/v1/payments?status=pending", key, "", nil); len(b["data"].([]any)) != 4 {
+		t.Fatalf("pending: %v", b)
+	}
+	for _, bad := range []string{"?status=paid", "?limit=0", "?limit=101", "?created_after=yesterday", "?starting_after=pay_nope"} {
+		if status, b, _ := r.apiCall("GET", "/api/v1/payments"+bad, key, "", nil); status != http.StatusBadRequest {
+			t.Errorf("%s: %d %v", bad, status, b)
+		}
+	}
+	status, evs, _ := r.apiCall("GET", "/api/v1/events", key, "", nil)
+	data, _ := evs["data"].([]any)
+	if status != http.StatusOK || len(data) != 1 {
+		t.Fatalf("events: %d %v", status, evs)
+	}
+	ev := data[0].(map[string]any)
+	if ev["type"] != "payment.succeeded" || ev["data"].(map[string]any)["payment"].(map[string]any)["id"] != ids[2] {
+		t.Fatalf("event: %v", ev)
+	}
+	if _, more, _ := r.apiCall("GET", "/api/v1/events?starting_after="+ev["id"].(string), key, "", nil); len(more["data"].([]any)) != 0 || more["has_more"] != false {
+		t.Fatalf("after the last event: %v", more)
+	}
+}

@@ -204,6 +204,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /funbiz/return", s.funbizReturn)
 	mux.HandleFunc("POST /api/v1/payments", s.apiPaymentCreate)
 	mux.HandleFunc("GET /api/v1/payments/{id}", s.apiPaymentGet)
+	mux.HandleFunc("GET /api/v1/payments", s.apiPaymentList)
+	mux.HandleFunc("GET /api/v1/events", s.apiEventList)
 	mux.HandleFunc("/api/", s.apiNotFound)
 	mux.HandleFunc("GET /pay/{id}/return", s.apiPaymentReturn)
 	mux.HandleFunc("GET /pay/{id}", s.payPage)

@@ -204,16 +204,23 @@ func (s *Sender) attempt(ctx context.Context, d *shop.WebhookDelivery) {
 
 // render writes the event's JSON, once for all its deliveries.
 func (s *Sender) render(ctx context.Context, d *shop.WebhookDelivery) (string, error) {
-	p, err := s.cfg.DB.APIPaymentByID(ctx, d.PaymentID)
+	return Body(ctx, s.cfg.DB, s.cfg.BaseURL, s.cfg.Now(), d.EventRowID, d.EventID, d.Type, d.PaymentID, d.CreatedAt)
+}
+
+// Body is an event's JSON: written from its payment as it is now the
+// first time it is asked for, and kept, so that every endpoint, every
+// attempt and the API's list of events give the same.
+func Body(ctx context.Context, db *storage.DB, baseURL string, now time.Time, rowID int64, id, typ, paymentID string, created time.Time) (string, error) {
+	p, err := db.APIPaymentByID(ctx, paymentID)
 	if err != nil {
 		return "", err
 	}
-	b, err := json.Marshal(Event{ID: d.EventID, Object: "event", Type: d.Type, Created: d.CreatedAt.Unix(),
-		Data: EventData{Payment: shop.ViewAPIPayment(p, s.cfg.BaseURL, s.cfg.Now())}})
+	b, err := json.Marshal(Event{ID: id, Object: "event", Type: typ, Created: created.Unix(),
+		Data: EventData{Payment: shop.ViewAPIPayment(p, baseURL, now)}})
 	if err != nil {
 		return "", err
 	}
-	return s.cfg.DB.SetEventBody(ctx, d.EventRowID, string(b))
+	return db.SetEventBody(ctx, rowID, string(b))
 }
 
 // Event is what a webhook request's body holds.
