@@ -53,3 +53,17 @@ func (s *Service) CreateAPIPayment(ctx context.Context, p *shop.APIPayment, req 
 	p.Order = o
 	return p, nil
 }
+
+// MaintainForAPI is Maintain asked by an API key for one of its payments:
+// the operation is recorded as the shop's API account's, named after the
+// key ("API: NAME") where an admin's email would be, and follows every
+// rule an admin's does (never more than was collected, one at a time,
+// the bank asked once, the same key the same operation).
+func (s *Service) MaintainForAPI(ctx context.Context, req OpRequest, keyName string) (*shop.Operation, error) {
+	account, err := s.db.APIAccount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req.Admin = &shop.Customer{ID: account, Email: "API: " + keyName, Role: shop.RoleAdmin}
+	return s.Maintain(ctx, req)
+}

@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sinopay/sinopay/locale"
+	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/webhook"
@@ -441,4 +443,118 @@ func (s *Server) apiEventList(w http.ResponseWriter, r *http.Request) {
 		data = append(data, json.RawMessage(body))
 	}
 	writeAPIJSON(w, http.StatusOK, apiList{Object: "list", Data: data, HasMore: more})
+}
+
+// apiOpBody is the body of a capture, cancel or refund: every member is
+// optional (amount 0: all that can be; reason: the API's default).
+type apiOpBody struct {
+	Amount *int64 `json:"amount"`
+	Reason string `json:"reason"`
+}
+
+// apiPaymentOp captures (POST /api/v1/payments/{id}/capture), cancels
+// (…/cancel) or refunds (…/refunds) a card payment, as the back office
+// does, and answers with the payment and the operation: done, refused by
+// the bank (409, with what it said), or pending when the bank's answer
+// was lost (the shop finds out by asking it; the payment's events
+// follow). An Idempotency-Key makes a second request the same operation.
+func (s *Server) apiPaymentOp(op shop.Op) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		k := s.apiKey(w, r)
+		if k == nil {
+			return
+		}
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+		if err != nil {
+			writeAPIError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: "body_too_large", Message: "the body is larger than 32 KiB"})
+			return
+		}
+		var body apiOpBody
+		if len(bytes.TrimSpace(raw)) > 0 {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil || dec.More() {
+				writeAPIError(w, http.StatusBadRequest, bodyError(err))
+				return
+			}
+		}
+		ctx, cancel := s.timeout(r)
+		defer cancel()
+		p, err := s.db.APIPayment(ctx, k.ID, r.PathValue("id"))
+		if shop.IsCode(err, shop.NotFound) {
+			writeAPIError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: "resource_missing", Param: "id", Message: "no such payment"})
+			return
+		}
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		if p.Order.PayType != shop.PayCard {
+			writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "method_unsupported",
+				Message: "only card payments can be captured, cancelled or refunded through the bank; an ATM payment is refunded by a transfer of the merchant's own"})
+			return
+		}
+		req := payment.OpRequest{OrderNo: p.Order.No, Op: op, Reason: strings.TrimSpace(body.Reason)}
+		if req.Reason == "" {
+			req.Reason = map[shop.Op]string{shop.OpCapture: "captured through the API", shop.OpCancel: "cancelled through the API", shop.OpRefund: "refunded through the API"}[op]
+		}
+		if body.Amount != nil {
+			if *body.Amount <= 0 || op == shop.OpCancel {
+				writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "invalid", Param: "amount", Message: "amount must be a whole number of NT$ above 0 (a cancel takes none)"})
+				return
+			}
+			req.Amount = shop.Money(*body.Amount)
+		}
+		if idem := r.Header.Get("Idempotency-Key"); idem != "" {
+			sum := sha256.Sum256([]byte(strconv.FormatInt(k.ID, 10) + "\x00" + p.ID + "\x00" + string(op) + "\x00" + idem))
+			req.Key = hex.EncodeToString(sum[:16])
+		} else {
+			req.Key = randomHex(16)
+		}
+		rec, err := s.pay.MaintainForAPI(r.Context(), req, k.Name)
+		if c := shop.ErrorCode(err); c == shop.Invalid || c == shop.Conflict {
+			status := http.StatusBadRequest
+			if c == shop.Conflict {
+				status = http.StatusConflict
+			}
+			writeAPIError(w, status, apiError{Type: "invalid_request_error", Code: strings.TrimPrefix(shop.ErrorKey(err), "admin.op."),
+				Message: locale.T(locale.EN, shop.ErrorKey(err))})
+			return
+		}
+		if err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		if p, err = s.db.APIPayment(ctx, k.ID, p.ID); err != nil {
+			s.apiFail(w, r, err)
+			return
+		}
+		out := struct {
+			shop.APIPaymentView
+			Operation apiOperation `json:"operation"`
+		}{s.apiPaymentJSON(p), apiOperation{Type: string(rec.Op), Amount: int64(rec.Amount), State: apiOpState(rec.State), BankError: rec.BankError}}
+		status := http.StatusOK
+		if rec.State == shop.OpRefused {
+			status = http.StatusConflict
+		}
+		writeAPIJSON(w, status, out)
+	}
+}
+
+// apiOperation is an operation as the API answers it.
+type apiOperation struct {
+	Type      string `json:"type"`
+	Amount    int64  `json:"amount"`
+	State     string `json:"state"` // done, refused or pending
+	BankError string `json:"bank_error,omitempty"`
+}
+
+func apiOpState(s shop.OpState) string {
+	switch s {
+	case shop.OpDone:
+		return "done"
+	case shop.OpRefused:
+		return "refused"
+	}
+	return "pending"
 }

@@ -385,3 +385,53 @@ func TestAPILists(t *testing.T) {
 		t.Fatalf("after the last event: %v", more)
 	}
 }
+
+// A manual-capture card payment captured, refunded in part twice with
+// one Idempotency-Key (one refund), over what is left refused; an ATM
+// payment cannot be refunded through the bank; the events follow.
+func TestAPIOperations(t *testing.T) {
+	r := newRig(t)
+	key := r.apiKey(shop.APITest)
+	_, p, _ := r.apiCall("POST", "/api/v1/payments", key,
+		`{"amount": 1000, "method": "card", "capture": "manual", "description": "Order 5", "return_url": "https://merchant.example/back"}`, nil)
+	id := p["id"].(string)
+	r.bankReturn(r.bank.PayCard(p["order_no"].(string), sandbox.OutcomeSuccess))
+	r.eventually("authorised", func() bool {
+		_, got, _ := r.apiCall("GET", "/api/v1/payments/"+id, key, "", nil)
+		return got["status"] == "requires_capture"
+	})
+	status, got, _ := r.apiCall("POST", "/api/v1/payments/"+id+"/capture", key, "", nil)
+	op, _ := got["operation"].(map[string]any)
+	if status != http.StatusOK || got["status"] != "succeeded" || op["state"] != "done" || op["type"] != "capture" {
+		t.Fatalf("capture: %d %v", status, got)
+	}
+	h := map[string]string{"Idempotency-Key": "refund-1"}
+	for range 2 {
+		status, got, _ = r.apiCall("POST", "/api/v1/payments/"+id+"/refunds", key, `{"amount": 300, "reason": "one bowl came broken"}`, h)
+		if status != http.StatusOK || got["status"] != "partially_refunded" || got["amount_refunded"] != 300.0 {
+			t.Fatalf("refund: %d %v", status, got)
+		}
+	}
+	status, got, _ = r.apiCall("POST", "/api/v1/payments/"+id+"/refunds", key, `{"amount": 800}`, nil)
+	if code, _ := errCode(got); status != http.StatusBadRequest && status != http.StatusConflict || code == "" {
+		t.Fatalf("a refund over what is left: %d %v", status, got)
+	}
+	if status, got, _ = r.apiCall("POST", "/api/v1/payments/"+id+"/refunds", key, `{"amount": 700}`, nil); status != http.StatusOK || got["status"] != "refunded" {
+		t.Fatalf("the rest refunded: %d %v", status, got)
+	}
+	_, evs, _ := r.apiCall("GET", "/api/v1/events", key, "", nil)
+	var types []string
+	for _, e := range evs["data"].([]any) {
+		types = append(types, e.(map[string]any)["type"].(string))
+	}
+	if strings.Join(types, ",") != "payment.succeeded,payment.captured,payment.refunded,payment.refunded" {
+		t.Fatalf("events: %v", types)
+	}
+	_, atm, _ := r.apiCall("POST", "/api/v1/payments", key, `{"amount": 500, "method": "atm", "description": "x"}`, nil)
+	if status, e, _ := r.apiCall("POST", "/api/v1/payments/"+atm["id"].(string)+"/refunds", key, "", nil); status != http.StatusBadRequest {
+		t.Fatalf("an ATM refund: %d %v", status, e)
+	}
+	if status, e, _ := r.apiCall("POST", "/api/v1/payments/pay_nope/capture", key, "", nil); status != http.StatusNotFound {
+		t.Fatalf("no such payment: %d %v", status, e)
+	}
+}
