@@ -19,6 +19,7 @@ import (
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/web/apidoc"
 	"github.com/sinopay/sinopay/webhook"
 )
 
@@ -557,4 +558,13 @@ func apiOpState(s shop.OpState) string {
 		return "refused"
 	}
 	return "pending"
+}
+
+// apiOpenAPI serves the API's OpenAPI 3.1 document (GET
+// /api/v1/openapi.json), to anyone: it holds no secret.
+func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=3600")
+	w.Write(apidoc.OpenAPI)
 }

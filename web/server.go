@@ -206,6 +206,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/payments/{id}", s.apiPaymentGet)
 	mux.HandleFunc("GET /api/v1/payments", s.apiPaymentList)
 	mux.HandleFunc("GET /api/v1/events", s.apiEventList)
+	mux.HandleFunc("GET /api/v1/openapi.json", s.apiOpenAPI)
 	mux.HandleFunc("POST /api/v1/payments/{id}/capture", s.apiPaymentOp(shop.OpCapture))
 	mux.HandleFunc("POST /api/v1/payments/{id}/cancel", s.apiPaymentOp(shop.OpCancel))
 	mux.HandleFunc("POST /api/v1/payments/{id}/refunds", s.apiPaymentOp(shop.OpRefund))
