@@ -312,7 +312,8 @@ func (s *Server) payPage(w http.ResponseWriter, r *http.Request) {
 	if p.ReturnURL != "" {
 		page.Back = "/pay/" + url.PathEscape(p.ID) + "/return"
 	}
-	v := s.newView(r, s.visitor(ctx, r), "pay.title", page)
+	v := s.newView(r, nil, "pay.title", page)
+	v.Hosted = true
 	if !page.Done {
 		v.Refresh = true
 		v.Poll, v.Version = "/pay/"+url.PathEscape(p.ID)+"/status", orderVersion(o)

@@ -88,7 +88,8 @@ func TestAPIPaymentATM(t *testing.T) {
 	// deadline, and follows the payment.
 	page := r.browser().get("/pay/" + id)
 	mustContain(t, page.Body, `id="bank-code">807`, `data-digits="`+account+`"`, `id="expire-date"`, "NT$1,500", `data-status="pending"`,
-		`data-poll="/pay/`+id+`/status"`, "訂單 #1001")
+		`data-poll="/pay/`+id+`/status"`, "訂單 #1001", `id="lang-switch"`)
+	mustNotContain(t, page.Body, `href="/login`, `href="/orders"`, `href="/signup`)
 	en := r.browser()
 	en.header.Set("Accept-Language", "en")
 	mustContain(t, en.get("/pay/"+id).Body, `lang="en"`, "Bank code")

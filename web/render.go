@@ -95,6 +95,10 @@ type view struct {
 	Contact string
 	// Welcome greets a customer who has just signed up.
 	Welcome bool
+	// Hosted is a page shown to another merchant's buyer (an API
+	// payment's): the header has the language switch, and neither the
+	// shop's links nor log-in.
+	Hosted bool
 }
 
 // welcomeCookie marks the first page after a sign-up, which greets the
