@@ -132,16 +132,9 @@ func (s *Server) apiPaymentCreate(w http.ResponseWriter, r *http.Request) {
 			Message: "Idempotency-Key must be at most 255 bytes of printable text"})
 		return
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	if err != nil {
-		writeAPIError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: "body_too_large", Message: "the body is larger than 32 KiB"})
-		return
-	}
 	var body apiPaymentBody
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || dec.More() {
-		writeAPIError(w, http.StatusBadRequest, bodyError(err))
+	raw, ok := readAPIBody(w, r, &body, false)
+	if !ok {
 		return
 	}
 	req := shop.APIPaymentRequest{Method: body.Method, Description: body.Description, Reference: body.Reference,
@@ -233,16 +226,46 @@ func (s *Server) apiPaymentGet(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.timeout(r)
 	defer cancel()
+	if p := s.keyPayment(ctx, w, r, k); p != nil {
+		writeAPIJSON(w, http.StatusOK, s.apiPaymentJSON(p))
+	}
+}
+
+// keyPayment is the key's payment of the path's {id}, or nil when it
+// answered the request itself: 404 for another key's, as for none.
+func (s *Server) keyPayment(ctx context.Context, w http.ResponseWriter, r *http.Request, k *shop.APIKey) *shop.APIPayment {
 	p, err := s.db.APIPayment(ctx, k.ID, r.PathValue("id"))
 	if shop.IsCode(err, shop.NotFound) {
 		writeAPIError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: "resource_missing", Param: "id", Message: "no such payment"})
-		return
+		return nil
 	}
 	if err != nil {
 		s.apiFail(w, r, err)
-		return
+		return nil
 	}
-	writeAPIJSON(w, http.StatusOK, s.apiPaymentJSON(p))
+	return p
+}
+
+// readAPIBody reads the request's JSON object into v, refusing unknown
+// members and anything after the object, and returns the raw body; ok is
+// false when it answered the request itself. An empty body leaves v as
+// it is when empty is allowed.
+func readAPIBody(w http.ResponseWriter, r *http.Request, v any, empty bool) (raw []byte, ok bool) {
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err != nil {
+		writeAPIError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: "body_too_large", Message: "the body is larger than 32 KiB"})
+		return nil, false
+	}
+	if empty && len(bytes.TrimSpace(raw)) == 0 {
+		return raw, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil || dec.More() {
+		writeAPIError(w, http.StatusBadRequest, bodyError(err))
+		return nil, false
+	}
+	return raw, true
 }
 
 func (s *Server) apiPaymentJSON(p *shop.APIPayment) shop.APIPaymentView {
@@ -466,29 +489,14 @@ func (s *Server) apiPaymentOp(op shop.Op) http.HandlerFunc {
 		if k == nil {
 			return
 		}
-		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-		if err != nil {
-			writeAPIError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: "body_too_large", Message: "the body is larger than 32 KiB"})
-			return
-		}
 		var body apiOpBody
-		if len(bytes.TrimSpace(raw)) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(raw))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil || dec.More() {
-				writeAPIError(w, http.StatusBadRequest, bodyError(err))
-				return
-			}
+		if _, ok := readAPIBody(w, r, &body, true); !ok {
+			return
 		}
 		ctx, cancel := s.timeout(r)
 		defer cancel()
-		p, err := s.db.APIPayment(ctx, k.ID, r.PathValue("id"))
-		if shop.IsCode(err, shop.NotFound) {
-			writeAPIError(w, http.StatusNotFound, apiError{Type: "invalid_request_error", Code: "resource_missing", Param: "id", Message: "no such payment"})
-			return
-		}
-		if err != nil {
-			s.apiFail(w, r, err)
+		p := s.keyPayment(ctx, w, r, k)
+		if p == nil {
 			return
 		}
 		if p.Order.PayType != shop.PayCard {
