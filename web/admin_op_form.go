@@ -29,6 +29,21 @@ type adminOpPage struct {
 	Error string
 }
 
+// ErrorField is the field Error is about, shown beside it: "amount",
+// "reason", or "" for what is about the order (another operation under
+// way, the order no longer refundable), shown above the form.
+func (p adminOpPage) ErrorField() string {
+	switch p.Error {
+	case "admin.op.too_much", "admin.op.bad_amount", "admin.op.capture_too_much":
+		if p.Max > 0 {
+			return "amount"
+		}
+	case "admin.op.reason_required", "admin.op.reason_long":
+		return "reason"
+	}
+	return ""
+}
+
 // adminOpForm asks an admin to confirm a capture, a cancellation or a
 // refund, with its amount and a reason (GET /admin/orders/{no}/{op}).
 func (s *Server) adminOpForm(w http.ResponseWriter, r *http.Request) {

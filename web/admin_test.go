@@ -186,9 +186,10 @@ func TestAdminCaptureAndRefund(t *testing.T) {
 	if p.Status != http.StatusBadRequest {
 		t.Fatalf("refund over what is left: %d", p.Status)
 	}
-	mustContain(t, p.Body, `id="op-error"`, "退款金額不能超過", `value="`+key+`"`, "too much")
+	mustContain(t, p.Body, `id="op-error"`, "退款金額不能超過", `value="`+key+`"`, "too much", `aria-describedby="amount-max op-error" aria-invalid="true"`)
+	mustNotContain(t, p.Body, `alert alert-danger`)
 	p = admin.post("/admin/orders/"+o.No+"/refund", url.Values{"key": {key}, "amount": {"100"}, "reason": {" "}})
-	mustContain(t, p.Body, "請填寫原因")
+	mustContain(t, p.Body, "請填寫原因", `aria-invalid="true" aria-describedby="op-error"`)
 	p = admin.post("/admin/orders/"+o.No+"/refund", url.Values{"key": {key}, "amount": {"abc"}, "reason": {"x"}})
 	mustContain(t, p.Body, "金額不正確")
 	p = admin.post("/admin/orders/"+o.No+"/refund", url.Values{"key": {"not-a-key"}, "amount": {"100"}, "reason": {"x"}})
