@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -65,12 +64,6 @@ type DB struct {
 	// (100 buyers at once left 17 without an answer after its 10 s).
 	// nil on PostgreSQL.
 	writer chan struct{}
-	// live is a connection of SQLite's own for Ping, opened with the
-	// file: the liveness check never waits for the pool, nor opens the
-	// file again (which fails while it is moved away, when /healthz must
-	// still answer). nil on PostgreSQL.
-	live   *sql.Conn
-	liveMu sync.Mutex
 }
 
 // IsURL reports whether target names a PostgreSQL database (a
@@ -134,8 +127,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// As many kept idle as may be open: a connection closed after a busy
 	// moment is opened again at the next (its pragmas run again, its
 	// prepared statements are lost).
-	// One more is held for the liveness check (Ping).
-	db.SetMaxOpenConns(9)
+	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
@@ -143,10 +135,6 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
 	d := &DB{SQL: db, Dialect: SQLite, Where: path, Created: created, writer: make(chan struct{}, 1)}
-	if d.live, err = db.Conn(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("database %s: %w", path, err)
-	}
 	if path != ":memory:" {
 		if d.file, err = watchFile(path); err != nil {
 			db.Close()
@@ -170,9 +158,6 @@ func createSQLite(ctx context.Context, dsn string) error {
 func (db *DB) Close() error {
 	db.stopGroup()
 	db.closeStmts()
-	if db.live != nil {
-		db.live.Close()
-	}
 	return db.SQL.Close()
 }
 
@@ -265,16 +250,17 @@ func (db *DB) Pending(ctx context.Context, more ...Schema) (bool, error) {
 }
 
 // Ping checks that the database answers.
+//
+// While the SQLite file is not at its path (CheckFile), a ping that needs
+// a new connection fails (a connection opens the path), yet the process
+// and the file it has open are alive: the liveness check must stay up
+// then (README), and readiness says what is wrong. So a failed ping with
+// the file away is not a failure here.
 func (db *DB) Ping(ctx context.Context) error {
-	if db.live != nil {
-		db.liveMu.Lock()
-		err := db.live.PingContext(ctx)
-		db.liveMu.Unlock()
-		if err == nil {
+	if err := db.SQL.PingContext(ctx); err != nil {
+		if db.file != nil && db.CheckFile() != nil {
 			return nil
 		}
-	}
-	if err := db.SQL.PingContext(ctx); err != nil {
 		return unavailable(err)
 	}
 	return nil

@@ -527,7 +527,7 @@ func (s *Server) apiPaymentOp(op shop.Op) http.HandlerFunc {
 			if c == shop.Conflict {
 				status = http.StatusConflict
 			}
-			writeAPIError(w, status, apiError{Type: "invalid_request_error", Code: strings.TrimPrefix(shop.ErrorKey(err), "admin.op."),
+			writeAPIError(w, status, apiError{Type: "invalid_request_error", Code: opErrorCode(shop.ErrorKey(err)),
 				Message: locale.T(locale.EN, shop.ErrorKey(err))})
 			return
 		}
@@ -577,3 +577,7 @@ func (s *Server) apiOpenAPI(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "public, max-age=3600")
 	w.Write(apidoc.OpenAPI)
 }
+
+// opErrorCode is the API's code for an operation's refusal: the last
+// word of its translation key (too_much, busy, not_refundable…).
+func opErrorCode(key string) string { return key[strings.LastIndex(key, ".")+1:] }
