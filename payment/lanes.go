@@ -129,7 +129,11 @@ func (s *Service) roomInBacklog(ctx context.Context) error {
 	o := &s.other
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if now := time.Now(); now.Sub(o.counted) > backlogFresh {
+	fresh := s.cfg.BacklogRecount
+	if fresh <= 0 {
+		fresh = backlogFresh
+	}
+	if now := time.Now(); now.Sub(o.counted) > fresh {
 		n, err := s.db.OtherBacklog(ctx)
 		if err != nil {
 			return err

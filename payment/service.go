@@ -78,6 +78,11 @@ type Config struct {
 	// the bank's may wait for their confirmation at once [1000]; past it
 	// they are answered 503 and a real bank sends again later (lanes.go).
 	OtherBacklog int
+	// BacklogRecount is how old the count of the waiting notifications of
+	// unknown senders may be before it is counted again [250ms]: between
+	// counts, this instance adds what it records. A test that must see
+	// the backlog drain at once sets it to a nanosecond.
+	BacklogRecount time.Duration
 	// Hooks arms crash points for fault tests (confirm-start, sweep-mid);
 	// nil arms none.
 	Hooks *crash.Points
