@@ -16,7 +16,10 @@ import (
 //
 // A payment with p's idempotency key for its API key made meanwhile (two
 // requests at once) is Conflict; the caller reads that one.
-func (s *Service) CreateAPIPayment(ctx context.Context, p *shop.APIPayment, req *shop.APIPaymentRequest) (*shop.APIPayment, error) {
+//
+// A test key's payment is made at the test bank when one stands beside
+// the shop's; the caller has checked that the key's mode is taken here.
+func (s *Service) CreateAPIPayment(ctx context.Context, p *shop.APIPayment, req *shop.APIPaymentRequest, mode shop.APIMode) (*shop.APIPayment, error) {
 	account, err := s.db.APIAccount(ctx)
 	if err != nil {
 		return nil, err
@@ -26,7 +29,8 @@ func (s *Service) CreateAPIPayment(ctx context.Context, p *shop.APIPayment, req 
 	}
 	now := s.now()
 	o := &shop.Order{CustomerID: account, PayType: req.PayType(), Amount: req.Amount, Capture: req.CaptureMode(),
-		Items: []shop.Item{{Name: req.Description, NameZH: req.Description, NameEN: req.Description, UnitPrice: req.Amount, Qty: 1}}}
+		Items:    []shop.Item{{Name: req.Description, NameZH: req.Description, NameEN: req.Description, UnitPrice: req.Amount, Qty: 1}},
+		TestBank: mode == shop.APITest && s.cfg.TestBank != nil}
 	for attempt := 0; ; attempt++ {
 		o.No = shop.NewOrderNo(now)
 		err = s.db.CreateAPIPayment(ctx, p, o, now)

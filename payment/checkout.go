@@ -106,7 +106,7 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 		// again after the setting changed must not change how it is paid.
 		p.Card = &funbiz.CardParams{AutoBilling: o.Capture != shop.CaptureManual, ExpMinutes: s.cfg.CardExpMinutes}
 	}
-	res, err := s.bank.OrderCreate(ctx, p)
+	res, err := s.bankOf(o).OrderCreate(ctx, p)
 	b := shop.BankOrder{State: shop.BankCreated, ExpireDate: expireDate}
 	switch {
 	case err == nil:
@@ -122,7 +122,7 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 		// The bank keeps OrderNo unique, so a refusal may mean another
 		// request (a sweep on another instance, say) created this very order
 		// first. Only an order the bank does not have is refused.
-		if info, found, ferr := s.findOrder(ctx, o.No); ferr == nil && found {
+		if info, found, ferr := s.findOrder(ctx, o); ferr == nil && found {
 			b = s.bankOrderFrom(o, info)
 			if b.ExpireDate == "" {
 				b.ExpireDate = expireDate

@@ -22,7 +22,7 @@ import (
 // from the workers that long (the return path confirms at once itself
 // and leaves the workers as a safety net).
 func (s *Service) RecordCallback(ctx context.Context, n funbiz.Notification, source shop.Source, delay time.Duration) (*shop.Delivery, error) {
-	if n.ShopNo != s.bank.ShopNo() {
+	if bank, _ := s.bankFor(n.ShopNo); bank == nil {
 		return nil, shop.Errorf(shop.Invalid, "callback.other_shop", "callback for shop %q", n.ShopNo)
 	}
 	var held time.Time
@@ -121,7 +121,13 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	// For fault tests: the callback is acknowledged (or the browser is
 	// waiting), the bank not yet asked.
 	s.cfg.Hooks.Point("confirm-start")
-	res, err := s.bank.OrderPayQuery(ctx, delivery.Token)
+	bank, test := s.bankFor(delivery.ShopNo)
+	if bank == nil {
+		// Recorded for a bank this instance no longer has (its test bank
+		// was turned off): nobody here can say what the token is.
+		return s.mark(ctx, delivery, "", shop.Outcome{Kind: shop.OutcomeNotOurs, Detail: "no bank here for ShopNo " + delivery.ShopNo})
+	}
+	res, err := bank.OrderPayQuery(ctx, delivery.Token)
 	if err != nil {
 		if errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid) {
 			return s.mark(ctx, delivery, "", shop.Outcome{Kind: shop.OutcomeRefused, Detail: bankErrorText(err)})
@@ -135,7 +141,13 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	if err != nil {
 		return nil, err
 	}
-	c := s.judge(o, res)
+	if o.TestBank != test {
+		// The test bank (a sandbox, whose demo keys are public) speaking
+		// of a live order, or the live bank of a test one: an order is
+		// settled only by the bank it was made at.
+		return s.mark(ctx, delivery, o.No, shop.Outcome{Kind: shop.OutcomeNotOurs, Detail: "answer from the other bank than the order's"})
+	}
+	c := s.judge(bank, o, res)
 	var ev shop.Event
 	var outcome shop.Outcome
 	switch c.Outcome {
@@ -144,7 +156,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	case funbiz.OutcomeFailed:
 		ev, outcome = shop.EventFailed, shop.Outcome{Kind: shop.OutcomeFailed}
 	default:
-		if res.ShopNo != s.bank.ShopNo() || res.Payment.ShopNo != s.bank.ShopNo() {
+		if res.ShopNo != bank.ShopNo() || res.Payment.ShopNo != bank.ShopNo() {
 			return s.mark(ctx, delivery, o.No, shop.Outcome{Kind: shop.OutcomeNotOurs, Detail: c.Reason})
 		}
 		ev, outcome = shop.EventMismatch, shop.Outcome{Kind: shop.OutcomeMismatch, Detail: c.Reason}
@@ -176,8 +188,8 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 // at OrderCreate (or OrderQuery, for an order adopted), and its payments
 // carry that TSNo, as the sandbox models it; an answer or an order
 // without one is not checked on it.
-func (s *Service) judge(o *shop.Order, res *funbiz.PayResult) *funbiz.Confirmation {
-	c := funbiz.Judge(s.bank.ShopNo(), res, funbiz.Expected{OrderNo: o.No, Amount: int64(o.Amount)})
+func (s *Service) judge(bank *funbiz.Client, o *shop.Order, res *funbiz.PayResult) *funbiz.Confirmation {
+	c := funbiz.Judge(bank.ShopNo(), res, funbiz.Expected{OrderNo: o.No, Amount: int64(o.Amount)})
 	if ts := res.Payment.TSNo; ts != "" && o.Bank.TSNo != "" && ts != o.Bank.TSNo {
 		why := fmt.Sprintf("TSNo %q, expected %q", ts, o.Bank.TSNo)
 		if c.Outcome == funbiz.OutcomeMismatch {

@@ -90,7 +90,7 @@ type otherLane struct {
 // Only after it returns nil may the notification be acknowledged. It
 // fails with ErrBacklogFull when OtherBacklog deliveries are waiting.
 func (s *Service) RecordOther(ctx context.Context, n funbiz.Notification) error {
-	if n.ShopNo != s.bank.ShopNo() {
+	if bank, _ := s.bankFor(n.ShopNo); bank == nil {
 		return shop.Errorf(shop.Invalid, "callback.other_shop", "callback for shop %q", n.ShopNo)
 	}
 	seen, err := s.db.PayTokenSeen(ctx, n.PayToken)

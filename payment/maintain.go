@@ -103,11 +103,11 @@ func (s *Service) callMaintain(ctx context.Context, o *shop.Order, rec *shop.Ope
 	var err error
 	switch rec.Op {
 	case shop.OpCapture:
-		res, err = s.bank.Capture(ctx, o.No, amount)
+		res, err = s.bankOf(o).Capture(ctx, o.No, amount)
 	case shop.OpCancel:
-		res, err = s.bank.CancelAuthorization(ctx, o.No, "")
+		res, err = s.bankOf(o).CancelAuthorization(ctx, o.No, "")
 	default:
-		res, err = s.bank.Refund(ctx, &funbiz.RefundParams{OrderNo: o.No, Amount: amount})
+		res, err = s.bankOf(o).Refund(ctx, &funbiz.RefundParams{OrderNo: o.No, Amount: amount})
 	}
 	switch {
 	case err == nil:
@@ -155,7 +155,7 @@ func (s *Service) ResolveOp(ctx context.Context, id int64) (*shop.Operation, err
 	if err != nil {
 		return nil, err
 	}
-	info, found, err := s.findOrder(ctx, o.No)
+	info, found, err := s.findOrder(ctx, o)
 	if err != nil {
 		return op, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "asking the bank about operation %d", id)
 	}
@@ -236,7 +236,7 @@ func (s *Service) refundOutcome(ctx context.Context, o *shop.Order, op *shop.Ope
 	}
 	var bank shop.Money
 	for day := start; funbiz.FormatDate(day) <= funbiz.FormatDate(s.now()); day = day.AddDate(0, 0, 1) {
-		bill, err := s.bank.BillQuery(ctx, funbiz.FormatDate(day))
+		bill, err := s.bankOf(o).BillQuery(ctx, funbiz.FormatDate(day))
 		if err != nil {
 			return shop.OpUnknown, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "BillQuery")
 		}

@@ -54,7 +54,11 @@ func (r *opsRig) do(no string, op shop.Op, amount shop.Money, key string) (*shop
 
 func (r *opsRig) bankStatus(no string) funbiz.PayStatus {
 	r.T.Helper()
-	info, found, err := r.Pay.BankOrder(context.Background(), no)
+	o, err := r.DB.OrderByNo(context.Background(), no)
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	info, found, err := r.Pay.BankOrder(context.Background(), o)
 	if err != nil || !found {
 		r.T.Fatalf("bank view of %s: %v %v", no, found, err)
 	}

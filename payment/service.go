@@ -83,6 +83,12 @@ type Config struct {
 	// counts, this instance adds what it records. A test that must see
 	// the backlog drain at once sets it to a nanosecond.
 	BacklogRecount time.Duration
+	// TestBank, when set, is a second bank beside the shop's live one (the
+	// embedded sandbox): test API keys' payments are made there, and
+	// everything about them, callbacks included, is asked of it [none].
+	// Its ShopNo must differ from the shop's bank's, since a callback
+	// names its bank by ShopNo alone.
+	TestBank *funbiz.Client
 	// Hooks arms crash points for fault tests (confirm-start, sweep-mid);
 	// nil arms none.
 	Hooks *crash.Points
@@ -147,6 +153,9 @@ func New(db *storage.DB, bank *funbiz.Client, cfg Config, log *slog.Logger) (*Se
 		return nil, errors.New("payment: BaseURL is required")
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.TestBank != nil && cfg.TestBank.ShopNo() == bank.ShopNo() {
+		return nil, fmt.Errorf("payment: the test bank's ShopNo %q is the shop's bank's: callbacks could not tell them apart", bank.ShopNo())
+	}
 	if !cfg.CardCapture.Valid() {
 		return nil, fmt.Errorf("payment: CardCapture must be auto or manual, got %q", cfg.CardCapture)
 	}

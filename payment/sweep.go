@@ -94,7 +94,7 @@ func (s *Service) ExpireATM(ctx context.Context) (SweepResult, error) {
 // CheckOrder asks the bank about one order and applies what it says. It
 // reports whether the order's status changed.
 func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source shop.Source) (bool, error) {
-	info, found, err := s.findOrder(ctx, o.No)
+	info, found, err := s.findOrder(ctx, o)
 	if err != nil {
 		return false, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "asking the bank about %s", o.No)
 	}

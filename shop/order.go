@@ -251,6 +251,13 @@ type Order struct {
 	// A payment of either after the other was paid goes to review.
 	Replaces   string
 	ReplacedBy string
+
+	// TestBank: the order was made by a test API key at the test bank,
+	// the embedded sandbox standing beside a live bank, and everything
+	// about it is asked of that bank. False for every order at the
+	// shop's own bank, which is also the sandbox when the shop runs on
+	// it (then test keys' orders are there too).
+	TestBank bool
 }
 
 // BankState says whether the bank has the order.

@@ -24,15 +24,17 @@ type Movement struct {
 // the bank charged at once (the "paid" event), or the capture of a
 // manual-capture card order (the charge happens then, not at the
 // authorisation); a refund is a refund the bank did. Cancelled
-// authorisations moved no money and are not listed.
+// authorisations moved no money and are not listed, nor do the orders at
+// the test bank, whose money is not real and not in the shop's bank's
+// statement.
 func (db *DB) Ledger(ctx context.Context, from, to time.Time) ([]Movement, error) {
 	rows, err := db.q().QueryContext(ctx, `
 		SELECT o.order_no, o.pay_type, 'P', o.amount, e.at FROM payment_events e JOIN orders o ON o.id = e.order_id
-		 WHERE e.event = 'paid' AND e.at >= $1 AND e.at < $2 AND NOT (o.pay_type = 'C' AND o.capture = 'manual')
+		 WHERE e.event = 'paid' AND e.at >= $1 AND e.at < $2 AND NOT (o.pay_type = 'C' AND o.capture = 'manual') AND o.test_bank = 0
 		UNION ALL
 		SELECT o.order_no, o.pay_type, CASE p.op WHEN 'capture' THEN 'P' ELSE 'R' END, p.amount, p.updated_at
 		  FROM order_ops p JOIN orders o ON o.id = p.order_id
-		 WHERE p.state = 'done' AND p.op IN ('capture', 'refund') AND p.updated_at >= $1 AND p.updated_at < $2
+		 WHERE p.state = 'done' AND p.op IN ('capture', 'refund') AND p.updated_at >= $1 AND p.updated_at < $2 AND o.test_bank = 0
 		ORDER BY 5, 1`, ms(from), ms(to))
 	if err != nil {
 		return nil, mapErr(err, "ledger")

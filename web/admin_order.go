@@ -119,7 +119,7 @@ func (s *Server) adminOrderData(ctx context.Context, r *http.Request, o *shop.Or
 	}
 	if o.Bank.State != shop.BankRefused {
 		bctx, bcancel := context.WithTimeout(ctx, bankViewTimeout)
-		p.BankInfo, p.BankFound, err = s.pay.BankOrder(bctx, o.No)
+		p.BankInfo, p.BankFound, err = s.pay.BankOrder(bctx, o)
 		bcancel()
 		if err != nil {
 			s.log.WarnContext(r.Context(), "the bank's view of an order", "order", o.No, "error", err)

@@ -201,7 +201,7 @@ func TestAdminCaptureAndRefund(t *testing.T) {
 	p = admin.post("/admin/orders/"+o.No+"/refund", url.Values{"key": {key}, "amount": {"3900"}, "reason": {"returned"}})
 	p = admin.follow(p)
 	mustContain(t, p.Body, `data-status="R"`, `id="no-actions"`, `data-event="refunded"`, "boss@example.com: returned")
-	info, _, err := r.pay.BankOrder(ctx, o.No)
+	info, _, err := r.pay.BankOrder(ctx, o)
 	if err != nil || info.RefundFlag != "Y" {
 		t.Fatalf("the bank's view after refunds: %+v %v", info, err)
 	}

@@ -66,7 +66,9 @@ func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 
 // apiKey is the working key of the request, or nil when it answered the
 // request itself: 401 for a missing or bad key (one answer for all),
-// 403 for a key of the mode this instance does not take.
+// 403 for a key of a mode this instance does not take: it takes test
+// keys when its bank is the sandbox or a test bank stands beside its
+// live bank, live keys when its bank is a real one.
 func (s *Server) apiKey(w http.ResponseWriter, r *http.Request) *shop.APIKey {
 	auth := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(auth, "Bearer ")
@@ -89,12 +91,36 @@ func (s *Server) apiKey(w http.ResponseWriter, r *http.Request) *shop.APIKey {
 		s.apiFail(w, r, err)
 		return nil
 	}
-	if k.Mode != s.apiMode {
-		writeAPIError(w, http.StatusForbidden, apiError{Type: "permission_error", Code: "mode_unavailable",
-			Message: "this shop takes " + string(s.apiMode) + " payments: its bank is " + map[shop.APIMode]string{shop.APITest: "the sandbox", shop.APILive: "the real bank"}[s.apiMode] + "; a " + string(k.Mode) + " key cannot pay here"})
+	if s.apiLimit != nil {
+		if wait, ok := s.apiLimit.take(strconv.FormatInt(k.ID, 10), s.now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+			writeAPIError(w, http.StatusTooManyRequests, apiError{Type: "rate_limit_error", Code: "rate_limited",
+				Message: "too many requests with this key; send again after Retry-After seconds (with the same Idempotency-Key)"})
+			return nil
+		}
+	}
+	if k.Mode != s.apiMode && (k.Mode != shop.APITest || !s.pay.HasTestBank()) {
+		msg := "this shop's bank is the sandbox, where live keys cannot pay"
+		if k.Mode == shop.APITest {
+			msg = "this shop runs no sandbox beside its bank, so test keys cannot pay here (run it with --sandbox-addr)"
+		}
+		writeAPIError(w, http.StatusForbidden, apiError{Type: "permission_error", Code: "mode_unavailable", Message: msg})
 		return nil
 	}
 	return k
+}
+
+// defaultAPIRate is the requests a second one API key may make to one
+// instance, as card networks' gateways allow a merchant: far above what
+// a shop's checkout needs, low enough that one runaway client cannot
+// take the shop's database from its customers.
+const defaultAPIRate = 100
+
+// newAPILimit is a limiter of rate requests a second per key, twice as
+// many at once. It is per instance: behind n instances a key may make n
+// times as many.
+func newAPILimit(rate float64) *limiter {
+	return newLimiter(max(1, int(2*rate)), time.Duration(float64(time.Second)/rate), throttleKeys)
 }
 
 // apiNotFound answers any other path under /api/.
@@ -115,7 +141,7 @@ type apiPaymentBody struct {
 }
 
 // maxAPIBody bounds a request body; a payment is a few hundred bytes.
-const maxAPIBody = 32 << 10
+const maxAPIBody = 64 << 10
 
 // apiPaymentCreate makes a payment (POST /api/v1/payments): 201 with the
 // payment, its ATM account or its card page. With an Idempotency-Key, the
@@ -159,7 +185,7 @@ func (s *Server) apiPaymentCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &shop.APIPayment{ID: shop.NewAPIPaymentID(), KeyID: k.ID, Reference: req.Reference, Description: req.Description,
 		ReturnURL: req.ReturnURL, Metadata: req.Metadata, IdemKey: idem, IdemHash: hash}
-	made, err := s.pay.CreateAPIPayment(ctx, p, &req)
+	made, err := s.pay.CreateAPIPayment(ctx, p, &req, k.Mode)
 	if shop.IsCode(err, shop.Conflict) && idem != "" {
 		// The same key sent twice at once: the other request made it.
 		s.apiReplay(ctx, w, r, k, idem, hash)
@@ -253,7 +279,7 @@ func (s *Server) keyPayment(ctx context.Context, w http.ResponseWriter, r *http.
 func readAPIBody(w http.ResponseWriter, r *http.Request, v any, empty bool) (raw []byte, ok bool) {
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
 	if err != nil {
-		writeAPIError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: "body_too_large", Message: "the body is larger than 32 KiB"})
+		writeAPIError(w, http.StatusRequestEntityTooLarge, apiError{Type: "invalid_request_error", Code: "body_too_large", Message: "the body is larger than 64 KiB"})
 		return nil, false
 	}
 	if empty && len(bytes.TrimSpace(raw)) == 0 {

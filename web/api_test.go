@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/funbiz/funbiztest"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
 	"github.com/sinopay/sinopay/webhook"
@@ -218,6 +221,7 @@ func TestAPIRefusals(t *testing.T) {
 		{key, `{"amount": 100, "method": "card", "description": "x", "return_url": "javascript:alert(1)"}`, 400, "invalid", "return_url"},
 		{key, `{"amount": 100, "method": "atm", "description": "x", "capture": "manual"}`, 400, "invalid", "capture"},
 		{key, `{"amount": 100, "method": "atm", "description": "x", "reference": "` + strings.Repeat("r", 65) + `"}`, 400, "invalid", "reference"},
+		{key, `{"amount": 100, "method": "atm", "description": "x", "metadata": {"a": "` + strings.Repeat("r", 64<<10) + `"}}`, 413, "body_too_large", ""},
 	} {
 		status, e, h := r.apiCall("POST", "/api/v1/payments", c.key, c.body, nil)
 		code, param := errCode(e)
@@ -434,5 +438,126 @@ func TestAPIOperations(t *testing.T) {
 	}
 	if status, e, _ := r.apiCall("POST", "/api/v1/payments/pay_nope/capture", key, "", nil); status != http.StatusNotFound {
 		t.Fatalf("no such payment: %d %v", status, e)
+	}
+}
+
+// testShopNo is the test bank's merchant in TestAPITestBank: beside a
+// live bank, the test bank must have a ShopNo of its own.
+const testShopNo = "TS0001_001"
+
+// Beside a live bank, a test bank (the embedded sandbox, in production)
+// takes the test keys' payments: each payment is made at its key's bank,
+// asked about there, and settled only by that bank's word. The test
+// bank's keys are public, so it must never settle a live payment, even
+// for an order of the live payment's number and amount paid there.
+func TestAPITestBank(t *testing.T) {
+	ctx := context.Background()
+	tb := funbiztest.New(t, funbiztest.WithMerchant(testShopNo, sandbox.DemoHash()))
+	r := newRig(t, func(p *payment.Config, w *Config) {
+		p.TestBank = tb.ClientFor(testShopNo, sandbox.DemoHash())
+		w.APIMode = shop.APILive
+	})
+	live, test := r.apiKey(shop.APILive), r.apiKey(shop.APITest)
+	body := `{"amount": 990, "method": "card", "description": "Order 1", "return_url": "https://merchant.example/done"}`
+	status, lp, _ := r.apiCall("POST", "/api/v1/payments", live, body, nil)
+	if card, _ := lp["card"].(map[string]any); status != http.StatusCreated || !strings.HasPrefix(card["pay_url"].(string), r.bank.ServerURL) {
+		t.Fatalf("the live key's payment: %d %v", status, lp)
+	}
+	status, tp, _ := r.apiCall("POST", "/api/v1/payments", test, body, nil)
+	if card, _ := tp["card"].(map[string]any); status != http.StatusCreated || !strings.HasPrefix(card["pay_url"].(string), tb.ServerURL) {
+		t.Fatalf("the test key's payment: %d %v", status, tp)
+	}
+	lo, to := r.shop.Order(lp["order_no"].(string)), r.shop.Order(tp["order_no"].(string))
+	if lo.TestBank || !to.TestBank {
+		t.Fatalf("orders' banks: live %v, test %v", lo.TestBank, to.TestBank)
+	}
+	if _, found, err := r.pay.BankOrder(ctx, to); err != nil || !found {
+		t.Fatalf("the test order at the test bank: %v %v", found, err)
+	}
+	if n := len(r.bank.Sandbox.Orders(sandbox.Filter{OrderNo: to.No}, r.bank.ServerURL)); n != 0 {
+		t.Fatalf("the test order reached the live bank: %d", n)
+	}
+	if status, _, _ := r.apiCall("GET", "/api/v1/payments/"+tp["id"].(string), live, "", nil); status != http.StatusNotFound {
+		t.Fatalf("the live key sees the test key's payment: %d", status)
+	}
+
+	// Paid at the test bank, whose notification settles the test payment.
+	card := sandbox.Card{Left: "400022", Right: "1111", Exp: "1230"}
+	if _, err := tb.Sandbox.PayCard(testShopNo, to.No, sandbox.OutcomeSuccess, card, "test"); err != nil {
+		t.Fatal(err)
+	}
+	tb.Sandbox.RunDue()
+	r.eventually("the test payment succeeded", func() bool {
+		_, got, _ := r.apiCall("GET", "/api/v1/payments/"+tp["id"].(string), test, "", nil)
+		return got["status"] == "succeeded"
+	})
+
+	// The forgery: an order of the live payment's number and amount made
+	// at the test bank with its public keys, and paid there. Its
+	// notification and its browser return both reach the shop, and the
+	// live payment stays pending.
+	if _, err := tb.ClientFor(testShopNo, sandbox.DemoHash()).OrderCreate(ctx, &funbiz.OrderCreateParams{OrderNo: lo.No, Amount: 990,
+		PayType: funbiz.PayTypeCard, PrdtName: "x", ReturnURL: r.srv.URL + "/funbiz/return", BackendURL: r.srv.URL + "/funbiz/notify",
+		Card: &funbiz.CardParams{AutoBilling: true}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := tb.Sandbox.PayCard(testShopNo, lo.No, sandbox.OutcomeSuccess, card, "forger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.Sandbox.RunDue()
+	form := url.Values{"ShopNo": {testShopNo}, "PayToken": {res.PayToken}}
+	r.browser().post("/funbiz/return", form)
+	for _, d := range r.shop.Processed(res.PayToken, 2) {
+		if d.Outcome.Kind != shop.OutcomeNotOurs {
+			t.Fatalf("the test bank's word on a live order: %+v", d.Outcome)
+		}
+	}
+	if o := r.shop.Order(lo.No); o.Status != shop.StatusWaiting {
+		t.Fatalf("the live order after the forgery: %s", o.Status)
+	}
+
+	// The live payment is settled by the live bank; the books hold it,
+	// and not the test bank's money.
+	r.bank.PayCard(lo.No, sandbox.OutcomeSuccess)
+	r.eventually("the live payment succeeded", func() bool {
+		_, got, _ := r.apiCall("GET", "/api/v1/payments/"+lp["id"].(string), live, "", nil)
+		return got["status"] == "succeeded"
+	})
+	ledger, err := r.db.Ledger(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	if err != nil || len(ledger) != 1 || ledger[0].OrderNo != lo.No {
+		t.Fatalf("the ledger: %+v %v", ledger, err)
+	}
+}
+
+// An instance on a live bank with no test bank refuses test keys, and
+// one on the sandbox refuses live keys, each saying why.
+func TestAPIModeUnavailable(t *testing.T) {
+	r := newRig(t, func(_ *payment.Config, w *Config) { w.APIMode = shop.APILive })
+	status, body, _ := r.apiCall("POST", "/api/v1/payments", r.apiKey(shop.APITest), `{"amount": 990, "method": "card", "description": "x"}`, nil)
+	if code, _ := errCode(body); status != http.StatusForbidden || code != "mode_unavailable" {
+		t.Fatalf("a test key on a live bank alone: %d %v", status, body)
+	}
+	r = newRig(t)
+	status, body, _ = r.apiCall("POST", "/api/v1/payments", r.apiKey(shop.APILive), `{"amount": 990, "method": "card", "description": "x"}`, nil)
+	if code, _ := errCode(body); status != http.StatusForbidden || code != "mode_unavailable" {
+		t.Fatalf("a live key on the sandbox: %d %v", status, body)
+	}
+}
+
+// Each key has its own rate: past it, 429 with Retry-After, and the
+// other keys go on.
+func TestAPIRateLimit(t *testing.T) {
+	r := newRig(t, func(_ *payment.Config, w *Config) { w.APIRate = 0.5 }) // a burst of 1, then one every 2 s
+	busy, calm := r.apiKey(shop.APITest), r.apiKey(shop.APITest)
+	if status, _, _ := r.apiCall("GET", "/api/v1/payments", busy, "", nil); status != http.StatusOK {
+		t.Fatalf("first request: %d", status)
+	}
+	status, body, h := r.apiCall("GET", "/api/v1/payments", busy, "", nil)
+	if code, _ := errCode(body); status != http.StatusTooManyRequests || code != "rate_limited" || h.Get("Retry-After") != "2" {
+		t.Fatalf("past the rate: %d %v Retry-After %q", status, body, h.Get("Retry-After"))
+	}
+	if status, _, _ := r.apiCall("GET", "/api/v1/payments", calm, "", nil); status != http.StatusOK {
+		t.Fatalf("another key: %d", status)
 	}
 }

@@ -66,10 +66,14 @@ type Config struct {
 	// Outbox sends the shop's e-mail; nil leaves queued messages for
 	// another instance (or a later start) to send.
 	Outbox Outbox
-	// APIMode is the mode of the API keys whose payments this instance
-	// takes: "test" when its bank is a sandbox, "live" when it is the
-	// bank. A key of the other mode is refused ("" is test).
+	// APIMode is the mode of the API keys whose payments the shop's bank
+	// takes: "test" when it is a sandbox, "live" when it is the bank ("" is
+	// test). Test keys are also taken when a test bank stands beside a
+	// live one (payment.Config.TestBank); other keys are refused.
 	APIMode shop.APIMode
+	// APIRate is how many JSON API requests one key may make a second in
+	// this instance, with twice as many at once [100]; negative: no limit.
+	APIRate float64
 }
 
 // Server serves the shop. It is safe for concurrent use.
@@ -103,6 +107,8 @@ type Server struct {
 	throttle *authThrottle
 	// dbTimeout bounds the database work of one request.
 	dbTimeout time.Duration
+	// apiLimit holds each API key to Config.APIRate; nil: no limit.
+	apiLimit *limiter
 	// trustedProxies: Config.TrustedProxies.
 	trustedProxies []netip.Prefix
 }
@@ -152,6 +158,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.apiMode == "" {
 		s.apiMode = shop.APITest
+	}
+	switch rate := cfg.APIRate; {
+	case rate == 0:
+		s.apiLimit = newAPILimit(defaultAPIRate)
+	case rate > 0:
+		s.apiLimit = newAPILimit(rate)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

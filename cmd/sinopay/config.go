@@ -169,6 +169,9 @@ type serveConfig struct {
 	// the default, negative: no limit); ConfirmBurst how many at once.
 	ConfirmRate  float64
 	ConfirmBurst int
+	// APIRate is the JSON API's requests per second per key (0: the
+	// default, negative: no limit).
+	APIRate float64
 	// NotifyFrom are the bank's addresses (SINOPAY_NOTIFY_FROM), whose
 	// notifications are confirmed first; NotifyFromSet tells that it was
 	// set, so the embedded sandbox's address is not added to it.

@@ -152,6 +152,9 @@ func serveConfigFrom(fs *flag.FlagSet) (*serveConfig, error) {
 	if c.ConfirmRate, err = parseRate("SINOPAY_CONFIRM_RATE", get("", "SINOPAY_CONFIRM_RATE", "")); err != nil {
 		errs = append(errs, err)
 	}
+	if c.APIRate, err = parseRate("SINOPAY_API_RATE", get("", "SINOPAY_API_RATE", "")); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ConfirmBurst, err = parseCount("SINOPAY_CONFIRM_BURST", get("", "SINOPAY_CONFIRM_BURST", "")); err != nil {
 		errs = append(errs, err)
 	}
@@ -370,12 +373,25 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	} else if hooks.Armed() {
 		log.Warn("crash point armed: the shop kills itself there (fault tests only)", "at", hooks.String())
 	}
+	// Beside a real bank, the embedded sandbox (when it runs) is the test
+	// bank: test API keys' payments are made there, so a merchant tries
+	// the API on the production instance without moving money. A callback
+	// names its bank by ShopNo alone, so it needs a ShopNo of its own.
+	var testBank *funbiz.Client
+	if !c.BankIsSandbox && c.SandboxAddr != "" {
+		if c.ShopNo == sandbox.DemoShopNo {
+			log.Warn("the embedded sandbox is not a test bank for test API keys: the shop's bank has its ShopNo", "shop_no", c.ShopNo)
+		} else if testBank, err = funbiz.NewClient(funbiz.Config{BaseURL: "http://" + c.SandboxAddr + "/QPay.WebAPI/api",
+			ShopNo: sandbox.DemoShopNo, Hash: sandbox.DemoHash(), HTTPClient: bankHTTP, Logger: log.With("component", "funbiz", "bank", "test")}); err != nil {
+			return fmt.Errorf("test bank client: %w", err)
+		}
+	}
 	rec := reconcile.New(db, bank, reconcile.Config{}, log.With("component", "reconcile"))
 	pay, err := payment.New(db, bank, payment.Config{BaseURL: c.BaseURL, SweepEvery: c.SweepEvery, CheckAfter: c.CheckAfter,
 		RescueAfter: c.RescueAfter, ConfirmRate: c.ConfirmRate, ConfirmBurst: c.ConfirmBurst, CardCapture: c.CardCapture,
 		OtherBacklog: c.NotifyBacklog,
 		ATMMax:       c.ATMMax, NameLang: c.PrimaryLang,
-		Hooks: hooks, OtherJobs: rec.Jobs()}, log.With("component", "payment"))
+		Hooks: hooks, OtherJobs: rec.Jobs(), TestBank: testBank}, log.With("component", "payment"))
 	if err != nil {
 		return err
 	}
@@ -389,7 +405,8 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	}
 	srv, err := web.New(web.Config{DB: db, Pay: pay, Jobs: pay.Queue(), Recon: rec, Log: log.With("component", "web"), BaseURL: c.BaseURL,
 		Metrics: metrics, ServeMetrics: c.MetricsAddr == "", Hooks: hooks, NotifyFrom: c.NotifyFrom,
-		TrustedProxies: c.TrustedProxies, Contact: c.Contact, Outbox: mailer, APIMode: apiMode(c.BankIsSandbox)})
+		TrustedProxies: c.TrustedProxies, Contact: c.Contact, Outbox: mailer, APIMode: apiMode(c.BankIsSandbox),
+		APIRate: c.APIRate})
 	if err != nil {
 		return err
 	}
@@ -411,13 +428,20 @@ func serve(ctx context.Context, c *serveConfig, log *slog.Logger, stdout io.Writ
 	// The banner comes before the first request is answered, so whoever
 	// waits for /healthz finds it printed.
 	fmt.Fprintf(stdout, "shop:    %s  (database %s)\n", c.BaseURL, db.Where)
-	if c.SandboxAddr != "" {
-		state := "state in memory"
-		if c.SandboxDB != "" {
-			state = "state in " + c.SandboxDB
-		}
+	state := "state in memory"
+	if c.SandboxDB != "" {
+		state = "state in " + c.SandboxDB
+	}
+	switch {
+	case c.BankIsSandbox:
 		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (bank API %s, demo shop %s, %s)\n", c.SandboxAddr, c.BankURL, c.ShopNo, state)
-	} else {
+	case testBank != nil:
+		fmt.Fprintf(stdout, "bank:    %s  (shop %s)\n", c.BankURL, c.ShopNo)
+		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (the test bank of test API keys, demo shop %s, %s)\n", c.SandboxAddr, testBank.ShopNo(), state)
+	case c.SandboxAddr != "":
+		fmt.Fprintf(stdout, "bank:    %s  (shop %s)\n", c.BankURL, c.ShopNo)
+		fmt.Fprintf(stdout, "sandbox: http://%s/_sandbox/  (%s)\n", c.SandboxAddr, state)
+	default:
 		fmt.Fprintf(stdout, "bank:    %s  (shop %s)\n", c.BankURL, c.ShopNo)
 	}
 	serveErr := make(chan error, 1)
@@ -538,9 +562,10 @@ func cleanSessions(ctx context.Context, db *storage.DB, log *slog.Logger) {
 	}
 }
 
-// apiMode is the mode of the API keys an instance takes payments for:
-// test keys' when its bank is the embedded sandbox, live keys' when it
-// is a bank of SINOPAY_FUNBIZ_URL.
+// apiMode is the mode of the API keys an instance's own bank takes
+// payments for: test keys' when it is the embedded sandbox, live keys'
+// when it is a bank of SINOPAY_FUNBIZ_URL. Beside a real bank, a running
+// embedded sandbox takes test keys' payments too (payment.Config.TestBank).
 func apiMode(sandboxBank bool) shop.APIMode {
 	if sandboxBank {
 		return shop.APITest
