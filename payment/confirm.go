@@ -167,6 +167,11 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	if err != nil {
 		return nil, err
 	}
+	if changed {
+		// For fault tests: the change and what it sends (e-mail, webhook
+		// events) are recorded, nothing of it sent yet.
+		s.cfg.Hooks.Point("event-recorded")
+	}
 	outcome.Unchanged = !changed
 	s.log.InfoContext(ctx, "PayToken confirmed", "ref", delivery.Ref, "order", o.No, "outcome", outcome.Kind, "unchanged", outcome.Unchanged,
 		"source", delivery.Source, "lane", delivery.Lane)

@@ -89,7 +89,7 @@ type Config struct {
 	// Its ShopNo must differ from the shop's bank's, since a callback
 	// names its bank by ShopNo alone.
 	TestBank *funbiz.Client
-	// Hooks arms crash points for fault tests (confirm-start, sweep-mid);
+	// Hooks arms crash points for fault tests (confirm-start, event-recorded, sweep-mid);
 	// nil arms none.
 	Hooks *crash.Points
 }

@@ -252,3 +252,104 @@ func TestLiveKeysStayPublic(t *testing.T) {
 		}
 	})
 }
+
+// An endpoint down for a day: its payment's events are tried again and
+// again (30 s doubling to an hour), the later one waiting behind the
+// earlier; meanwhile the merchant reads them from the list of events;
+// once the endpoint is back, the next attempt delivers both, in order,
+// with the bodies the list gave.
+func TestEndpointDownForADay(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		k, _, err := db.CreateAPIKey(ctx, "woo", shop.APITest, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		down := &receiver{}
+		var up atomic.Bool
+		down.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if !up.Load() {
+				body, _ := io.ReadAll(req.Body)
+				down.mu.Lock()
+				down.got = append(down.got, received{body: body})
+				down.mu.Unlock()
+				http.Error(w, "maintenance", http.StatusServiceUnavailable)
+				return
+			}
+			body, _ := io.ReadAll(req.Body)
+			var ev webhook.Event
+			json.Unmarshal(body, &ev)
+			down.mu.Lock()
+			down.got = append(down.got, received{body, req.Header.Get("Sinopay-Signature"), ev})
+			down.mu.Unlock()
+		}))
+		t.Cleanup(down.Close)
+		if _, err := db.AddWebhookEndpoint(ctx, k.ID, down.URL, t0); err != nil {
+			t.Fatal(err)
+		}
+		_, o := apiPayment(t, db, k)
+		now := t0
+		s := webhook.New(webhook.Config{DB: db, BaseURL: "https://pay.example", Now: func() time.Time { return now }})
+		if _, _, err := db.ApplyEvent(ctx, o.ID, shop.EventPaid, storage.EventMeta{Source: shop.SourceNotify, Amount: 1500}, now); err != nil {
+			t.Fatal(err)
+		}
+		for now.Before(t0.Add(24 * time.Hour)) {
+			if now.Equal(t0.Add(2 * time.Hour)) {
+				if _, _, err := db.ApplyEvent(ctx, o.ID, shop.EventRefunded, storage.EventMeta{Source: shop.SourceAdmin, Amount: 1500}, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(5 * time.Minute)
+		}
+		tries := down.all()
+		if len(tries) < 20 || len(tries) > 40 {
+			t.Fatalf("%d attempts in a day; the backoff gives about 30", len(tries))
+		}
+		// The merchant catches up from the list: both events, in order,
+		// the refund waiting behind the payment that has not gone through.
+		evs, more, err := db.APIEvents(ctx, k.ID, "", 10)
+		if err != nil || more || len(evs) != 2 || evs[0].Type != "payment.succeeded" || evs[1].Type != "payment.refunded" {
+			t.Fatalf("the list of events: %+v %v %v", evs, more, err)
+		}
+		for _, r := range tries {
+			if !strings.Contains(string(r.body), `"payment.succeeded"`) {
+				t.Fatalf("the refund was tried before the payment got through: %s", r.body)
+			}
+		}
+		// Back up: the next attempt (within the hour) gets both through.
+		up.Store(true)
+		for range 13 {
+			now = now.Add(5 * time.Minute)
+			if _, err := s.RunOnce(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []received
+		for _, r := range down.all() {
+			if r.signature != "" {
+				got = append(got, r)
+			}
+		}
+		if len(got) != 2 || got[0].event.Type != "payment.succeeded" || got[1].event.Type != "payment.refunded" || got[1].event.Data.Payment.Status != "refunded" {
+			t.Fatalf("after the endpoint came back: %d %+v", len(got), got)
+		}
+		if err := webhook.Verify(got[0].signature, k.WebhookSecret, got[0].body, now, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if evs, _, _ = db.APIEvents(ctx, k.ID, "", 10); evs[0].Body != string(got[0].body) {
+			t.Fatalf("the list and the webhook differ:\n%s\n%s", evs[0].Body, got[0].body)
+		}
+		ds, err := db.Deliveries(ctx, k.ID, 10)
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("deliveries: %+v %v", ds, err)
+		}
+		for _, d := range ds {
+			if d.Status != shop.DeliveryDelivered {
+				t.Fatalf("a delivery after the endpoint came back: %+v", d)
+			}
+		}
+	})
+}

@@ -19,6 +19,9 @@
 //
 //	notify-recorded  a bank notification is recorded, not yet acknowledged
 //	confirm-start    a PayToken is read and about to be confirmed with the bank
+//	event-recorded   a confirmed change of an order is committed with what it
+//	                 sends (e-mail, an API payment's webhook events), nothing
+//	                 of it sent yet
 //	sweep-mid        between two orders of a reconciliation sweep
 package crash
 
