@@ -31,6 +31,13 @@ With --mode bank it loads a bank alone with the funbiz client: OrderCreate,
 OrderQuery and OrderPayQuery, each a Nonce and an /Order request; --sandbox
 loads a sandbox's API, --bank any bank API URL on this machine.
 
+With --mode api it makes payments through the shop's JSON API with a test
+key (--api-key), as another shop's server would: each is created, paid at
+the sandbox (a transfer, or the card page and the buyer's return) and read
+back until it has succeeded; then every payment is audited against the
+sandbox. Run the shop with SINOPAY_API_RATE=off to measure it without the
+key's rate limit.
+
 Every run reports the CPU each process spent per operation, read from its
 /metrics (process_cpu_seconds_total, before and after), beside throughput
 and latency; --json prints the whole result as one JSON object on stdout.
@@ -56,7 +63,8 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.Float64Var(&c.DeclineShare, "decline", 0.1, "share of card purchases declined once before paying again, 0–1")
 	fs.Float64Var(&c.DupShare, "dup", 0.2, "share of payments whose notification the sandbox sends twice, 0–1")
 	fs.StringVar(&c.From, "from", "", "with --mode notify: the loopback `address` to post from, such as 127.0.0.2, which the shop takes as its embedded bank's (default: the system's choice)")
-	fs.StringVar(&c.Mode, "mode", loadtest.ModeFlow, `"flow" (purchases), "notify" (notification endpoint only) or "bank" (bank calls only)`)
+	fs.StringVar(&c.Mode, "mode", loadtest.ModeFlow, `"flow" (purchases), "notify" (notification endpoint only), "bank" (bank calls only) or "api" (payments through the JSON API)`)
+	fs.StringVar(&c.APIKey, "api-key", "", "with --mode api: the shop's secret API `key`, sk_test_… (or SINOPAY_API_KEY)")
 	fs.DurationVar(&c.Settle, "settle", 60*time.Second, "how long the audit waits for orders to converge")
 	fs.StringVar(&c.ShopNo, "shop-no", "NA0249_001", "the shop number the sandbox knows the shop by")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as one JSON object on stdout (the tables go to stderr)")
@@ -66,6 +74,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sinopay loadtest: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if c.APIKey == "" && c.Mode == loadtest.ModeAPI {
+		c.APIKey = os.Getenv("SINOPAY_API_KEY")
 	}
 	if *hash == "" && c.Mode == loadtest.ModeBank {
 		*hash = os.Getenv("SINOPAY_HASH")

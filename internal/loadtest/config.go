@@ -22,6 +22,10 @@ const (
 	// ModeBank loads a bank (the sandbox, or any bank API on this machine)
 	// with the funbiz client: OrderCreate, OrderQuery and OrderPayQuery.
 	ModeBank = "bank"
+	// ModeAPI makes payments through the shop's JSON API, as another
+	// shop's server would, pays them at the sandbox and follows them
+	// through the API until they succeed; then audits them.
+	ModeAPI = "api"
 )
 
 // Config is one run. Its errors name each setting by its flag of
@@ -68,6 +72,9 @@ type Config struct {
 	Settle time.Duration
 	// ShopNo is the shop number the sandbox knows the shop by (--shop-no).
 	ShopNo string
+	// APIKey is the secret API key (sk_test_…) ModeAPI pays with
+	// (--api-key, or SINOPAY_API_KEY).
+	APIKey string
 	// From is the loopback address ModeNotify posts from (--from): the
 	// shop takes notifications from an address it knows as the bank's
 	// (127.0.0.2 for its embedded sandbox) on the bank's own path, and
@@ -137,8 +144,11 @@ func (c Config) check() (shop, sandbox *url.URL, err error) {
 			errs = append(errs, errors.New("--from: only --mode notify posts from another address"))
 		}
 	}
-	if c.Mode != ModeFlow && c.Mode != ModeNotify && c.Mode != ModeBank {
-		errs = append(errs, fmt.Errorf("--mode: want flow, notify or bank, got %q", c.Mode))
+	if c.Mode != ModeFlow && c.Mode != ModeNotify && c.Mode != ModeBank && c.Mode != ModeAPI {
+		errs = append(errs, fmt.Errorf("--mode: want flow, notify, bank or api, got %q", c.Mode))
+	}
+	if c.Mode == ModeAPI && c.APIKey == "" {
+		errs = append(errs, errors.New("--api-key: required with --mode api: a test key of the shop (sinopay apikey create --name load)"))
 	}
 	return shop, sandbox, errors.Join(errs...)
 }

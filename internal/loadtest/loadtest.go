@@ -73,6 +73,8 @@ func Run(ctx context.Context, c Config, stdout, stderr io.Writer) int {
 		code = l.notifyFlood(ctx, out)
 	case ModeBank:
 		code = l.bankCalls(ctx, out)
+	case ModeAPI:
+		code = l.apiPayments(ctx, out)
 	default:
 		code = l.flows(ctx, out)
 	}
@@ -114,6 +116,7 @@ type load struct {
 	held          atomic.Int64 // sign-ups held back by the shop
 	mu            sync.Mutex
 	orders        []*order
+	payments      []*apiPayment // --mode api's
 
 	browser   *http.Client // the customers'
 	bank      *sandbox.ControlClient

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -297,5 +298,34 @@ func TestNotifyFrom(t *testing.T) {
 		if code := Run(context.Background(), bad, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "--from:") {
 			t.Errorf("%s from %s: exit %d\n%s", bad.Mode, bad.From, code, errOut.String())
 		}
+	}
+}
+
+// A short run through the JSON API, with a key made by the command a
+// merchant uses: card and ATM payments are made, paid and followed to
+// succeeded, each audited against the sandbox; the key's rate limit is
+// waited out, not counted as a failure.
+func TestRunAPI(t *testing.T) {
+	s := proctest.StartShop(t, proctest.ShopOptions{Env: []string{"SINOPAY_CONFIRM_RATE=off", "SINOPAY_API_RATE=20"}})
+	res := proctest.Run(t, nil, "apikey", "create", "--name", "load", "--db", s.Options.DB)
+	key := regexp.MustCompile(`sk_test_[0-9a-f]+`).FindString(res.Output)
+	if res.Code != 0 || key == "" {
+		t.Fatalf("sinopay apikey create: %d\n%s", res.Code, res.Output)
+	}
+	c := config(s)
+	c.Mode, c.APIKey = ModeAPI, key
+	var out, progress bytes.Buffer
+	if code := Run(context.Background(), c, &out, &progress); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), progress.String())
+	}
+	for _, want := range []string{"payments in", "api_create", "card_confirmed", "atm_confirmed", "CPU of the shop: ", "paid at the bank ⇔ succeeded in the API"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	c.APIKey = "sk_test_" + strings.Repeat("0", 48)
+	out.Reset()
+	if code := Run(context.Background(), c, &out, &progress); code != 1 || !strings.Contains(out.String(), "the API refuses the key: HTTP 401") {
+		t.Fatalf("a bad key: exit %d\n%s", code, out.String())
 	}
 }
