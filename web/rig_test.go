@@ -26,6 +26,7 @@ import (
 	"github.com/sinopay/sinopay/reconcile"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
+	"github.com/sinopay/sinopay/storage/storagetest"
 )
 
 // rig is the shop for one test: testrig's (a real SQLite database with
@@ -70,13 +71,25 @@ type rigOption func(*payment.Config, *Config)
 
 func newRig(t *testing.T, opts ...rigOption) *rig {
 	t.Helper()
+	return newRigOn(t, nil, opts...)
+}
+
+// eachDB runs fn with a rig on a fresh SQLite database, then on a fresh
+// PostgreSQL database (skipped without a server, unless CI is set).
+func eachDB(t *testing.T, fn func(t *testing.T, r *rig), opts ...rigOption) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) { fn(t, newRigOn(t, db, opts...)) })
+}
+
+// newRigOn is newRig on db, migrated; nil is a fresh SQLite database.
+func newRigOn(t *testing.T, db *storage.DB, opts ...rigOption) *rig {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(telemetry.Handler(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	// The bank's notifications (the rig's sandbox posts from 127.0.0.1,
 	// as do the tests' own posts) are the bank's, unless a test says
 	// otherwise: TestNotifyLanes tells senders apart.
 	wcfg := Config{NotifyFrom: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
-	tr := testrig.New(t, testrig.Options{Log: log, Pay: func(pcfg *payment.Config) {
+	tr := testrig.New(t, testrig.Options{DB: db, Log: log, Pay: func(pcfg *payment.Config) {
 		pcfg.PollInterval = 50 * time.Millisecond
 		for _, o := range opts {
 			o(pcfg, &wcfg)
