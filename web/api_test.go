@@ -122,6 +122,10 @@ func TestAPIPaymentATM(t *testing.T) {
 		if status, body, _ := r.apiCall("GET", "/api/v1/payments/"+id, other, "", nil); status != http.StatusNotFound {
 			t.Fatalf("another key's payment: %d %v", status, body)
 		}
+		// The server logged every request (at debug), never a key.
+		if logs := r.logs.String(); !strings.Contains(logs, "/api/v1/payments") || strings.Contains(logs, "sk_test_") {
+			t.Fatalf("the log lacks the requests or holds a key:\n%s", logs)
+		}
 	})
 }
 
