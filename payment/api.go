@@ -31,6 +31,9 @@ func (s *Service) CreateAPIPayment(ctx context.Context, p *shop.APIPayment, req 
 	o := &shop.Order{CustomerID: account, PayType: req.PayType(), Amount: req.Amount, Capture: req.CaptureMode(),
 		Items:    []shop.Item{{Name: req.Description, NameZH: req.Description, NameEN: req.Description, UnitPrice: req.Amount, Qty: 1}},
 		TestBank: mode == shop.APITest && s.cfg.TestBank != nil}
+	if req.ExpiresIn > 0 {
+		o.PayBy = now.Add(req.ExpiresIn)
+	}
 	for attempt := 0; ; attempt++ {
 		o.No = shop.NewOrderNo(now)
 		err = s.db.CreateAPIPayment(ctx, p, o, now)

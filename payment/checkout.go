@@ -98,13 +98,20 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 		BackendURL: s.cfg.BaseURL + "/funbiz/notify",
 	}
 	var expireDate string
+	expMinutes := s.cfg.CardExpMinutes
 	if o.PayType == shop.PayATM {
 		expireDate = funbiz.FormatDate(now.AddDate(0, 0, s.cfg.ATMExpireDays))
+		if !o.PayBy.IsZero() {
+			expireDate = funbiz.FormatDate(o.PayBy)
+		}
 		p.ATM = &funbiz.ATMParams{ExpireDate: expireDate}
 	} else {
+		if !o.PayBy.IsZero() {
+			expMinutes = min(max(int((o.PayBy.Sub(now)+time.Minute-1)/time.Minute), 1), 30)
+		}
 		// The order's own mode, not the setting's: a sweep that creates it
 		// again after the setting changed must not change how it is paid.
-		p.Card = &funbiz.CardParams{AutoBilling: o.Capture != shop.CaptureManual, ExpMinutes: s.cfg.CardExpMinutes}
+		p.Card = &funbiz.CardParams{AutoBilling: o.Capture != shop.CaptureManual, ExpMinutes: expMinutes}
 	}
 	res, err := s.bankOf(o).OrderCreate(ctx, p)
 	b := shop.BankOrder{State: shop.BankCreated, ExpireDate: expireDate}
@@ -116,7 +123,7 @@ func (s *Service) createAtBank(ctx context.Context, o *shop.Order) error {
 		}
 		if res.Card != nil {
 			b.CardPayURL = res.Card.CardPayURL
-			b.CardExpiresAt = now.Add(time.Duration(s.cfg.CardExpMinutes) * time.Minute)
+			b.CardExpiresAt = now.Add(time.Duration(expMinutes) * time.Minute)
 		}
 	case errors.Is(err, funbiz.ErrBankRefused) || errors.Is(err, funbiz.ErrInvalid):
 		// The bank keeps OrderNo unique, so a refusal may mean another

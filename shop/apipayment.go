@@ -52,7 +52,20 @@ type APIPaymentRequest struct {
 	ReturnURL   string
 	Capture     string // "auto" (default) or "manual" (card only)
 	Metadata    map[string]string
+	// ExpiresIn is how long the payment may be paid (expires_in, whole
+	// seconds); 0: the shop's settings. An ATM account takes transfers
+	// to the end of that moment's day in Taiwan; a card page link lives
+	// 1 to 30 minutes.
+	ExpiresIn time.Duration
 }
+
+// The bounds of expires_in.
+const (
+	MinATMExpiresIn  = time.Hour
+	MaxATMExpiresIn  = 60 * 24 * time.Hour
+	MinCardExpiresIn = time.Minute
+	MaxCardExpiresIn = 30 * time.Minute
+)
 
 // FieldError is a request field that is wrong: Param names it as the
 // request does, Code says what is wrong in a word, Message in English.
@@ -115,6 +128,15 @@ func (r *APIPaymentRequest) Check(mode APIMode, atmMax Money) *FieldError {
 		}
 	default:
 		return &FieldError{"capture", "invalid", `capture must be "auto" or "manual"`}
+	}
+	if r.ExpiresIn != 0 {
+		lo, hi, what := MinATMExpiresIn, MaxATMExpiresIn, "for an ATM payment from 3600 (an hour) to 5184000 (60 days)"
+		if r.Method == "card" {
+			lo, hi, what = MinCardExpiresIn, MaxCardExpiresIn, "for a card payment from 60 to 1800 (the bank's card page lives 1 to 30 minutes)"
+		}
+		if r.ExpiresIn < lo || r.ExpiresIn > hi || r.ExpiresIn%time.Second != 0 {
+			return &FieldError{"expires_in", "invalid", "expires_in is whole seconds, " + what}
+		}
 	}
 	if r.ReturnURL == "" && r.Method == "card" {
 		return &FieldError{"return_url", "missing", "return_url is required for a card payment: the buyer is sent there after paying"}

@@ -258,6 +258,10 @@ type Order struct {
 	// shop's own bank, which is also the sandbox when the shop runs on
 	// it (then test keys' orders are there too).
 	TestBank bool
+	// PayBy is the deadline an API payment's merchant gave (expires_in):
+	// the ATM account's last day to pay is its day in Taiwan, the card
+	// page link lives until then. Zero: the shop's settings.
+	PayBy time.Time
 }
 
 // BankState says whether the bank has the order.

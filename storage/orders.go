@@ -14,25 +14,25 @@ import (
 const orderColumns = `id, order_no, customer_id, pay_type, amount, status, bank_state, ts_no, atm_pay_no,
 	web_atm_url, otp_url, card_pay_url, expire_date, card_expires_at, bank_error, created_at, updated_at,
 	capture, captured, captured_at, refunded, replaces, replaced_by,
-	ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street, shipped_at, carrier, tracking_no, stock_held, test_bank`
+	ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street, shipped_at, carrier, tracking_no, stock_held, test_bank, pay_by`
 
 func scanOrder(row interface{ Scan(...any) error }) (*shop.Order, error) {
 	var o shop.Order
-	var amount, cardExp, created, updated, captured, capturedAt, refunded, shippedAt int64
+	var amount, cardExp, created, updated, captured, capturedAt, refunded, shippedAt, payBy int64
 	var stockHeld, testBank int
 	var payType, status, bankState, capture string
 	err := row.Scan(&o.ID, &o.No, &o.CustomerID, &payType, &amount, &status, &bankState, &o.Bank.TSNo, &o.Bank.AtmPayNo,
 		&o.Bank.WebAtmURL, &o.Bank.OtpURL, &o.Bank.CardPayURL, &o.Bank.ExpireDate, &cardExp, &o.Bank.Error, &created, &updated,
 		&capture, &captured, &capturedAt, &refunded, &o.Replaces, &o.ReplacedBy,
 		&o.ShipTo.Name, &o.ShipTo.Phone, &o.ShipTo.PostalCode, &o.ShipTo.City, &o.ShipTo.District, &o.ShipTo.Street,
-		&shippedAt, &o.Shipment.Carrier, &o.Shipment.Tracking, &stockHeld, &testBank)
+		&shippedAt, &o.Shipment.Carrier, &o.Shipment.Tracking, &stockHeld, &testBank, &payBy)
 	if err != nil {
 		return nil, err
 	}
 	o.PayType, o.Amount, o.Status, o.Bank.State = shop.PayType(payType), shop.Money(amount), shop.Status(status), shop.BankState(bankState)
 	o.Bank.CardExpiresAt, o.CreatedAt, o.UpdatedAt = fromMS(cardExp), fromMS(created), fromMS(updated)
 	o.Capture, o.Captured, o.CapturedAt, o.Refunded = shop.CaptureMode(capture), shop.Money(captured), fromMS(capturedAt), shop.Money(refunded)
-	o.Shipment.At, o.StockHeld, o.TestBank = fromMS(shippedAt), stockHeld != 0, testBank != 0
+	o.Shipment.At, o.StockHeld, o.TestBank, o.PayBy = fromMS(shippedAt), stockHeld != 0, testBank != 0, fromMS(payBy)
 	return &o, nil
 }
 
@@ -57,10 +57,10 @@ func (db *DB) createOrderIn(ctx context.Context, sqltx *sql.Tx, o *shop.Order, c
 		testBank = 1
 	}
 	err := tx.QueryRowContext(ctx, `INSERT INTO orders (order_no, customer_id, checkout_key, pay_type, amount, status, bank_state, created_at, updated_at, capture, replaces,
-			ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street, test_bank)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+			ship_name, ship_phone, ship_postal, ship_city, ship_district, ship_street, test_bank, pay_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 		o.No, o.CustomerID, checkoutKey, string(o.PayType), int64(o.Amount), string(shop.StatusWaiting), string(shop.BankCreating), ms(now),
-		string(o.Capture), o.Replaces, st.Name, st.Phone, st.PostalCode, st.City, st.District, st.Street, testBank).Scan(&o.ID)
+		string(o.Capture), o.Replaces, st.Name, st.Phone, st.PostalCode, st.City, st.District, st.Street, testBank, ms(o.PayBy)).Scan(&o.ID)
 	if err != nil {
 		return mapErr(err, "create order")
 	}

@@ -138,6 +138,7 @@ type apiPaymentBody struct {
 	ReturnURL   string            `json:"return_url"`
 	Capture     string            `json:"capture"`
 	Metadata    map[string]string `json:"metadata"`
+	ExpiresIn   *int64            `json:"expires_in"`
 }
 
 // maxAPIBody bounds a request body; a payment is a few hundred bytes.
@@ -170,6 +171,13 @@ func (s *Server) apiPaymentCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Amount = shop.Money(*body.Amount)
+	if e := body.ExpiresIn; e != nil {
+		// Out of every range, and not to overflow: Check says what is.
+		req.ExpiresIn = time.Duration(min(max(*e, -1), 1<<32)) * time.Second
+		if *e <= 0 {
+			req.ExpiresIn = -1
+		}
+	}
 	if fe := req.Check(k.Mode, s.pay.ATMMax()); fe != nil {
 		writeAPIError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: fe.Code, Param: fe.Param, Message: fe.Message})
 		return

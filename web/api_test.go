@@ -229,6 +229,11 @@ func TestAPIRefusals(t *testing.T) {
 			{key, `{"amount": 100, "method": "card", "description": "x", "return_url": "javascript:alert(1)"}`, 400, "invalid", "return_url"},
 			{key, `{"amount": 100, "method": "atm", "description": "x", "capture": "manual"}`, 400, "invalid", "capture"},
 			{key, `{"amount": 100, "method": "atm", "description": "x", "reference": "` + strings.Repeat("r", 65) + `"}`, 400, "invalid", "reference"},
+			{key, `{"amount": 100, "method": "atm", "description": "x", "expires_in": 60}`, 400, "invalid", "expires_in"},
+			{key, `{"amount": 100, "method": "atm", "description": "x", "expires_in": 0}`, 400, "invalid", "expires_in"},
+			{key, `{"amount": 100, "method": "atm", "description": "x", "expires_in": 99999999999999999}`, 400, "invalid", "expires_in"},
+			{key, `{"amount": 100, "method": "atm", "description": "x", "expires_in": 3600.5}`, 400, "invalid", "expires_in"},
+			{key, `{"amount": 100, "method": "card", "description": "x", "return_url": "https://m.example/", "expires_in": 3600}`, 400, "invalid", "expires_in"},
 			{key, `{"amount": 100, "method": "atm", "description": "x", "metadata": {"a": "` + strings.Repeat("r", 64<<10) + `"}}`, 413, "body_too_large", ""},
 		} {
 			status, e, h := r.apiCall("POST", "/api/v1/payments", c.key, c.body, nil)
@@ -575,5 +580,31 @@ func TestAPIRateLimit(t *testing.T) {
 	}
 	if status, _, _ := r.apiCall("GET", "/api/v1/payments", calm, "", nil); status != http.StatusOK {
 		t.Fatalf("another key: %d", status)
+	}
+}
+
+// expires_in sets an ATM account's last day to pay (the day in Taiwan
+// of that moment) and a card page link's life, at the bank.
+func TestAPIExpiresIn(t *testing.T) {
+	r := newRig(t)
+	key := r.apiKey(shop.APITest)
+	status, p, _ := r.apiCall("POST", "/api/v1/payments", key, `{"amount": 700, "method": "atm", "description": "x", "expires_in": 172800}`, nil)
+	want := time.Now().Add(48 * time.Hour).In(funbiz.Taipei).Format("2006-01-02")
+	if atm, _ := p["atm"].(map[string]any); status != http.StatusCreated || atm["expires_at"] != want {
+		t.Fatalf("an ATM payment of two days: %d %v, want expires_at %s", status, p, want)
+	}
+	status, p, _ = r.apiCall("POST", "/api/v1/payments", key, `{"amount": 700, "method": "card", "description": "x", "return_url": "https://m.example/", "expires_in": 300}`, nil)
+	if status != http.StatusCreated {
+		t.Fatalf("a card payment of five minutes: %d %v", status, p)
+	}
+	o := r.shop.Order(p["order_no"].(string))
+	if left := time.Until(o.Bank.CardExpiresAt); left < 4*time.Minute || left > 5*time.Minute {
+		t.Fatalf("the card page lives %s more", left)
+	}
+	// The bank was told so: the sandbox's card page expires with it.
+	r.shop.Clock.Advance(6 * time.Minute)
+	r.bank.Advance(6 * time.Minute)
+	if _, err := r.bank.Sandbox.PayCard(r.bank.ShopNo, o.No, sandbox.OutcomeSuccess, sandbox.Card{Left: "400022", Right: "1111", Exp: "1230"}, "late"); err == nil {
+		t.Fatal("the bank took a card payment after the link's life")
 	}
 }

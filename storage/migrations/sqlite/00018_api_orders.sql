@@ -7,5 +7,13 @@
 -- these orders out.
 ALTER TABLE orders ADD COLUMN test_bank INTEGER NOT NULL DEFAULT 0;
 
+-- pay_by (unix ms) is the deadline the merchant gave an API payment
+-- (expires_in): an ATM account's last day to pay is its day in Taiwan,
+-- a card page link lives until then (1 to 30 minutes). 0: the shop's
+-- settings. Kept on the order so that a sweep creating it at the bank
+-- again keeps it.
+ALTER TABLE orders ADD COLUMN pay_by BIGINT NOT NULL DEFAULT 0;
+
 -- +goose Down
+ALTER TABLE orders DROP COLUMN pay_by;
 ALTER TABLE orders DROP COLUMN test_bank;
