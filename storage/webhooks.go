@@ -118,6 +118,28 @@ func (db *DB) SetEventBody(ctx context.Context, eventRowID int64, body string) (
 	return kept, mapErr(err, "event body")
 }
 
+// UnwrittenEvents lists up to n events whose body is not written yet,
+// oldest first.
+func (db *DB) UnwrittenEvents(ctx context.Context, n int) ([]*APIEvent, error) {
+	rows, err := db.q().QueryContext(ctx, `SELECT id, event_id, type, payment_id, created_at FROM api_events
+		WHERE body = '' ORDER BY id LIMIT $1`, n)
+	if err != nil {
+		return nil, mapErr(err, "unwritten events")
+	}
+	defer rows.Close()
+	var out []*APIEvent
+	for rows.Next() {
+		var e APIEvent
+		var created int64
+		if err := rows.Scan(&e.RowID, &e.ID, &e.Type, &e.PaymentID, &created); err != nil {
+			return nil, mapErr(err, "unwritten events")
+		}
+		e.CreatedAt = fromMS(created)
+		out = append(out, &e)
+	}
+	return out, mapErr(rows.Err(), "unwritten events")
+}
+
 // SaveDelivery stores an attempt's outcome: status delivered or failed
 // ends it at now; queued puts it back for next.
 func (db *DB) SaveDelivery(ctx context.Context, d *shop.WebhookDelivery, now time.Time) error {

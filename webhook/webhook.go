@@ -142,8 +142,12 @@ func (s *Sender) Run(ctx context.Context) {
 	}
 }
 
-// RunOnce sends every due delivery and returns how many it tried.
+// RunOnce writes the bodies of new events, then sends every due
+// delivery, and returns how many it tried.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
+	if err := s.writeBodies(ctx); err != nil {
+		return 0, err
+	}
 	n := 0
 	for {
 		batch, err := s.cfg.DB.TakeDeliveries(ctx, 16, s.cfg.Lease, s.cfg.Now())
@@ -154,6 +158,24 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 			s.attempt(ctx, d)
 		}
 		n += len(batch)
+	}
+}
+
+// writeBodies writes the body of every event that has none yet, from
+// its payment as it is now: within a poll of the change, so that an
+// event whose delivery waits behind an earlier one (or whose key has no
+// endpoint) still tells of the payment as the change left it.
+func (s *Sender) writeBodies(ctx context.Context) error {
+	for {
+		evs, err := s.cfg.DB.UnwrittenEvents(ctx, 100)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		for _, e := range evs {
+			if _, err := Body(ctx, s.cfg.DB, s.cfg.BaseURL, s.cfg.Now(), e.RowID, e.ID, e.Type, e.PaymentID, e.CreatedAt); err != nil {
+				return err
+			}
+		}
 	}
 }
 
@@ -208,8 +230,9 @@ func (s *Sender) render(ctx context.Context, d *shop.WebhookDelivery) (string, e
 }
 
 // Body is an event's JSON: written from its payment as it is now the
-// first time it is asked for, and kept, so that every endpoint, every
-// attempt and the API's list of events give the same.
+// first time it is asked for (by the sender within a poll of the change,
+// or by the API's list of events), and kept, so that every endpoint,
+// every attempt and the list give the same.
 func Body(ctx context.Context, db *storage.DB, baseURL string, now time.Time, rowID int64, id, typ, paymentID string, created time.Time) (string, error) {
 	p, err := db.APIPaymentByID(ctx, paymentID)
 	if err != nil {

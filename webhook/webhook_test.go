@@ -302,6 +302,14 @@ func TestEndpointDownForADay(t *testing.T) {
 			if _, err := s.RunOnce(ctx); err != nil {
 				t.Fatal(err)
 			}
+			if now.Equal(t0.Add(2 * time.Hour)) {
+				// The refund's delivery waits behind the payment's, its body
+				// does not: it tells of the payment as the refund left it.
+				evs, _, err := db.APIEvents(ctx, k.ID, "", 10)
+				if err != nil || len(evs) != 2 || !strings.Contains(evs[1].Body, `"status":"refunded"`) {
+					t.Fatalf("the refund's event after a poll: %+v %v", evs, err)
+				}
+			}
 			now = now.Add(5 * time.Minute)
 		}
 		tries := down.all()

@@ -14,6 +14,12 @@ ALTER TABLE orders ADD COLUMN test_bank INTEGER NOT NULL DEFAULT 0;
 -- again keeps it.
 ALTER TABLE orders ADD COLUMN pay_by BIGINT NOT NULL DEFAULT 0;
 
+-- The events whose body (the payment as it is) is not written yet: the
+-- webhook sender writes them within a second of the change, whether or
+-- not a delivery of theirs may go yet.
+CREATE INDEX api_events_unwritten ON api_events (id) WHERE body = '';
+
 -- +goose Down
+DROP INDEX api_events_unwritten;
 ALTER TABLE orders DROP COLUMN pay_by;
 ALTER TABLE orders DROP COLUMN test_bank;
