@@ -501,6 +501,13 @@ func testAPITestBank(t *testing.T, db *storage.DB) {
 	if status, _, _ := r.apiCall("GET", "/api/v1/payments/"+tp["id"].(string), live, "", nil); status != http.StatusNotFound {
 		t.Fatalf("the live key sees the test key's payment: %d", status)
 	}
+	// The back office tells the test order from the live one.
+	admin := r.adminBrowser("boss@example.com")
+	mustContain(t, admin.get("/admin/orders/"+to.No).Body, `id="test-bank"`)
+	mustNotContain(t, admin.get("/admin/orders/"+lo.No).Body, `id="test-bank"`)
+	if list := admin.get("/admin/orders").Body; strings.Count(list, "data-test-bank") != 1 {
+		t.Fatalf("the orders list marks %d orders as the test bank's", strings.Count(list, "data-test-bank"))
+	}
 
 	// Paid at the test bank, whose notification settles the test payment.
 	card := sandbox.Card{Left: "400022", Right: "1111", Exp: "1230"}
