@@ -82,6 +82,12 @@ type view struct {
 	RequestID string
 	Data      any
 
+	// Canonical is the page's URL on the shop's base URL (canonicalURL);
+	// NoIndex asks search engines to leave out a page whose URL is a
+	// secret.
+	Canonical string
+	NoIndex   bool
+
 	// Waiting pages follow what they wait for. With a script, static/shop.js
 	// asks Poll (a small JSON answer, see status.go) now and then, and
 	// when its version is no longer Version, draws the page's main part
@@ -114,6 +120,7 @@ func (s *Server) newView(r *http.Request, c *shop.Customer, title string, data a
 	}
 	v := &view{Lang: lang, OtherLang: other, Customer: c, Here: r.URL.RequestURI(), Title: title,
 		RequestID: telemetry.RequestID(r.Context()), Data: data, Contact: s.contact}
+	v.Canonical, v.NoIndex = s.canonicalURL(r)
 	if ck, err := r.Cookie(welcomeCookie); err == nil && ck.Value == "1" && c != nil {
 		v.Welcome = true
 	}
