@@ -46,6 +46,7 @@ const adminGroupTimeout = 600 * time.Second
 // screenshots/<db>/admin-*/.
 func TestAdminBrowser(t *testing.T) {
 	requireChromium(t)
+	requireAxe(t)
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, e *adminEnv, s *shots)
@@ -89,6 +90,7 @@ func TestAdminBrowser(t *testing.T) {
 // what these scenarios check must still work there.
 func TestAdminBrowserPhone(t *testing.T) {
 	requireChromium(t)
+	requireAxe(t)
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, e *adminEnv, s *shots)

@@ -399,15 +399,17 @@ func (b *tab) reloadUntilWithin(limit time.Duration, what, url, cond string) {
 
 var badName = regexp.MustCompile(`[^a-z0-9-]+`)
 
-// shot saves a full-page PNG of what the tab shows now, after checking
-// that the page does not scroll sideways: every page a scenario visits
-// is photographed, so every page is measured.
+// shot saves a full-page PNG of what the tab shows now, then checks
+// that the page does not scroll sideways and that axe finds nothing
+// wrong with it: every page a scenario visits is photographed, so every
+// page is measured and checked, on every screen.
 func (b *tab) shot(name string) {
 	b.t.Helper()
 	if err := b.trySave(name); err != nil {
 		b.fatalf("screenshot %s: %v", name, err)
 	}
 	b.noSidewaysScroll(name)
+	b.checkAccessibility(name)
 }
 
 func (b *tab) trySave(name string) error {

@@ -24,6 +24,7 @@ const sandboxGroupTimeout = 120 * time.Second
 // screenshots/<db>/<screen>/sandbox-*/.
 func TestSandboxBrowser(t *testing.T) {
 	requireChromium(t)
+	requireAxe(t)
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, e *env, s *shots)

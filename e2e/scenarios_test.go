@@ -49,6 +49,7 @@ const groupTimeout = 420 * time.Second
 // (screenshots in screenshots/<db>/<screen>/<scenario>/).
 func TestBrowser(t *testing.T) {
 	requireChromium(t)
+	requireAxe(t)
 	scenarios := []struct {
 		name string
 		run  func(t *testing.T, e *env, s *shots)
