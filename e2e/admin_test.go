@@ -63,6 +63,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"merchant-day", merchantDay},
 		{"admin-apikeys", adminAPIKeys},
 		{"api-hosted-atm", apiHostedATM},
+		{"admin-pages-in-english", adminPagesInEnglish},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
@@ -104,6 +105,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"merchant-day", merchantDay},
 		{"admin-apikeys", adminAPIKeys},
 		{"api-hosted-atm", apiHostedATM},
+		{"admin-pages-in-english", adminPagesInEnglish},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {

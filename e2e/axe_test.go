@@ -102,8 +102,12 @@ func (b *tab) checkAccessibility(name string) {
 	if len(rep.Violations) == 0 {
 		return
 	}
+	screen := b.vp.name
+	if screen == "" {
+		screen = desktop.name // the browser's own window
+	}
 	var msg strings.Builder
-	fmt.Fprintf(&msg, "axe: %s (%s screen) breaks %d rule(s)\n  page: %s", name, b.vp.name, len(rep.Violations), rep.URL)
+	fmt.Fprintf(&msg, "axe: %s (%s screen) breaks %d rule(s)\n  page: %s", name, screen, len(rep.Violations), rep.URL)
 	for _, v := range rep.Violations {
 		fmt.Fprintf(&msg, "\n  %s [%s] %s: %d element(s)", v.ID, v.Impact, v.Help, v.Count)
 		for _, n := range v.Nodes {

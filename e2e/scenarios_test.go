@@ -68,6 +68,7 @@ func TestBrowser(t *testing.T) {
 		{"password-rule", passwordRule},
 		{"forged-return", forgedReturn},
 		{"card-instead", cardInstead},
+		{"pages-in-english", pagesInEnglish},
 	}
 	for _, db := range browserDatabases {
 		t.Run(db.name, func(t *testing.T) {
