@@ -9,6 +9,7 @@
 // screenshots/<db>/<screen>/<scenario>/ at the module root (the back
 // office's under screenshots/<db>/<scenario>/), and fail when a shop page
 // is wider than the screen (document.documentElement.scrollWidth >
-// innerWidth).
-// Without /usr/bin/chromium they skip, unless CI is set.
+// innerWidth) or when axe-core finds an accessibility violation on any
+// page photographed (e2e/axe, installed by npm ci --prefix e2e/axe).
+// Without /usr/bin/chromium or axe-core they skip, unless CI is set.
 package e2e
