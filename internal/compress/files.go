@@ -26,14 +26,12 @@ import (
 // Each text file is gzipped once, at BestCompression, the first time a
 // client that accepts gzip asks for it; those bytes are sent as they are,
 // with their own ETag and Content-Length. A Range request gets the plain
-// bytes, by http.ServeContent. A name that is not a file is answered by
-// the notFound handler, with no cache header.
+// bytes, by http.ServeContent. Handler serves them.
 //
 // Files is safe for concurrent use.
 type Files struct {
-	prefix   string
-	files    map[string]*file
-	notFound http.Handler
+	prefix string
+	files  map[string]*file
 }
 
 type file struct {
@@ -51,13 +49,10 @@ type file struct {
 const yearLong = "public, max-age=31536000, immutable"
 
 // NewFiles reads every file of fsys, to be served under prefix (which
-// starts and ends with a slash, as "/static/"). notFound answers unknown
-// names; nil is http.NotFound. It fails when fsys cannot be read.
-func NewFiles(fsys fs.FS, prefix string, notFound http.Handler) (*Files, error) {
-	if notFound == nil {
-		notFound = http.HandlerFunc(http.NotFound)
-	}
-	f := &Files{prefix: prefix, files: map[string]*file{}, notFound: notFound}
+// starts and ends with a slash, as "/static/"). It fails when fsys cannot
+// be read.
+func NewFiles(fsys fs.FS, prefix string) (*Files, error) {
+	f := &Files{prefix: prefix, files: map[string]*file{}}
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -100,13 +95,24 @@ func (f *Files) Names() []string {
 	return names
 }
 
-// ServeHTTP serves GET and HEAD of a file under the prefix.
-func (f *Files) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	fl, ok := f.files[strings.TrimPrefix(r.URL.Path, f.prefix)]
-	if !ok || !strings.HasPrefix(r.URL.Path, f.prefix) {
-		f.notFound.ServeHTTP(w, r)
-		return
+// Handler serves GET and HEAD of the files under the prefix. A name that
+// is not a file is answered by notFound (nil is http.NotFound), with no
+// cache header.
+func (f *Files) Handler(notFound http.Handler) http.Handler {
+	if notFound == nil {
+		notFound = http.HandlerFunc(http.NotFound)
 	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fl, ok := f.files[strings.TrimPrefix(r.URL.Path, f.prefix)]
+		if !ok || !strings.HasPrefix(r.URL.Path, f.prefix) {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		fl.serve(w, r)
+	})
+}
+
+func (fl *file) serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", fl.ctype)
 	if r.URL.RawQuery == fl.query {

@@ -18,12 +18,12 @@ func newFiles(t *testing.T) (*Files, string) {
 		"icon.svg":   {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)},
 		"LICENSE":    {Data: []byte(strings.Repeat("Permission is hereby granted. ", 50))},
 		"sub/app.js": {Data: []byte(strings.Repeat("console.log(1);\n", 100))},
-	}, "/static/", nil)
+	}, "/static/")
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /static/", f)
+	mux.Handle("GET /static/", f.Handler(nil))
 	srv := httptest.NewServer(Handler(mux, Options{}))
 	t.Cleanup(srv.Close)
 	return f, srv.URL
