@@ -186,9 +186,8 @@ func (w *writer) Flush() {
 	if w.zw != nil {
 		w.zw.Flush()
 	}
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
+	// Through the writers of middleware further out that only unwrap.
+	http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 // decide sets the header for a gzipped answer when big (the body is

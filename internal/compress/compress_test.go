@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // page is a text answer well above MinSize.
@@ -275,7 +276,7 @@ func (w *wrapped) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // gzipped; http.ResponseController reaches the writer.
 func TestFlush(t *testing.T) {
 	release := make(chan struct{})
-	url := serve(t, Options{}, func(w http.ResponseWriter, r *http.Request) {
+	h := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "first\n")
 		if err := http.NewResponseController(w).Flush(); err != nil {
@@ -283,10 +284,16 @@ func TestFlush(t *testing.T) {
 		}
 		<-release
 		io.WriteString(w, "second\n")
-	})
+	}), Options{})
+	// A writer further out that does not flush, only unwraps.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(&wrapped{w}, r) }))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // before the server closes
+	url := srv.URL
 	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := http.DefaultClient.Do(req)
+	// A client that waits a while, not for ever, for what was flushed.
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +309,6 @@ func TestFlush(t *testing.T) {
 	if err != nil || line != "first\n" {
 		t.Fatalf("before the end: %q %v", line, err)
 	}
-	close(release)
 }
 
 // The gzip writers are pooled: answers one after another each come out
