@@ -47,6 +47,15 @@ type cardDoneData struct {
 	ReturnURL, ShopNo, PayToken string
 }
 
+// formTargets lets the return form post to the shop: the ReturnURL's
+// origin, where the shop's handler may also redirect the browser.
+func (d cardDoneData) formTargets() []string {
+	if o := formOrigin(d.ReturnURL); o != "" {
+		return []string{o}
+	}
+	return nil
+}
+
 // cardOrder finds the order behind a card page token, as a copy.
 func (s *Sandbox) cardOrder(token string) (order, bool) {
 	s.mu.Lock()
