@@ -177,3 +177,39 @@ func TestPagesKeepToTheirPolicy(t *testing.T) {
 		}
 	}
 }
+
+// Every page says its language, has a title and a description, and
+// keeps all of its content in landmarks: a header (the sandbox notice
+// and its navigation) and main.
+func TestPagesLanguageTitleAndLandmarks(t *testing.T) {
+	for _, p := range everyPage(t) {
+		root := elements(p.doc, byTag(atom.Html))[0]
+		if lang, _ := attr(root, "lang"); lang != p.lang {
+			t.Errorf("%s %s: <html lang=%q>", p.lang, p.name, lang)
+		}
+		if titles := elements(p.doc, byTag(atom.Title)); len(titles) != 1 || !strings.Contains(textOf(titles[0]), " · ") || strings.HasPrefix(textOf(titles[0]), " · ") {
+			t.Errorf("%s %s: no meaningful title", p.lang, p.name)
+		}
+		desc := elements(p.doc, func(n *html.Node) bool {
+			name, _ := attr(n, "name")
+			return n.DataAtom == atom.Meta && name == "description"
+		})
+		if len(desc) != 1 {
+			t.Errorf("%s %s: %d descriptions", p.lang, p.name, len(desc))
+		} else if c, _ := attr(desc[0], "content"); c == "" || strings.Contains(c, "[[") || (p.lang == "en") != (strings.Trim(c, " -.,:;'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == "") {
+			t.Errorf("%s %s: description %q is not in the page's language", p.lang, p.name, c)
+		}
+		body := elements(p.doc, byTag(atom.Body))[0]
+		for c := range body.ChildNodes() {
+			switch {
+			case c.Type == html.TextNode && strings.TrimSpace(c.Data) == "", c.Type == html.CommentNode:
+			case c.Type == html.ElementNode && slices.Contains([]atom.Atom{atom.Header, atom.Main, atom.Footer, atom.Nav, atom.Script}, c.DataAtom):
+			default:
+				t.Errorf("%s %s: <body> holds %q outside any landmark", p.lang, p.name, c.Data)
+			}
+		}
+		if n := len(elements(body, byTag(atom.Main))); n != 1 {
+			t.Errorf("%s %s: %d <main>", p.lang, p.name, n)
+		}
+	}
+}
