@@ -213,3 +213,43 @@ func TestPagesLanguageTitleAndLandmarks(t *testing.T) {
 		}
 	}
 }
+
+// Every table has header cells, each with text (visually hidden or
+// not) and a scope, and every table that may scroll sideways on a phone
+// is in a region the keyboard can reach, named by its heading.
+func TestPagesTables(t *testing.T) {
+	tables := 0
+	for _, p := range everyPage(t) {
+		ids := map[string]bool{}
+		for _, n := range elements(p.doc, func(n *html.Node) bool { _, ok := attr(n, "id"); return ok }) {
+			id, _ := attr(n, "id")
+			ids[id] = true
+		}
+		for _, table := range elements(p.doc, byTag(atom.Table)) {
+			tables++
+			ths := elements(table, byTag(atom.Th))
+			if len(elements(table, byTag(atom.Thead))) == 0 || len(ths) == 0 {
+				t.Errorf("%s %s: a table without header cells", p.lang, p.name)
+			}
+			for _, th := range ths {
+				if textOf(th) == "" {
+					t.Errorf("%s %s: an empty <th>", p.lang, p.name)
+				}
+				if scope, _ := attr(th, "scope"); scope != "col" && scope != "row" {
+					t.Errorf("%s %s: <th> %q has no scope", p.lang, p.name, textOf(th))
+				}
+			}
+			wrap := table.Parent
+			class, _ := attr(wrap, "class")
+			tabindex, _ := attr(wrap, "tabindex")
+			role, _ := attr(wrap, "role")
+			label, _ := attr(wrap, "aria-labelledby")
+			if !strings.Contains(class, "table-responsive") || tabindex != "0" || role != "region" || !ids[label] {
+				t.Errorf("%s %s: a table's scroll container is not a named, focusable region: class=%q tabindex=%q role=%q aria-labelledby=%q", p.lang, p.name, class, tabindex, role, label)
+			}
+		}
+	}
+	if tables < 20 {
+		t.Fatalf("only %d tables seen; the pages lack their data", tables)
+	}
+}
