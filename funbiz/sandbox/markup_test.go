@@ -146,9 +146,12 @@ func TestPagesKeepToTheirPolicy(t *testing.T) {
 			directives["script-src"] != nil || directives["style-src"] != nil || strings.Contains(csp, "unsafe") || strings.Contains(csp, "*") {
 			t.Errorf("%s %s: policy %q", p.lang, p.name, csp)
 		}
+		// After a card payment the form posts to the shop, which may
+		// redirect the browser to another site; elsewhere forms post
+		// only back to the sandbox.
 		wantForms := []string{"'self'"}
 		if p.name == "card done" {
-			wantForms = append(wantForms, "https://shop.example")
+			wantForms = append(wantForms, "http:", "https:")
 		}
 		if got := directives["form-action"]; !slices.Equal(got, wantForms) {
 			t.Errorf("%s %s: form-action %q, want %q", p.lang, p.name, got, wantForms)
@@ -171,7 +174,7 @@ func TestPagesKeepToTheirPolicy(t *testing.T) {
 		for _, f := range elements(p.doc, byTag(atom.Form)) {
 			action, _ := attr(f, "action")
 			u, err := url.Parse(action)
-			if err != nil || (u.Host != "" && !slices.Contains(wantForms, u.Scheme+"://"+u.Host)) {
+			if err != nil || (u.Host != "" && !slices.Contains(wantForms, u.Scheme+":")) {
 				t.Errorf("%s %s: a form posts to %q, which the policy blocks", p.lang, p.name, action)
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -130,30 +129,13 @@ type formTargeter interface {
 // script and images only from the sandbox itself (Bootstrap's data: SVG
 // icons aside), no inline script or style, no plugins, no <base>, no
 // framing, and forms that post only back to the sandbox or to the
-// origins in formTo.
+// sources in formTo.
 func pagePolicy(formTo ...string) string {
 	formAction := "'self'"
 	for _, o := range formTo {
 		formAction += " " + o
 	}
 	return "default-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action " + formAction
-}
-
-// formOrigin is the origin (scheme://host[:port]) a form may post to
-// for a URL, as a policy source; "" for a URL that is not http or https,
-// or whose host has a character a policy would read as syntax (the
-// URL is the merchant's, not ours).
-func formOrigin(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return ""
-	}
-	for _, c := range p.Host {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-:[]", c)) {
-			return ""
-		}
-	}
-	return p.Scheme + "://" + p.Host
 }
 
 // t translates for the request's language, for texts built in Go.
