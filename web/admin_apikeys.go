@@ -67,10 +67,10 @@ func (s *Server) renderAPIKeys(ctx context.Context, w http.ResponseWriter, r *ht
 		p.Keys = append(p.Keys, apiKeyRow{APIKey: k, Endpoints: eps, Deliveries: ds})
 	}
 	if p.Made != nil {
-		// The page holds a secret: no cache keeps it, and no link from it
-		// tells another site where it was.
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Referrer-Policy", "no-referrer")
+		// The page holds the key's secret and its signing secret: no cache
+		// keeps it, no link from it tells another site where it was, and
+		// it is never compressed.
+		secretPage(w)
 	}
 	s.renderAdmin(w, status, "admin_apikeys", s.newAdminView(r, a, "apikeys", "admin.apikeys.title", p))
 }

@@ -93,6 +93,10 @@ func (s *Server) adminMailShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := adminMailShowPage{Mail: m}
+	if m.Secret != "" && m.Text != "" {
+		// A reset link not sent yet: the page shows its token.
+		secretPage(w)
+	}
 	if m.OrderID != 0 {
 		if o, err := s.db.OrderByID(ctx, m.OrderID); err == nil {
 			p.OrderNo = o.No

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sinopay/sinopay/internal/compress"
+
 	"github.com/sinopay/sinopay/shop"
 )
 
@@ -142,9 +144,12 @@ func (s *Server) resetSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/orders", http.StatusSeeOther)
 }
 
-// secretPage keeps a page that carries a secret in its address out of
-// caches and Referer headers.
+// secretPage keeps a page that shows a secret (in its address, or made
+// for it) out of caches and Referer headers, and never compresses it,
+// whatever the request: a compressed size would tell the secret to an
+// attacker who can put text beside it (BREACH; see internal/compress).
 func secretPage(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	compress.Off(w)
 }

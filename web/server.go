@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sinopay/sinopay/internal/compress"
 	"github.com/sinopay/sinopay/internal/crash"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/reconcile"
@@ -269,7 +270,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /admin/apikeys/{id}/endpoints/{endpoint}/remove", s.adminWebhookRemove)
 	mux.HandleFunc("POST /admin/apikeys/{id}/deliveries/{delivery}/resend", s.adminDeliveryResend)
 	mux.HandleFunc("/admin/", s.adminNotFound)
-	mux.Handle("GET /static/", s.staticFiles())
+	mux.Handle("GET /static/", s.staticHandler())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -284,7 +285,13 @@ func (s *Server) routes() http.Handler {
 		cop.AddInsecureBypassPattern(p)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	return s.observe(s.metrics.instrumentHTTP(s.recoverPanics(securityHeaders(s.secure, cop.Handler(mux)))))
+	// Compression sits inside the request log and the metrics (they see
+	// what was asked for and the status sent) and outside the panic
+	// handler, whose error page it compresses like any other. See
+	// internal/compress for the rule that keeps BREACH away from pages
+	// seen with the session cookie.
+	zipped := compress.Handler(s.recoverPanics(securityHeaders(s.secure, cop.Handler(mux))), compress.Options{Cookie: sessionCookie})
+	return s.observe(s.metrics.instrumentHTTP(zipped))
 }
 
 // securityHeaders sets the headers every answer carries. The policy allows

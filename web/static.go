@@ -1,63 +1,46 @@
 package web
 
 import (
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"io/fs"
 	"net/http"
-	"strings"
+
+	"github.com/sinopay/sinopay/internal/compress"
 )
 
 //go:embed static
 var staticFS embed.FS
 
-// staticVersions maps each static file to a short hash of its content.
-// Pages link to /static/<name>?v=<hash>, so the files can be cached for a
-// year and a new build still reaches every browser at once.
-var staticVersions = func() map[string]string {
-	m := map[string]string{}
-	entries, err := fs.ReadDir(staticFS, "static")
+// staticFiles are the embedded files, each at a URL with a hash of its
+// content (/static/<name>?v=<hash>), so they can be cached for a year and
+// a new build still reaches every browser at once; gzipped once, at first
+// use, for the browsers that take it.
+var staticFiles = func() *compress.Files {
+	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		panic(err) // embedded at build time
 	}
-	for _, e := range entries {
-		b, err := staticFS.ReadFile("static/" + e.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum := sha256.Sum256(b)
-		m[e.Name()] = hex.EncodeToString(sum[:6])
+	f, err := compress.NewFiles(sub, "/static/")
+	if err != nil {
+		panic(err)
 	}
-	return m
+	return f
 }()
 
 // staticURL is the versioned URL of a static file. A name that is not
 // embedded panics at template execution: it is a typo in a template, and
 // the page tests catch it.
 func staticURL(name string) string {
-	v, ok := staticVersions[name]
-	if !ok {
+	u, err := staticFiles.URL(name)
+	if err != nil {
 		panic("web: no static file " + name)
 	}
-	return "/static/" + name + "?v=" + v
+	return u
 }
 
-// staticFiles serves the embedded files under /static/ with long cache
-// headers. Only the files themselves: no directory listing, and a 404 is
-// not cached.
-func (s *Server) staticFiles() http.Handler {
-	sub, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err)
-	}
-	files := http.StripPrefix("/static/", http.FileServerFS(sub))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := staticVersions[strings.TrimPrefix(r.URL.Path, "/static/")]; !ok {
-			s.notFound(w, r)
-			return
-		}
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		files.ServeHTTP(w, r)
-	})
+// staticHandler serves the embedded files under /static/: the files only,
+// no directory listing, and the shop's 404 page, not cached, for any
+// other name.
+func (s *Server) staticHandler() http.Handler {
+	return staticFiles.Handler(http.HandlerFunc(s.notFound))
 }

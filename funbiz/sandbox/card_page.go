@@ -47,6 +47,20 @@ type cardDoneData struct {
 	ReturnURL, ShopNo, PayToken string
 }
 
+// formTargets lets the return form post to the shop, and lets the
+// shop redirect the browser on: Chromium applies form-action to every
+// redirect that follows a form's submission, and a shop may send the
+// buyer to another site (an API payment ends at its merchant's
+// ReturnURL). The form's only target is the ReturnURL the merchant gave,
+// nothing a buyer types, so any http or https destination is allowed,
+// and only on this page.
+func (d cardDoneData) formTargets() []string {
+	if shopSite(d.ReturnURL) == "" {
+		return nil
+	}
+	return []string{"http:", "https:"}
+}
+
 // cardOrder finds the order behind a card page token, as a copy.
 func (s *Sandbox) cardOrder(token string) (order, bool) {
 	s.mu.Lock()

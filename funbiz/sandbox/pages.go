@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/sinopay/sinopay/internal/compress"
 )
 
 //go:embed templates/*.html
@@ -16,6 +18,22 @@ var templateFS embed.FS
 
 //go:embed static
 var staticFS embed.FS
+
+// staticFiles are the pages' files, every file of static/ (one added
+// there is served without a line of code), each at a URL with a hash of
+// its content, cached for a year and gzipped once; templates link to
+// them with {{static "name"}}.
+var staticFiles = func() *compress.Files {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	f, err := compress.NewFiles(sub, "/_sandbox/static/")
+	if err != nil {
+		panic(err)
+	}
+	return f
+}()
 
 // pageNames are the templates; each is parsed with the layout, once per
 // language, when the sandbox starts, so a broken template fails New and
@@ -26,7 +44,6 @@ type pages struct {
 	s       *Sandbox
 	cat     map[string]catalog
 	tmpl    map[string]map[string]*template.Template // lang → page
-	static  http.Handler
 	flashes flashes
 }
 
@@ -45,6 +62,7 @@ func newPages(s *Sandbox) (*pages, error) {
 			"ntd":           formatNTD,
 			"short":         shortToken,
 			"deliveryClass": deliveryClass,
+			"static":        staticFiles.URL,
 		}
 		p.tmpl[lang] = map[string]*template.Template{}
 		for _, name := range pageNames {
@@ -55,16 +73,11 @@ func newPages(s *Sandbox) (*pages, error) {
 			p.tmpl[lang][name] = t
 		}
 	}
-	sub, _ := fs.Sub(staticFS, "static")
-	p.static = http.StripPrefix("/_sandbox/static/", http.FileServerFS(sub))
 	return p, nil
 }
 
 func (p *pages) routes(mux *http.ServeMux) {
-	mux.Handle("GET /_sandbox/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		p.static.ServeHTTP(w, r)
-	}))
+	mux.Handle("GET /_sandbox/static/", staticFiles.Handler(nil))
 	mux.HandleFunc("GET /_sandbox/{$}", p.dashboard)
 	mux.HandleFunc("GET /_sandbox/card/{token}", p.cardPage)
 	mux.HandleFunc("POST /_sandbox/card/{token}", p.cardSubmit)
@@ -106,11 +119,36 @@ func (p *pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	// The pages are the bank's, not the shop's: nobody may frame them.
+	var formTo []string
+	if f, ok := page.(formTargeter); ok {
+		formTo = f.formTargets()
+	}
+	w.Header().Set("Content-Security-Policy", pagePolicy(formTo...))
+	// The pages are the bank's, not the shop's: nobody may frame them
+	// (frame-ancestors says so too, to browsers that read the policy).
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// formTargeter is a page whose form posts to another site: the page
+// after a card payment posts to the shop's ReturnURL.
+type formTargeter interface {
+	formTargets() []string
+}
+
+// pagePolicy is the Content-Security-Policy of every page: styles,
+// script and images only from the sandbox itself (Bootstrap's data: SVG
+// icons aside), no inline script or style, no plugins, no <base>, no
+// framing, and forms that post only back to the sandbox or to the
+// sources in formTo.
+func pagePolicy(formTo ...string) string {
+	formAction := "'self'"
+	for _, o := range formTo {
+		formAction += " " + o
+	}
+	return "default-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action " + formAction
 }
 
 // t translates for the request's language, for texts built in Go.

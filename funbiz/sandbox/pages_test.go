@@ -232,11 +232,11 @@ func checkReturnForm(t *testing.T, body, token string) {
 	t.Helper()
 	checkPage(t, body)
 	for _, want := range []string{
-		`<form id="back" method="post" action="https://shop.example/r">`,
+		`<form id="back" method="post" action="https://shop.example/r" data-autosubmit>`,
 		`name="ShopNo" value="NA0249_001"`,
 		`name="PayToken" value="` + token + `"`,
 		`<noscript>`,
-		`document.getElementById("back").submit()`,
+		`<script src="/_sandbox/static/sandbox.js?v=`,
 	} {
 		if !strings.Contains(html.UnescapeString(body), want) {
 			t.Fatalf("return page lacks %q:\n%s", want, body)
@@ -334,6 +334,11 @@ func TestDashboard(t *testing.T) {
 	}
 	if status, css := get(t, b, r.srv.URL+"/_sandbox/static/bootstrap.min.css"); status != 200 || !strings.Contains(css, "Bootstrap") {
 		t.Fatalf("bootstrap.min.css: %d", status)
+	}
+	for _, f := range []string{"sandbox.css", "sandbox.js"} {
+		if status, _ := get(t, b, r.srv.URL+"/_sandbox/static/"+f); status != 200 {
+			t.Fatalf("%s: %d", f, status)
+		}
 	}
 	if status, _ := get(t, b, r.srv.URL+"/"); status != http.StatusFound {
 		t.Fatalf("/ does not lead to the dashboard: %d", status)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sinopay/sinopay/funbiz"
+	"github.com/sinopay/sinopay/internal/compress"
 )
 
 // Demo merchant: the public sandbox credentials the bank published for
@@ -308,8 +309,12 @@ func (s *Sandbox) routes() http.Handler {
 	s.controlRoutes(ui)
 	s.pages.routes(ui)
 	// Browsers may only change state from the sandbox's own pages;
-	// scripts and tests (no Sec-Fetch-Site, no Origin) pass.
-	protected := http.NewCrossOriginProtection().Handler(ui)
+	// scripts and tests (no Sec-Fetch-Site, no Origin) pass. Pages and
+	// the control API are gzipped for clients that ask; with any cookie,
+	// only for requests from the sandbox's own pages (BREACH, see
+	// internal/compress). The bank API is not: the bank's protocol says
+	// nothing of compression, and a client must not depend on it.
+	protected := compress.Handler(http.NewCrossOriginProtection().Handler(ui), compress.Options{})
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, APIPrefix+"/") {
