@@ -62,9 +62,10 @@ func (r *rig) paidCard(b *browser) *shop.Order {
 func TestAdminIsHidden(t *testing.T) {
 	r := newRig(t)
 	visitor, customer, admin := r.browser(), r.signup("c@example.com"), r.adminBrowser("boss@example.com")
-	// The 404 page links to the login with the page's own path and shows
-	// the request's id; apart from that it is the same page.
-	nextRE := regexp.MustCompile(`next=[^"]*"|<code>[a-z]{16}</code>`)
+	// The 404 page links to the login with the page's own path, names
+	// that path as its canonical URL and shows the request's id; apart
+	// from that it is the same page.
+	nextRE := regexp.MustCompile(`next=[^"]*"|<code>[a-z]{16}</code>|<link rel="canonical" href="[^"]*">`)
 	notFound := nextRE.ReplaceAllString(customer.get("/no-such-page").Body, "")
 	for _, path := range []string{"/admin/", "/admin/orders", "/admin/orders/K1", "/admin/orders/K1/refund", "/admin/jobs",
 		"/admin/paytokens", "/admin/reports", "/admin/reports/1", "/admin/reports/1/csv", "/admin/nothing-here"} {
