@@ -89,7 +89,7 @@ func (s *Server) adminProductEdit(w http.ResponseWriter, r *http.Request) {
 // keep the price and names they were bought at.
 func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.timeout(r)
-	defer cancel()
+	defer func() { cancel() }()
 	a := s.admin(ctx, w, r)
 	if a == nil {
 		return
@@ -120,6 +120,11 @@ func (s *Server) adminProductSave(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// Reading the upload and drawing its thumbnails is not database work:
+	// the database's deadline starts again for what follows, so a large
+	// photo on a busy machine does not leave the save too little time.
+	cancel()
+	ctx, cancel = s.timeout(r)
 	form = r.PostForm
 	page := adminProductPage{New: r.PathValue("id") == "", Price: strings.TrimSpace(form.Get("price")), Sort: strings.TrimSpace(form.Get("sort")),
 		Stock: strings.TrimSpace(form.Get("stock"))}

@@ -21,7 +21,7 @@ func TestSignupHashOutsideDatabaseDeadline(t *testing.T) {
 	r.web.passwords = newPasswords(bcrypt.MinCost, 1)
 	// Long enough for SQLite under -race on a loaded machine; the wait
 	// below is longer still.
-	r.web.dbTimeout = time.Second
+	r.web.dbTimeout = 3 * time.Second
 	r.web.passwords.slots <- struct{}{} // the one slot is busy
 
 	b := r.browser()
