@@ -63,6 +63,7 @@ func TestAdminBrowser(t *testing.T) {
 		{"merchant-day", merchantDay},
 		{"admin-apikeys", adminAPIKeys},
 		{"api-hosted-atm", apiHostedATM},
+		{"api-hosted-card", apiHostedCard},
 		{"admin-pages-in-english", adminPagesInEnglish},
 	}
 	for _, db := range browserDatabases {
@@ -105,6 +106,7 @@ func TestAdminBrowserPhone(t *testing.T) {
 		{"merchant-day", merchantDay},
 		{"admin-apikeys", adminAPIKeys},
 		{"api-hosted-atm", apiHostedATM},
+		{"api-hosted-card", apiHostedCard},
 		{"admin-pages-in-english", adminPagesInEnglish},
 	}
 	for _, db := range browserDatabases {
