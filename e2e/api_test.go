@@ -61,6 +61,10 @@ func apiHostedCard(t *testing.T, e *adminEnv, s *shots) {
 	defer cancel()
 	landed := make(chan url.Values, 1)
 	merchant := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/favicon.ico" {
+			w.WriteHeader(http.StatusNoContent) // no icon, and no 404 in the console
+			return
+		}
 		if r.URL.Path != "/thanks" {
 			http.NotFound(w, r)
 			return
