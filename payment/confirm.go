@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -107,6 +108,15 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	if delivery.Processed() {
 		return delivery, nil
 	}
+	// One confirmation of a PayToken at a time in this process: the bank
+	// sends its notification and the browser its return at about the same
+	// moment, and the second to come waits for the first's answer rather
+	// than asking the bank the same question beside it.
+	end, err := s.flights.begin(ctx, delivery.Token)
+	if err != nil {
+		return nil, shop.Wrap(shop.Unavailable, "error.bank_unavailable", err, "waiting for PayToken %d's other confirmation", id)
+	}
+	defer end()
 	// The same PayToken delivered again (the notification after the return,
 	// a resend) needs no second bank call: the first confirmation already
 	// applied the bank's answer, and a PayToken's answer never changes.
@@ -240,4 +250,42 @@ func (s *Service) confirmJob(ctx context.Context, args ConfirmArgs) error {
 // is the net behind this.
 func confirmBackoff(attempt int) time.Duration {
 	return min(time.Duration(1<<min(attempt, 8))*time.Second, 5*time.Minute)
+}
+
+// flights lets one confirmation of a PayToken run at a time in this
+// process. Instances sharing a database may still confirm one token side
+// by side; that costs a second bank call, never a second payment, since
+// applying an answer to its order happens once (storage.ApplyEvent).
+type flights struct {
+	mu sync.Mutex
+	m  map[string]chan struct{}
+}
+
+// begin waits, within ctx, until no other confirmation of token runs
+// here, then marks one running; end unmarks it.
+func (f *flights) begin(ctx context.Context, token string) (end func(), err error) {
+	for {
+		f.mu.Lock()
+		running, busy := f.m[token]
+		if !busy {
+			if f.m == nil {
+				f.m = make(map[string]chan struct{})
+			}
+			done := make(chan struct{})
+			f.m[token] = done
+			f.mu.Unlock()
+			return func() {
+				f.mu.Lock()
+				delete(f.m, token)
+				f.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		f.mu.Unlock()
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+	}
 }

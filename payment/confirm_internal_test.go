@@ -60,3 +60,49 @@ func TestConfirmTurns(t *testing.T) {
 		}
 	})
 }
+
+// A confirmation waits for another of the same PayToken, not of another
+// one, and no longer than its context.
+func TestFlights(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var f flights
+		ctx := context.Background()
+		end, err := f.begin(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		endB, err := f.begin(ctx, "b")
+		if err != nil {
+			t.Fatalf("another token waited: %v", err)
+		}
+		endB()
+
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if _, err := f.begin(short, "a"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("waiting past the deadline: %v", err)
+		}
+
+		got := make(chan time.Time)
+		go func() {
+			end2, err := f.begin(ctx, "a")
+			if err != nil {
+				t.Error(err)
+			}
+			got <- time.Now()
+			end2()
+		}()
+		time.Sleep(time.Minute)
+		ended := time.Now()
+		end()
+		if at := <-got; !at.Equal(ended) {
+			t.Fatalf("the second began at %s, the first ended at %s", at, ended)
+		}
+		synctest.Wait()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.m) != 0 {
+			t.Fatalf("left running: %v", f.m)
+		}
+	})
+}

@@ -132,14 +132,15 @@ func (c *Config) defaults() {
 
 // Service is the payment side of the shop. It is safe for concurrent use.
 type Service struct {
-	db    *storage.DB
-	bank  *funbiz.Client
-	queue *jobqueue.Queue
-	cfg   Config
-	log   *slog.Logger
-	limit *rate.Limiter // OrderPayQuery calls made by confirmations
-	lanes lanes         // the workers confirming callbacks (lanes.go)
-	other otherLane     // the backlog of notifications from unknown senders
+	db      *storage.DB
+	bank    *funbiz.Client
+	queue   *jobqueue.Queue
+	cfg     Config
+	log     *slog.Logger
+	limit   *rate.Limiter // OrderPayQuery calls made by confirmations
+	lanes   lanes         // the workers confirming callbacks (lanes.go)
+	other   otherLane     // the backlog of notifications from unknown senders
+	flights flights       // confirmations running, by PayToken
 
 	laneHint sync.Once // the hint that a real payment came in LaneOther
 }
