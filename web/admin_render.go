@@ -29,6 +29,7 @@ func parseAdminPages(p *pages) error {
 			if err != nil {
 				return fmt.Errorf("web: template %s: %w", name, err)
 			}
+			bakeWords(t, lang)
 			p.sets[name][lang] = t
 		}
 	}

@@ -39,6 +39,7 @@ func parsePages() (*pages, error) {
 			if err != nil {
 				return nil, fmt.Errorf("web: template %s: %w", name, err)
 			}
+			bakeWords(t, lang)
 			p.sets[name][lang] = t
 		}
 	}

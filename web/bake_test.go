@@ -1,0 +1,88 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"strings"
+	"testing"
+	"text/template/parse"
+)
+
+// Baked words print exactly what html/template prints for them, in every
+// context; only those in HTML text, quoted attributes and titles are
+// baked.
+func TestBakeWords(t *testing.T) {
+	texts := map[string]string{
+		"plain": "付款完成 Paid",
+		"marks": "Tom's \"cart\" & <b>x</b> + 1\x00 100%",
+		"url":   "a b/c?d=e&f",
+	}
+	lookup := func(key string) (string, bool) { s, ok := texts[key]; return s, ok }
+	src := `{{define "page"}}<html><head><title>{{t "marks"}}</title></head><body>
+<p>{{t "plain"}} {{t "marks"}} {{t "missing"}}</p>
+<p title="{{t "marks"}}" aria-label='{{t "plain"}}' data-x={{t "marks"}}>{{if .}}{{t "plain"}}{{else}}{{t "marks"}}{{end}}</p>
+<ul>{{range .}}<li>{{t "marks"}}</li>{{end}}</ul>
+{{with .}}<i>{{t "plain"}}</i>{{end}}
+<a href="/x?q={{t "url"}}">{{t "url"}}</a><a href="{{t "url"}}">u</a>
+<button onclick="alert({{t "marks"}})">b</button>
+<div style="color: {{t "plain"}}">s</div>
+<script>var s = {{t "marks"}};</script>
+{{template "part" .}}
+</body></html>{{end}}{{define "part"}}<em>{{t "marks"}}</em>{{end}}`
+	newSet := func() *template.Template {
+		return template.Must(template.New("page").Funcs(template.FuncMap{"t": func(key string) string {
+			if s, ok := texts[key]; ok {
+				return s
+			}
+			return key
+		}}).Parse(src))
+	}
+	plain, baked := newSet(), newSet()
+	bakeWith(baked, lookup)
+	for _, data := range []any{[]int{1, 2}, nil} {
+		var want, got bytes.Buffer
+		if err := plain.Execute(&want, data); err != nil {
+			t.Fatal(err)
+		}
+		if err := baked.Execute(&got, data); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("baked page differs\n got %s\nwant %s", got.String(), want.String())
+		}
+	}
+	// What is left as actions: the missing key, the URLs, the script,
+	// the unquoted attribute, the handler and the style.
+	var left []string
+	for _, tt := range baked.Templates() {
+		walkActions(tt.Tree.Root, func(a *parse.ActionNode) {
+			if s := a.String(); strings.Contains(s, "t \"") {
+				left = append(left, s)
+			}
+		})
+	}
+	if len(left) != 7 {
+		t.Errorf("actions left: %d, want 7:\n%s", len(left), strings.Join(left, "\n"))
+	}
+}
+
+func walkActions(l *parse.ListNode, f func(*parse.ActionNode)) {
+	if l == nil {
+		return
+	}
+	for _, n := range l.Nodes {
+		switch n := n.(type) {
+		case *parse.ActionNode:
+			f(n)
+		case *parse.IfNode:
+			walkActions(n.List, f)
+			walkActions(n.ElseList, f)
+		case *parse.RangeNode:
+			walkActions(n.List, f)
+			walkActions(n.ElseList, f)
+		case *parse.WithNode:
+			walkActions(n.List, f)
+			walkActions(n.ElseList, f)
+		}
+	}
+}
