@@ -3,9 +3,15 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"text/template/parse"
+	"time"
+
+	"github.com/sinopay/sinopay/shop"
 )
 
 // Baked words print exactly what html/template prints for them, in every
@@ -84,5 +90,38 @@ func walkActions(l *parse.ListNode, f func(*parse.ActionNode)) {
 			walkActions(n.List, f)
 			walkActions(n.ElseList, f)
 		}
+	}
+}
+
+// BenchmarkOrderPage renders a paid card order's page, as the customer
+// sees it after paying, in both languages.
+func BenchmarkOrderPage(b *testing.B) {
+	p, err := parsePages()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &Server{pages: p, log: slog.New(slog.DiscardHandler)}
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	o := &shop.Order{ID: 7, No: "K2026120412345678", CustomerID: 3, PayType: shop.PayCard, Status: shop.StatusPaid, Amount: 2350,
+		CreatedAt: now, Items: []shop.Item{
+			{ProductID: 1, Name: "狗狗零食", NameZH: "狗狗零食", NameEN: "Dog treats", UnitPrice: 350, Qty: 2},
+			{ProductID: 2, Name: "貓砂", NameZH: "貓砂", NameEN: "Cat litter", UnitPrice: 1650, Qty: 1},
+		}}
+	o.Bank.State = shop.BankCreated
+	events := []customerEvent{{At: now, Event: shop.EventPaid, From: shop.StatusWaiting, To: shop.StatusPaid}}
+	c := &shop.Customer{ID: 3, Email: "buyer@example.com"}
+	for _, lang := range []string{"zh-TW", "en"} {
+		b.Run(lang, func(b *testing.B) {
+			v := &view{Lang: lang, OtherLang: "en", Customer: c, Here: "/orders/" + o.No, Title: "order.title",
+				Data: orderPage{orderView: newOrderView(o, now), Events: events}}
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				s.renderIn(rec, http.StatusOK, "order", lang, v)
+				if rec.Code != http.StatusOK {
+					b.Fatal(rec.Code)
+				}
+			}
+		})
 	}
 }
