@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -299,6 +300,33 @@ func FuzzParseNotificationBody(f *testing.F) {
 		again, _ := json.Marshal(n)
 		if m, err := ParseNotificationBody(again); err != nil || m != n {
 			t.Fatalf("round trip of %+v: %+v, %v", n, m, err)
+		}
+	})
+}
+
+// FuzzPlainNotification: the quick reading of the bank's own notification
+// body takes only what the general reading takes, and reads it the same.
+func FuzzPlainNotification(f *testing.F) {
+	for _, s := range []string{
+		`{"ShopNo":"NA0249_001","PayToken":"` + testToken + `"}`,
+		` { "PayToken" : "` + testToken + `" ,` + "\n\t" + `"ShopNo":"NA0249_001" } `,
+		`{"ShopNo":"NA0249_001","PayToken":"x","ShopNo":"NA0001_001"}`,
+		`{"ShopNo":"NA0249_001","shopno":"NA0001_001"}`, `{"ShopNo":"NA0249_001","ShopNo":"NA0249_001"}`,
+		`{"ShopNo":"NA0249_001","PayToken":null}`, `{"ShopNo":"A","PayToken":"B"}x`, `{"ShopNo":"A","PayToken":"B",}`,
+		`{"ShopNo":"NA0249_001","PayToken":"\u0061bc"}`, `{"ShopNo":"NA 001","PayToken":"abc"}`,
+		`{"ShopNo":"NA0249_001","PayToken":"caf\xc3\xa9"}`, `{"ShopNo":"NA0249_001"}`, `{}`, `{"ShopNo":"A","PayToken":"B"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		quick, ok := plainNotification(body)
+		if !ok {
+			return
+		}
+		general, err := parseNotificationJSON(body)
+		checked := quick.check()
+		if general != quick || fmt.Sprint(err) != fmt.Sprint(checked) {
+			t.Fatalf("%q: quick reading %+v, %v; general %+v, %v", body, quick, checked, general, err)
 		}
 	})
 }
