@@ -155,7 +155,10 @@ func TestCreateTimeoutOneBankOrder(t *testing.T) {
 			}
 			o := r.checkout(fmt.Sprintf("create-%d", i), payType)
 			if o.Bank.State != shop.BankUnknown {
-				t.Fatalf("%s: bank state %s after a failed OrderCreate", mode, o.Bank.State)
+				// What the bank saw, to tell a chaos rule not taken from an
+				// answer that came after all.
+				t.Fatalf("%s (order %d of the test): bank state %s after a failed OrderCreate; order %+v; the bank's refusals %+v; its orders %+v",
+					mode, i, o.Bank.State, o.Bank, r.sb.Refusals(), r.sb.Orders(sandbox.Filter{}, ""))
 			}
 			orders = append(orders, o)
 		}
