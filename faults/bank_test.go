@@ -147,6 +147,7 @@ func TestCreateTimeoutOneBankOrder(t *testing.T) {
 		r := newRig(t, db, rigConfig{bankTimeout: 300 * time.Millisecond, insertOnly: true})
 		ctx := context.Background()
 		var orders []*shop.Order
+		hangs := 0
 		for i, mode := range []string{"hang", "hang", "hang", "500", "500", "garbage", "garbage"} {
 			r.chaos(sandbox.ChaosInput{API: mode, Count: 1})
 			payType := shop.PayATM
@@ -161,6 +162,25 @@ func TestCreateTimeoutOneBankOrder(t *testing.T) {
 					mode, i, o.Bank.State, o.Bank, r.sb.Refusals(), r.sb.Orders(sandbox.Filter{}, ""))
 			}
 			orders = append(orders, o)
+			if mode == "hang" {
+				// The shop gave up after 300 ms; on a busy machine the bank
+				// may not have read the request by then. Wait until it has
+				// taken this rule, or it would take the next one instead
+				// and answer the next order's OrderCreate.
+				hangs++
+				waitfor.Event(t, 30*time.Second, "the bank to take the hang rule", func(context.Context) error {
+					n := 0
+					for _, ref := range r.sb.Refusals() {
+						if strings.Contains(ref.Description, "chaos hang") {
+							n++
+						}
+					}
+					if n < hangs {
+						return fmt.Errorf("%d of %d hang rules taken", n, hangs)
+					}
+					return nil
+				})
+			}
 		}
 		r.chaos(sandbox.ChaosInput{Clear: true})
 		r.later(11 * time.Minute)
