@@ -53,27 +53,35 @@ var bakedEscapers = map[string]bool{
 
 var bakeEscape = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
-func bakeList(l *parse.ListNode, w lookupFunc) {
+func bakeList(root *parse.ListNode, w lookupFunc) {
+	eachAction(root, func(l *parse.ListNode, i int, a *parse.ActionNode) {
+		if text, ok := fixedWords(a, w); ok {
+			l.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: a.Pos, Text: []byte(text)}
+		}
+	})
+}
+
+// eachAction calls f with every action under l, in the branches of if,
+// range and with too, and the list holding it at index i.
+func eachAction(l *parse.ListNode, f func(l *parse.ListNode, i int, a *parse.ActionNode)) {
 	if l == nil {
 		return
 	}
 	for i, n := range l.Nodes {
 		switch n := n.(type) {
 		case *parse.ActionNode:
-			if text, ok := fixedWords(n, w); ok {
-				l.Nodes[i] = &parse.TextNode{NodeType: parse.NodeText, Pos: n.Pos, Text: []byte(text)}
-			}
+			f(l, i, n)
 		case *parse.IfNode:
-			bakeList(n.List, w)
-			bakeList(n.ElseList, w)
+			eachAction(n.List, f)
+			eachAction(n.ElseList, f)
 		case *parse.RangeNode:
-			bakeList(n.List, w)
-			bakeList(n.ElseList, w)
+			eachAction(n.List, f)
+			eachAction(n.ElseList, f)
 		case *parse.WithNode:
-			bakeList(n.List, w)
-			bakeList(n.ElseList, w)
+			eachAction(n.List, f)
+			eachAction(n.ElseList, f)
 		case *parse.ListNode:
-			bakeList(n, w)
+			eachAction(n, f)
 		}
 	}
 }

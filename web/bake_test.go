@@ -61,7 +61,7 @@ func TestBakeWords(t *testing.T) {
 	// the unquoted attribute, the handler and the style.
 	var left []string
 	for _, tt := range baked.Templates() {
-		walkActions(tt.Tree.Root, func(a *parse.ActionNode) {
+		eachAction(tt.Tree.Root, func(_ *parse.ListNode, _ int, a *parse.ActionNode) {
 			if s := a.String(); strings.Contains(s, "t \"") {
 				left = append(left, s)
 			}
@@ -69,27 +69,6 @@ func TestBakeWords(t *testing.T) {
 	}
 	if len(left) != 7 {
 		t.Errorf("actions left: %d, want 7:\n%s", len(left), strings.Join(left, "\n"))
-	}
-}
-
-func walkActions(l *parse.ListNode, f func(*parse.ActionNode)) {
-	if l == nil {
-		return
-	}
-	for _, n := range l.Nodes {
-		switch n := n.(type) {
-		case *parse.ActionNode:
-			f(n)
-		case *parse.IfNode:
-			walkActions(n.List, f)
-			walkActions(n.ElseList, f)
-		case *parse.RangeNode:
-			walkActions(n.List, f)
-			walkActions(n.ElseList, f)
-		case *parse.WithNode:
-			walkActions(n.List, f)
-			walkActions(n.ElseList, f)
-		}
 	}
 }
 
