@@ -173,6 +173,7 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 	}
 	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{
 		Source: delivery.Source, PayToken: delivery.Token, Amount: shop.Money(res.Payment.Amount), Note: c.Reason,
+		BankAt: bankTime(res.Payment.PayDate),
 	}, s.now())
 	if err != nil {
 		return nil, err
@@ -192,6 +193,17 @@ func (s *Service) confirm(ctx context.Context, id int64, turn func(context.Conte
 		})
 	}
 	return s.mark(ctx, delivery, o.No, outcome)
+}
+
+// bankTime reads the bank's PayDate (yyyyMMddHHmm, Taiwan time), or
+// gives the zero time when it is missing or unreadable: the shop's own
+// time of the event then stands.
+func bankTime(payDate string) time.Time {
+	t, err := funbiz.ParseDateTime(payDate)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // judge checks the bank's answer about a PayToken against the order it

@@ -128,7 +128,7 @@ func (s *Service) CheckOrder(ctx context.Context, o *shop.Order, source shop.Sou
 	if ev == "" {
 		return false, s.db.TouchOrder(ctx, o.ID, s.now())
 	}
-	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{Source: source, Amount: shop.Money(info.Amount), Note: note}, s.now())
+	changed, _, err := s.db.ApplyEvent(ctx, o.ID, ev, storage.EventMeta{Source: source, Amount: shop.Money(info.Amount), Note: note, BankAt: bankTime(info.PayDate)}, s.now())
 	if err == nil && !changed {
 		err = s.db.TouchOrder(ctx, o.ID, s.now())
 	}

@@ -246,3 +246,55 @@ func TestReconcileDecimalSettlements(t *testing.T) {
 		}
 	}
 }
+
+// A payment the shop hears of only the next day (its notification lost,
+// a sweep finds it) is money of the day the buyer paid, as the bank's
+// statement says: matched in that day's report, absent from the next.
+func TestReconcilePaymentHeardNextDay(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := testrig.New(t, testrig.Options{DB: db})
+		ctx := context.Background()
+		o := r.Checkout("late", shop.PayATM, shop.CartLine{ProductID: 1, Qty: 1})
+		if err := r.Bank.Sandbox.ArmChaos(sandbox.ChaosInput{OrderNo: o.No, Notify: "drop"}); err != nil {
+			t.Fatal(err)
+		}
+		r.Bank.Transfer(o.Bank.AtmPayNo, int64(o.Amount))
+		info, found, err := r.Bank.Client().FindOrder(ctx, o.No)
+		if err != nil || !found || len(info.PayDate) != 12 {
+			t.Fatalf("the bank's order: %+v %v %v", info, found, err)
+		}
+		paidDay := info.PayDate[:8]
+
+		r.Bank.Advance(24 * time.Hour)
+		r.Clock.Advance(24 * time.Hour)
+		if _, err := r.Pay.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := r.WaitStatus(o.No, shop.StatusPaid)
+		evs, err := db.Events(ctx, got.ID)
+		if err != nil || len(evs) != 1 || funbiz.FormatDate(evs[0].At) == paidDay {
+			t.Fatalf("the shop did not hear of the payment on another day than the bank's %s: %+v %v", paidDay, evs, err)
+		}
+
+		rows := func(day string) map[string]string {
+			t.Helper()
+			rep, err := r.Recon.Reconcile(ctx, day, shop.ReportBySchedule, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]string{}
+			for _, row := range rep.Rows {
+				m[row.OrderNo] = fmt.Sprintf("%s our %d bank %d", row.Verdict, row.OurCollected, row.BankCollected)
+			}
+			return m
+		}
+		want := fmt.Sprintf("matched our %d bank %d", o.Amount, o.Amount)
+		if m := rows(paidDay); m[o.No] != want {
+			t.Errorf("the day it was paid, %s: %q, want %q", paidDay, m[o.No], want)
+		}
+		next, _ := funbiz.ParseDate(paidDay)
+		if m := rows(funbiz.FormatDate(next.AddDate(0, 0, 1))); m[o.No] != "" {
+			t.Errorf("the day the shop heard of it: %q, want no row", m[o.No])
+		}
+	})
+}

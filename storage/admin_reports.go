@@ -26,11 +26,15 @@ type Movement struct {
 // authorisation); a refund is a refund the bank did. Cancelled
 // authorisations moved no money and are not listed, nor do the orders at
 // the test bank, whose money is not real and not in the shop's bank's
-// statement.
+// statement. A payment is dated as the bank dates it (its PayDate, as the
+// bank's statement does) when the bank said, else when the shop heard.
 func (db *DB) Ledger(ctx context.Context, from, to time.Time) ([]Movement, error) {
 	rows, err := db.q().QueryContext(ctx, `
+		SELECT o.order_no, o.pay_type, 'P', o.amount, e.bank_at FROM payment_events e JOIN orders o ON o.id = e.order_id
+		 WHERE e.event = 'paid' AND e.bank_at >= $1 AND e.bank_at < $2 AND NOT (o.pay_type = 'C' AND o.capture = 'manual') AND o.test_bank = 0
+		UNION ALL
 		SELECT o.order_no, o.pay_type, 'P', o.amount, e.at FROM payment_events e JOIN orders o ON o.id = e.order_id
-		 WHERE e.event = 'paid' AND e.at >= $1 AND e.at < $2 AND NOT (o.pay_type = 'C' AND o.capture = 'manual') AND o.test_bank = 0
+		 WHERE e.event = 'paid' AND e.bank_at = 0 AND e.at >= $1 AND e.at < $2 AND NOT (o.pay_type = 'C' AND o.capture = 'manual') AND o.test_bank = 0
 		UNION ALL
 		SELECT o.order_no, o.pay_type, CASE p.op WHEN 'capture' THEN 'P' ELSE 'R' END, p.amount, p.updated_at
 		  FROM order_ops p JOIN orders o ON o.id = p.order_id

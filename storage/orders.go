@@ -269,6 +269,9 @@ type EventMeta struct {
 	PayToken string
 	Amount   shop.Money
 	Note     string
+	// BankAt is when the bank says the money moved (its PayDate), for
+	// a payment; zero when it did not say.
+	BankAt time.Time
 }
 
 // ApplyEvent moves an order through the transition table, and records one
@@ -378,9 +381,9 @@ func (db *DB) paidPartner(ctx context.Context, tx querier, o *shop.Order) (strin
 // API payment (shop.WebhookFor) queues its webhook event.
 func insertEvent(ctx context.Context, tx querier, orderID int64, from, to shop.Status, ev shop.Event, meta EventMeta, now time.Time) error {
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		orderID, string(from), string(to), string(ev), string(meta.Source), meta.PayToken, int64(meta.Amount), meta.Note, ms(now)).Scan(&id)
+	err := tx.QueryRowContext(ctx, `INSERT INTO payment_events (order_id, from_status, to_status, event, source, pay_token, amount, note, at, bank_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		orderID, string(from), string(to), string(ev), string(meta.Source), meta.PayToken, int64(meta.Amount), meta.Note, ms(now), ms(meta.BankAt)).Scan(&id)
 	if err != nil {
 		return mapErr(err, "insert payment event")
 	}
