@@ -319,7 +319,7 @@ func adminReconciliation(t *testing.T, e *adminEnv, s *shots) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	// The payments and the report must fall on one day, Taiwan time.
-	today := dayWithTimeLeft(t, 3*time.Minute)
+	today := waitfor.DayLeft(t, funbiz.Taipei, 3*time.Minute)
 	// An order of ours paid today, so the report has one to match whatever
 	// the other scenarios did before.
 	ours := paidATMOrder(t, ctx, e)
@@ -444,25 +444,6 @@ func adminReconciliation(t *testing.T, e *adminEnv, s *shots) {
 
 // paidATMOrder has a new customer buy one item by ATM over HTTP and pay
 // it at the sandbox, and waits until the shop has it paid.
-// dayWithTimeLeft is today's date in Taiwan (yyyy-mm-dd) once at least
-// left of it remains: closer to midnight, it waits for the next day, so a
-// scenario's payments and its report of the day fall on one day.
-func dayWithTimeLeft(t *testing.T, left time.Duration) string {
-	t.Helper()
-	now := time.Now().In(funbiz.Taipei)
-	y, m, d := now.Date()
-	midnight := time.Date(y, m, d+1, 0, 0, 0, 0, funbiz.Taipei)
-	if wait := midnight.Sub(now); wait < left {
-		t.Logf("%s before midnight in Taiwan: waiting for the next day", wait.Round(time.Second))
-		select {
-		case <-time.After(wait + time.Second):
-		case <-t.Context().Done():
-			t.Fatal(t.Context().Err())
-		}
-	}
-	return time.Now().In(funbiz.Taipei).Format(time.DateOnly)
-}
-
 func paidATMOrder(t *testing.T, ctx context.Context, e *adminEnv) string {
 	t.Helper()
 	buyer, err := proctest.NewCustomer(ctx, e.app.URL, newEmail("recon"))

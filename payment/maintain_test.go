@@ -14,6 +14,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/internal/testrig"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -86,6 +87,8 @@ func (r *opsRig) bankRefunds(client *funbiz.Client, no string) shop.Money {
 // and the day's report matches.
 func TestCaptureAndRefunds(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		// The payment, the operations and the report of their day on one day.
+		waitfor.DayLeft(t, funbiz.Taipei, time.Minute)
 		r := newOpsRig(t, db, shop.CaptureManual)
 		ctx := context.Background()
 		o := r.paidCard()

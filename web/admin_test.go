@@ -16,6 +16,7 @@ import (
 
 	"github.com/sinopay/sinopay/funbiz"
 	"github.com/sinopay/sinopay/funbiz/sandbox"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/locale"
 	"github.com/sinopay/sinopay/payment"
 	"github.com/sinopay/sinopay/reconcile"
@@ -95,6 +96,7 @@ func TestAdminIsHidden(t *testing.T) {
 }
 
 func TestAdminOrderList(t *testing.T) {
+	today := waitfor.DayLeft(t, funbiz.Taipei, time.Minute)
 	r := newRig(t)
 	alice, bob := r.signup("alice@example.com"), r.signup("bob@example.com")
 	a1 := alice.order(map[string]int{"bone-matcha": 1}, shop.PayATM)
@@ -109,7 +111,6 @@ func TestAdminOrderList(t *testing.T) {
 	mustNotContain(t, p.Body, a1.No)
 	p = admin.get("/admin/orders?status=S&pay_type=C")
 	mustContain(t, p.Body, b2.No, "共 1 筆", `<option value="S" selected>`)
-	today := time.Now().In(funbiz.Taipei).Format(time.DateOnly)
 	tomorrow := time.Now().In(funbiz.Taipei).AddDate(0, 0, 1).Format(time.DateOnly)
 	mustContain(t, admin.get("/admin/orders?from="+today+"&to="+today).Body, "共 3 筆")
 	mustContain(t, admin.get("/admin/orders?from="+tomorrow).Body, "共 0 筆", "沒有符合條件的訂單")
@@ -223,10 +224,10 @@ func TestAdminCancel(t *testing.T) {
 // The report of a day on screen and as CSV: UTF-8 with a byte-order mark,
 // in the admin's language.
 func TestAdminReport(t *testing.T) {
+	today := waitfor.DayLeft(t, funbiz.Taipei, time.Minute)
 	r := newRig(t)
 	o := r.paidCard(r.signup("c@example.com"))
 	admin := r.adminBrowser("boss@example.com")
-	today := time.Now().In(funbiz.Taipei).Format(time.DateOnly)
 	mustContain(t, admin.get("/admin/reports").Body, "還沒有報表", `max="`+today+`"`)
 
 	p := admin.post("/admin/reports", url.Values{"day": {today}})

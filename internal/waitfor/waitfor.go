@@ -87,3 +87,22 @@ func Event(t TB, limit time.Duration, what string, cond Cond) {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
+
+// DayLeft returns today's date in loc (yyyy-mm-dd) once at least left of
+// the day remains: nearer midnight it waits for the next day to begin. A
+// test whose steps must fall on one day (payments and the report of
+// their day, orders and a filter on the day they were made) calls it
+// first, so that it never straddles midnight.
+func DayLeft(t TB, loc *time.Location, left time.Duration) string {
+	t.Helper()
+	now := time.Now().In(loc)
+	y, m, d := now.Date()
+	if wait := time.Date(y, m, d+1, 0, 0, 0, 0, loc).Sub(now); wait < left {
+		select {
+		case <-time.After(wait + time.Second):
+		case <-t.Context().Done():
+			t.Fatalf("waiting for the day to turn: %v", t.Context().Err())
+		}
+	}
+	return time.Now().In(loc).Format(time.DateOnly)
+}

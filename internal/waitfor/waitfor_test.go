@@ -144,3 +144,19 @@ func TestEventSlowAnswer(t *testing.T) {
 		}
 	})
 }
+
+// Near midnight DayLeft waits for the next day; with time enough left it
+// answers today at once.
+func TestDayLeft(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// The bubble's clock starts at midnight UTC: 23:59:30 here.
+		loc := time.FixedZone("late", -30)
+		start := time.Now()
+		if day := waitfor.DayLeft(t, loc, 10*time.Second); day != "1999-12-31" || time.Since(start) != 0 {
+			t.Fatalf("30 s left, 10 s asked: %s after %s", day, time.Since(start))
+		}
+		if day := waitfor.DayLeft(t, loc, time.Minute); day != "2000-01-01" || time.Since(start) != 31*time.Second {
+			t.Fatalf("30 s left, a minute asked: %s after %s", day, time.Since(start))
+		}
+	})
+}
