@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/sinopay/sinopay/internal/testrig"
+	"github.com/sinopay/sinopay/internal/waitfor"
 	"github.com/sinopay/sinopay/jobqueue"
 	"github.com/sinopay/sinopay/shop"
 	"github.com/sinopay/sinopay/storage"
@@ -209,5 +211,47 @@ func TestJobsLifeCycle(t *testing.T) {
 		if err := q.InsertTx(ctx, (*sql.Tx)(nil), tickArgs{}, 0); err == nil {
 			t.Fatal("inserted a kind that is not in the table")
 		}
+	})
+}
+
+// A job on an Every schedule that keeps failing is tried again within
+// its interval, not after the queue's growing backoff (16 s after its
+// second failure, 81 s after its third).
+func TestScheduledRetryWithinItsInterval(t *testing.T) {
+	db := storagetest.SQLite(t)
+	ctx := context.Background()
+	q, err := jobqueue.New(db, jobqueue.Config{PollInterval: 20 * time.Millisecond}, []jobqueue.Job{
+		jobqueue.Kind[tickArgs]{Work: func(context.Context, tickArgs) error { return errors.New("the bank is down") },
+			Name: "tick", Schedule: jobqueue.Every(time.Second), RunOnStart: true, Unique: jobqueue.UniquePerPeriod}.Job(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		q.Stop(sctx)
+	})
+	waitfor.Event(t, 30*time.Second, "a scheduled job's fourth failed attempt", func(ctx context.Context) error {
+		most := 0
+		for _, state := range []shop.JobState{shop.JobRetryable, shop.JobAvailable, shop.JobRunning} {
+			jobs, err := q.List(ctx, state, 100)
+			if err != nil {
+				return err
+			}
+			for _, j := range jobs {
+				most = max(most, j.Attempt)
+				if wait := time.Until(j.ScheduledAt); j.Attempt >= 2 && wait > 1500*time.Millisecond {
+					return waitfor.Stop(fmt.Errorf("job %d after attempt %d waits %s, more than its 1 s interval", j.ID, j.Attempt, wait))
+				}
+			}
+		}
+		if most < 4 {
+			return fmt.Errorf("the most attempts of a job %d", most)
+		}
+		return nil
 	})
 }

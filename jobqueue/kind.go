@@ -29,7 +29,8 @@ type Kind[A Args] struct {
 	// good [20].
 	MaxAttempts int
 	// Backoff is how long to wait after the attempt-th attempt failed [the
-	// queue's default: about attempt⁴ seconds].
+	// queue's default: about attempt⁴ seconds; for a job on an Every
+	// schedule, at most its interval].
 	Backoff func(attempt int) time.Duration
 	// Schedule enqueues the job on its own, on the elected leader; nil
 	// enqueues it only when asked.
@@ -158,8 +159,22 @@ func (w *worker[A]) Work(ctx context.Context, job *river.Job[A]) error {
 func (w *worker[A]) Timeout(*river.Job[A]) time.Duration { return w.timeout }
 
 func (w *worker[A]) NextRetry(job *river.Job[A]) time.Time {
-	if w.k.Backoff == nil {
-		return time.Time{} // the queue's default
+	if w.k.Backoff != nil {
+		return time.Now().Add(w.k.Backoff(job.Attempt))
 	}
-	return time.Now().Add(w.k.Backoff(job.Attempt))
+	if every, ok := w.k.Schedule.(Every); ok {
+		// A job on a fixed interval has its work come round every
+		// interval: its retry waits the queue's usual backoff, but never
+		// longer than one interval (a sweep killed twice mid-way is not
+		// left waiting minutes behind the sweeps that follow it).
+		return time.Now().Add(min(defaultBackoff(job.Attempt), time.Duration(every)))
+	}
+	return time.Time{} // the queue's default
+}
+
+// defaultBackoff is the queue's default wait after the attempt-th failed
+// attempt, without its jitter: attempt⁴ seconds.
+func defaultBackoff(attempt int) time.Duration {
+	a := time.Duration(min(attempt, 100))
+	return a * a * a * a * time.Second
 }
