@@ -154,14 +154,7 @@ func TestJobsLifeCycle(t *testing.T) {
 		insert(1, false)
 		insert(2, true)
 		insert(3, true)
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			q.Stop(sctx)
-		})
+		start(t, q)
 		select {
 		case n := <-done:
 			if n != 3 {
@@ -219,7 +212,6 @@ func TestJobsLifeCycle(t *testing.T) {
 // second failure, 81 s after its third).
 func TestScheduledRetryWithinItsInterval(t *testing.T) {
 	db := storagetest.SQLite(t)
-	ctx := context.Background()
 	q, err := jobqueue.New(db, jobqueue.Config{PollInterval: 20 * time.Millisecond}, []jobqueue.Job{
 		jobqueue.Kind[tickArgs]{Work: func(context.Context, tickArgs) error { return errors.New("the bank is down") },
 			Name: "tick", Schedule: jobqueue.Every(time.Second), RunOnStart: true, Unique: jobqueue.UniquePerPeriod}.Job(),
@@ -227,14 +219,7 @@ func TestScheduledRetryWithinItsInterval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		q.Stop(sctx)
-	})
+	start(t, q)
 	waitfor.Event(t, 30*time.Second, "a scheduled job's fourth failed attempt", func(ctx context.Context) error {
 		most := 0
 		for _, state := range []shop.JobState{shop.JobRetryable, shop.JobAvailable, shop.JobRunning} {
@@ -253,5 +238,18 @@ func TestScheduledRetryWithinItsInterval(t *testing.T) {
 			return fmt.Errorf("the most attempts of a job %d", most)
 		}
 		return nil
+	})
+}
+
+// start starts q's workers, and stops them when the test ends.
+func start(t *testing.T, q *jobqueue.Queue) {
+	t.Helper()
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		q.Stop(ctx)
 	})
 }

@@ -54,14 +54,7 @@ func TestJobCarriesItsRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := q.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			q.Stop(sctx)
-		})
+		start(t, q)
 		job := <-got
 		if job.id != "req-1" || !job.span.IsValid() || job.span.TraceID() == request.SpanContext().TraceID() {
 			t.Errorf("job with a request: id %q, span %v", job.id, job.span)
